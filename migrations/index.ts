@@ -1,0 +1,21 @@
+// The ordered list of migrations. Add a new file per change and list it here; never edit a landed migration.
+import type { Knex } from 'knex';
+import * as tenants from './20261124090000_tenants.ts';
+import * as users from './20261124090100_users.ts';
+import * as roles from './20261124090200_roles.ts';
+import * as clients from './20261124090300_clients.ts';
+import * as sessions from './20261124090400_sessions.ts';
+import * as auditEvents from './20261124090500_audit-events.ts';
+import * as signingKeys from './20261124090600_signing-keys.ts';
+
+type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
+
+export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
+  ['20261124090000_tenants', tenants],
+  ['20261124090100_users', users],
+  ['20261124090200_roles', roles],
+  ['20261124090300_clients', clients],
+  ['20261124090400_sessions', sessions],
+  ['20261124090500_audit-events', auditEvents],
+  ['20261124090600_signing-keys', signingKeys],
+];

@@ -1,0 +1,44 @@
+// Liveness and readiness (SPEC §12): ready answers 503 while PostgreSQL or the store is unreachable.
+import Router from '@koa/router';
+import type { AppContext } from '../context.ts';
+import { AppError } from '../errors/app-error.ts';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export function healthRouter(app: AppContext): Router {
+  const router = new Router({ prefix: '/health' });
+
+  router.get('/live', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/ready', async (ctx) => {
+    const [database, store] = await Promise.all([
+      probe(() => app.db.raw('select 1')),
+      probe(() => app.store.ping()),
+    ]);
+    const checks = { database, store };
+    if (app.shuttingDown || database !== 'up' || store !== 'up') {
+      throw new AppError('SERVICE_UNAVAILABLE', { detail: JSON.stringify({ ...checks, shuttingDown: app.shuttingDown }) });
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { status: 'ready', checks };
+  });
+
+  return router;
+}
+
+async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'up';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}

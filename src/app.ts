@@ -1,0 +1,21 @@
+// Composes the Koa app: middleware order and mounts, nothing else.
+import Koa from 'koa';
+import type { AppContext } from './context.ts';
+import { healthRouter } from './api/health.ts';
+import { koaAccessLog } from './http/koa-access-log.ts';
+import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
+import { koaRequestId } from './http/koa-request-id.ts';
+import { cookieKeys } from './services/secrets.ts';
+
+export function createApp(ctx: AppContext): Koa {
+  const app = new Koa({ proxy: ctx.config.trustProxy, keys: cookieKeys(ctx.config.secretKey) });
+  app.on('error', (err: Error) => ctx.logger.error({ err }, 'unhandled koa error'));
+
+  app.use(koaRequestId(ctx.logger));
+  app.use(koaAccessLog());
+  app.use(koaErrorEnvelope());
+
+  const health = healthRouter(ctx);
+  app.use(health.routes());
+  return app;
+}

@@ -1,0 +1,43 @@
+// knex over PostgreSQL (DATABASE_URL) or embedded PGlite under DATA_DIR; the same migrations run on both.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import knex, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import type { Config } from '../config/index.ts';
+import { acquireDirectoryLock } from './directory-lock.ts';
+
+export type Db = Knex;
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>): Database {
+  if (config.databaseUrl) {
+    const db = knex({
+      client: 'pg',
+      connection: { connectionString: config.databaseUrl, connectionTimeoutMillis: 3000 },
+      pool: { min: 0, max: config.databasePoolMax, idleTimeoutMillis: 30_000 },
+      acquireConnectionTimeout: 5000,
+    });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  const dir = join(config.dataDir, 'pgdata');
+  mkdirSync(dir, { recursive: true });
+  // PGlite is single-process: a second process opening the same files would corrupt them.
+  const lock = acquireDirectoryLock(join(config.dataDir, 'pgdata.lock'));
+  const db = knex({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } } as Knex.Config);
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+}

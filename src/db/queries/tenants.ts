@@ -1,0 +1,88 @@
+// SQL for the tenants table.
+import type { Knex } from 'knex';
+
+export type TenantStatus = 'active' | 'suspended';
+export type MfaPolicy = 'off' | 'optional' | 'required';
+export type SessionStrategy = 'reject' | 'evict_oldest';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  sessionLimit: number;
+  sessionStrategy: SessionStrategy;
+  mfaPolicy: MfaPolicy;
+  lockoutMaxFailures: number;
+  lockoutDurationSeconds: number;
+  rateLimits: Record<string, unknown>;
+  branding: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewTenant {
+  id: string;
+  name: string;
+  sessionLimit?: number | undefined;
+  sessionStrategy?: SessionStrategy | undefined;
+  mfaPolicy?: MfaPolicy | undefined;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  status: TenantStatus;
+  session_limit: number;
+  session_strategy: SessionStrategy;
+  mfa_policy: MfaPolicy;
+  lockout_max_failures: number;
+  lockout_duration_seconds: number;
+  rate_limits: Record<string, unknown>;
+  branding: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toTenant = (r: TenantRow): Tenant => ({
+  id: r.id,
+  name: r.name,
+  status: r.status,
+  sessionLimit: r.session_limit,
+  sessionStrategy: r.session_strategy,
+  mfaPolicy: r.mfa_policy,
+  lockoutMaxFailures: r.lockout_max_failures,
+  lockoutDurationSeconds: r.lockout_duration_seconds,
+  rateLimits: r.rate_limits,
+  branding: r.branding,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export async function insertTenant(db: Knex, tenant: NewTenant): Promise<Tenant> {
+  const [row] = await db<TenantRow>('tenants')
+    .insert({
+      id: tenant.id,
+      name: tenant.name,
+      ...(tenant.sessionLimit !== undefined && { session_limit: tenant.sessionLimit }),
+      ...(tenant.sessionStrategy !== undefined && { session_strategy: tenant.sessionStrategy }),
+      ...(tenant.mfaPolicy !== undefined && { mfa_policy: tenant.mfaPolicy }),
+    })
+    .returning('*');
+  return toTenant(row as TenantRow);
+}
+
+export async function findTenantById(db: Knex, id: string): Promise<Tenant | undefined> {
+  const row = await db<TenantRow>('tenants').where({ id }).first();
+  return row && toTenant(row);
+}
+
+export async function updateTenantStatus(db: Knex, id: string, status: TenantStatus): Promise<Tenant | undefined> {
+  const [row] = await db<TenantRow>('tenants').where({ id }).update({ status, updated_at: db.fn.now() as unknown as Date }).returning('*');
+  return row && toTenant(row as TenantRow);
+}
+
+/** Platform-operator query: counts tenants across the whole installation. */
+export async function countAllTenants(db: Knex): Promise<number> {
+  const row = await db('tenants').count<{ count: string | number }>({ count: '*' }).first();
+  return Number(row?.count ?? 0);
+}

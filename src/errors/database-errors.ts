@@ -1,0 +1,17 @@
+// Maps PostgreSQL failures to catalogue codes: constraint violations become client errors, an unreachable
+// database becomes SERVICE_UNAVAILABLE. Everything else stays an internal error.
+import { AppError } from './app-error.ts';
+
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '53300']);
+
+export function fromDatabaseError(err: unknown): AppError | undefined {
+  const e = err as { code?: string; constraint?: string; name?: string; message?: string };
+  if (!e || typeof e !== 'object') return undefined;
+  if (e.code === '23505') return new AppError('DUPLICATE_RESOURCE', { detail: e.constraint });
+  if (e.code && UNAVAILABLE.has(e.code)) return new AppError('SERVICE_UNAVAILABLE', { detail: e.code });
+  if (e.name === 'KnexTimeoutError') return new AppError('SERVICE_UNAVAILABLE', { detail: 'database pool timeout' });
+  if (typeof e.message === 'string' && /Connection terminated|Client has encountered a connection error/.test(e.message)) {
+    return new AppError('SERVICE_UNAVAILABLE', { detail: e.message });
+  }
+  return undefined;
+}

@@ -1,0 +1,24 @@
+// The structured JSON logger (pino). Secrets are redacted wherever they appear in a logged object.
+import { pino, type Logger } from 'pino';
+import type { Config } from './config/index.ts';
+
+export type { Logger };
+
+const REDACT = [
+  'password', '*.password', 'newPassword', '*.newPassword', 'client_secret', '*.client_secret', 'clientSecret', '*.clientSecret',
+  'secret', '*.secret', 'refreshToken', '*.refreshToken', 'accessToken', '*.accessToken', 'code', '*.code',
+  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
+];
+
+export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'gatehouse', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,28 @@
+// Permission strings and the built-in roles every tenant starts with (SPEC §3).
+
+export const PERMISSIONS = [
+  'users:read',
+  'users:write',
+  'roles:read',
+  'roles:write',
+  'clients:read',
+  'clients:write',
+  'sessions:read',
+  'sessions:write',
+  'audit:read',
+  'ip-blocks:read',
+  'ip-blocks:write',
+  'outbox:read',
+  'tenant:read',
+  'tenant:write',
+] as const;
+
+/** Held only by admins of the `platform` tenant: manage every tenant. */
+export const OPERATOR_PERMISSIONS = ['tenants:read', 'tenants:write'] as const;
+
+export const PLATFORM_TENANT_ID = 'platform';
+
+export const BUILT_IN_ROLES = [
+  { name: 'admin', description: 'Manages the tenant: users, roles, clients, sessions, audit log', permissions: [...PERMISSIONS] },
+  { name: 'member', description: 'Signs in; no administrative rights', permissions: [] as string[] },
+] as const;

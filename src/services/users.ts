@@ -1,0 +1,50 @@
+// Users: creation with a bcrypt password and roles of the user's own tenant.
+import { z } from 'zod';
+import { AppError } from '../errors/app-error.ts';
+import { parseOrThrow } from '../errors/validation.ts';
+import { assignRoles, findRolesByNames } from '../db/queries/roles.ts';
+import { insertUser, type User } from '../db/queries/users.ts';
+import type { ServiceDeps } from '../context.ts';
+import { recordAudit, type AuditMeta } from './audit.ts';
+import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
+import { getTenant } from './tenants.ts';
+
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH)
+  .refine((p) => Buffer.byteLength(p) <= PASSWORD_MAX_BYTES, { params: { constraint: 'MAX_LENGTH' } });
+
+const newUserSchema = z.object({
+  tenantId: z.string().min(1),
+  email: z.email().max(254),
+  password: passwordSchema,
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{3,64}$/)
+    .refine((u) => !u.includes('@'), { params: { constraint: 'PATTERN' } })
+    .optional(),
+  emailVerified: z.boolean().default(true),
+  roles: z.array(z.string().min(1)).default(['member']),
+});
+
+export type NewUserInput = z.input<typeof newUserSchema>;
+
+export interface UserWithRoles extends User {
+  roles: string[];
+}
+
+export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: AuditMeta): Promise<UserWithRoles> {
+  const values = parseOrThrow(newUserSchema, input);
+  await getTenant(deps, values.tenantId);
+  const roleNames = [...new Set(values.roles)];
+  const passwordHash = await hashPassword(values.password, deps.config.bcryptCost);
+  return deps.db.transaction(async (trx) => {
+    const roles = await findRolesByNames(trx, values.tenantId, roleNames);
+    const unknown = roleNames.filter((name) => !roles.some((r) => r.name === name));
+    if (unknown.length > 0) throw new AppError('NOT_FOUND', { field: 'role', detail: `unknown role(s) ${unknown.join(', ')}` });
+    const user = await insertUser(trx, { tenantId: values.tenantId, email: values.email, username: values.username, passwordHash, emailVerified: values.emailVerified });
+    await assignRoles(trx, user.id, roles.map((r) => r.id));
+    await recordAudit(trx, { tenantId: user.tenantId, type: 'user.created', subjectId: user.id, data: { roles: roleNames } }, meta);
+    return { ...user, roles: roleNames.sort() };
+  });
+}

@@ -1,0 +1,87 @@
+// KvStore over Redis (ioredis), shared by every process and machine. Commands fail fast while Redis is
+// unreachable (no offline queue), so callers answer 503 instead of hanging; ioredis reconnects by itself.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { KvStore } from './kv-store.ts';
+import type { Logger } from '../logger.ts';
+
+export class RedisStore implements KvStore {
+  readonly kind = 'redis';
+  readonly client: Redis;
+
+  constructor(url: string, keyPrefix: string, logger: Logger, options: RedisOptions = {}) {
+    this.client = new Redis(url, {
+      keyPrefix,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...options,
+    });
+    let down = false;
+    this.client.on('error', (err: Error) => {
+      if (!down) logger.warn({ err: err.message }, 'redis unavailable');
+      down = true;
+    });
+    this.client.on('ready', () => {
+      if (down) logger.info('redis available again');
+      down = false;
+    });
+  }
+
+  /** Connects once at start; a Redis that is down now is not fatal, readiness reports it until it returns. */
+  async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch {
+      // ioredis keeps retrying in the background.
+    }
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
+    if (ttlSeconds === undefined) await this.client.set(key, value);
+    else await this.client.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.client.set(key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX')) === 'OK';
+  }
+
+  async take(key: string): Promise<string | null> {
+    return this.client.getdel(key);
+  }
+
+  async del(...keys: string[]): Promise<number> {
+    return keys.length === 0 ? 0 : this.client.del(...keys);
+  }
+
+  async incr(key: string, ttlSeconds: number): Promise<number> {
+    const [[incrErr, count] = [], [expireErr] = []] = (await this.client
+      .multi()
+      .incr(key)
+      .expire(key, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
+      .exec()) ?? [];
+    if (incrErr || expireErr) throw incrErr ?? expireErr;
+    return Number(count);
+  }
+
+  async ttl(key: string): Promise<number> {
+    return this.client.ttl(key);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
