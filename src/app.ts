@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { AppContext } from './context.ts';
 import { healthRouter } from './api/health.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
+import { koaBody } from './http/koa-body.ts';
 import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
 import { koaRequestId } from './http/koa-request-id.ts';
 import { cookieKeys } from './services/secrets.ts';
@@ -15,7 +16,10 @@ export function createApp(ctx: AppContext): Koa {
   app.use(koaAccessLog());
   app.use(koaErrorEnvelope());
 
-  const health = healthRouter(ctx);
-  app.use(health.routes());
+  // Bodies are parsed for our own API only: oidc-provider reads its raw bodies itself.
+  const parseBody = koaBody(ctx.config.bodyLimitBytes);
+  app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
+
+  app.use(healthRouter(ctx).routes());
   return app;
 }
