@@ -22,7 +22,7 @@ export interface AppContext {
 export type ServiceDeps = Pick<AppContext, 'config' | 'logger' | 'db'>;
 
 export async function createAppContext(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<AppContext> {
-  const database = openDatabase(config);
+  const database = openDatabase(config, logger);
   try {
     if (options.migrate ?? true) {
       const applied = await migrateToLatest(database.db);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import type { Config } from '../config/index.ts';
+import type { Logger } from '../logger.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 
 export type Db = Knex;
@@ -14,9 +15,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>): Database {
+export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>, logger?: Logger): Database {
+  // knex prints to the console by default; its messages belong in the structured log.
+  const log = logger && {
+    warn: (message: unknown) => logger.warn({ knex: String(message) }, 'database warning'),
+    error: (message: unknown) => logger.error({ knex: String(message) }, 'database error'),
+    deprecate: (message: unknown) => logger.warn({ knex: String(message) }, 'database deprecation'),
+    debug: (message: unknown) => logger.debug({ knex: String(message) }, 'database debug'),
+  };
   if (config.databaseUrl) {
     const db = knex({
+      ...(log && { log }),
       client: 'pg',
       connection: { connectionString: config.databaseUrl, connectionTimeoutMillis: 3000 },
       pool: { min: 0, max: config.databasePoolMax, idleTimeoutMillis: 30_000 },
@@ -28,7 +37,7 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolM
   mkdirSync(dir, { recursive: true });
   // PGlite is single-process: a second process opening the same files would corrupt them.
   const lock = acquireDirectoryLock(join(config.dataDir, 'pgdata.lock'));
-  const db = knex({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir } } as Knex.Config);
+  const db = knex({ client: ClientPgLite, dialect: 'postgres', connection: { filename: dir }, ...(log && { log }) } as Knex.Config);
   return {
     db,
     kind: 'pglite',

@@ -30,10 +30,10 @@ function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const fromDb = fromDatabaseError(err);
   if (fromDb) return fromDb;
-  const e = err as { type?: string; status?: number; expose?: boolean };
+  const e = err as { type?: string; status?: number; expose?: boolean; name?: string };
   // Errors raised by the body parser (raw-body / co-body) carry a type.
   if (e.type === 'entity.too.large' || e.status === 413) return new AppError('PAYLOAD_TOO_LARGE');
-  if (e.type === 'entity.parse.failed') return new AppError('INVALID_FORMAT', { constraint: 'JSON', detail: 'malformed JSON body' });
+  if (e.type === 'entity.parse.failed' || (e.status === 400 && e.name === 'SyntaxError')) return new AppError('INVALID_FORMAT', { constraint: 'JSON', detail: 'malformed JSON body' });
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported' || e.status === 415) {
     return new AppError('INVALID_FORMAT', { constraint: 'CONTENT_TYPE', status: 415 });
   }

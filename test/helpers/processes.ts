@@ -10,6 +10,8 @@ export interface ServerProcess {
   output(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code once the process has ended by itself. */
+  exited: Promise<number | null>;
 }
 
 /** Starts `node src/main.ts` and waits for its "listening" log line. */
@@ -31,6 +33,7 @@ export function spawnServer(vars: Record<string, string>, timeoutMs = 60_000): P
           child,
           url: match[1],
           output: () => output,
+          exited,
           stop: async (signal = 'SIGTERM') => {
             if (child.exitCode === null) child.kill(signal);
             return exited;

@@ -14,7 +14,9 @@ export function serviceMode(): ServiceMode {
 }
 
 /** `describe` for tests that need shared servers (several processes); skipped in embedded mode. */
-export const describeWithSharedServices: jest.Describe = serviceMode() === 'services' ? describe : describe.skip;
+export function describeWithSharedServices(name: string, body: () => void): void {
+  (serviceMode() === 'services' ? describe : describe.skip)(name, body);
+}
 
 export async function postgresAnswers(url = TEST_DATABASE_URL): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });

@@ -1,0 +1,84 @@
+// /health/live and /health/ready, including readiness while PostgreSQL or Redis is cut off and after it returns.
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { describeWithSharedServices } from '../helpers/services.ts';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+async function waitForStatus(url: string, status: number, timeoutMs = 15_000): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(url);
+    if (res.status === status || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('health', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.stop());
+
+  it('live answers 200', async () => {
+    const res = await fetch(`${server.url}/health/live`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('ready answers 200 with both dependencies up', async () => {
+    const res = await fetch(`${server.url}/health/ready`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
+  });
+});
+
+describeWithSharedServices('readiness follows PostgreSQL and Redis', () => {
+  let env: TestEnv;
+  let server: TestServer;
+  let pgProxy: TcpProxy;
+  let redisProxy: TcpProxy;
+
+  beforeAll(async () => {
+    env = await createTestEnv();
+    const db = new URL(env.vars.DATABASE_URL as string);
+    const redis = new URL(env.vars.REDIS_URL as string);
+    pgProxy = await startTcpProxy(db.hostname, Number(db.port || 5432));
+    redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+    db.host = `127.0.0.1:${pgProxy.port}`;
+    redis.host = `127.0.0.1:${redisProxy.port}`;
+    server = await startTestServer({ DATABASE_URL: db.toString(), REDIS_URL: redis.toString() }, env);
+  });
+  afterAll(async () => {
+    await server.stop();
+    await Promise.all([pgProxy.close(), redisProxy.close()]);
+    await env.destroy();
+  });
+
+  const expectUnavailable = async (res: Response) => {
+    expect(res.status).toBe(503);
+    expect((await res.json()).errors).toEqual([{ code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' }]);
+  };
+
+  it('answers 503 SERVICE_UNAVAILABLE while PostgreSQL is down and 200 once it is back', async () => {
+    expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+    await pgProxy.cut();
+    await expectUnavailable(await waitForStatus(`${server.url}/health/ready`, 503));
+    await pgProxy.restore();
+    expect((await waitForStatus(`${server.url}/health/ready`, 200)).status).toBe(200);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE while Redis is down and 200 once it is back', async () => {
+    await redisProxy.cut();
+    await expectUnavailable(await waitForStatus(`${server.url}/health/ready`, 503));
+    await redisProxy.restore();
+    expect((await waitForStatus(`${server.url}/health/ready`, 200)).status).toBe(200);
+  });
+
+  it('stays live while a dependency is down', async () => {
+    await redisProxy.cut();
+    expect((await fetch(`${server.url}/health/live`)).status).toBe(200);
+    await redisProxy.restore();
+    expect((await waitForStatus(`${server.url}/health/ready`, 200)).status).toBe(200);
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
+
+describe('loadConfig', () => {
+  it('applies the documented defaults with no variables set', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      bcryptCost: 12,
+      workers: 1,
+      trustProxy: false,
+      logLevel: 'info',
+      isProduction: false,
+      seedDemo: true,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('generates a development SECRET_KEY into DATA_DIR once and reuses it', () => {
+    const dir = dataDir();
+    const first = loadConfig({ DATA_DIR: dir }).secretKey;
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, 'secret-key'), 'utf8').trim()).toBe(first);
+    expect(loadConfig({ DATA_DIR: dir }).secretKey).toBe(first);
+  });
+
+  it('names the variable and the problem for a bad PORT', () => {
+    expect(() => loadConfig({ PORT: 'abc' })).toThrow(new ConfigError('PORT: must be a whole number from 0 to 65535 (got "abc")'));
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/^PORT: must be a whole number from 0 to 65535/);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'x', REDIS_URL: 'http://nope', LOG_LEVEL: 'loud', DATA_DIR: dataDir() })).toThrow(
+      /PORT: .*; REDIS_URL: must be a URL starting with redis:\/\/ or rediss:\/\/ .*; LOG_LEVEL: must be one of/,
+    );
+  });
+
+  it('never echoes the SECRET_KEY value in an error', () => {
+    expect(() => loadConfig({ SECRET_KEY: 'short-secret' })).toThrow('SECRET_KEY: must be at least 32 characters');
+    expect(() => loadConfig({ SECRET_KEY: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('requires SECRET_KEY and DATABASE_URL in production', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' })).toThrow(/^SECRET_KEY: required/);
+    expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) })).toThrow(/^DATABASE_URL: required/);
+    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), DATABASE_URL: 'postgres://db/x' });
+    expect(config.seedDemo).toBe(false);
+  });
+
+  it('refuses several workers on embedded storage', () => {
+    expect(() => loadConfig({ WORKERS: '2', DATA_DIR: dataDir() })).toThrow(/^WORKERS: more than one process needs DATABASE_URL and REDIS_URL/);
+  });
+
+  it('derives PUBLIC_URL from PORT and strips a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080', DATA_DIR: dataDir() }).publicUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PUBLIC_URL: 'https://id.example.com/', DATA_DIR: dataDir() }).publicUrl).toBe('https://id.example.com');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', DATA_DIR: dataDir() }).port).toBe(3000);
+  });
+});

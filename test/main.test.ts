@@ -1,0 +1,82 @@
+// The real entry point as a process: embedded boot from scratch, configuration errors, graceful shutdown.
+import { request } from 'node:http';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runScript, spawnServer } from './helpers/processes.ts';
+
+const freshDir = () => mkdtempSync(join(tmpdir(), 'gatehouse-main-'));
+const embedded = (dataDir: string) => ({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', LOG_LEVEL: 'info' });
+
+describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () => {
+  it('migrates, seeds the demo data once, serves /health/ready 200 and stops cleanly on SIGTERM', async () => {
+    const dataDir = freshDir();
+    const server = await spawnServer(embedded(dataDir), 90_000);
+    try {
+      const res = await fetch(`${server.url}/health/ready`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
+      expect(server.output()).toMatch(/"database":"pglite","store":"memory"/);
+      expect(server.output()).toMatch(/Demo data created[\s\S]*user@demo\.test\s+password \S{12,}/);
+      expect(existsSync(join(dataDir, 'secret-key'))).toBe(true);
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+    expect(server.output()).toMatch(/"msg":"shut down"/);
+
+    // A second start on the same DATA_DIR keeps the data and does not seed again.
+    const again = await spawnServer(embedded(dataDir), 90_000);
+    try {
+      expect((await fetch(`${again.url}/health/ready`)).status).toBe(200);
+      expect(again.output()).not.toMatch(/Demo data created/);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  }, 180_000);
+});
+
+describe('configuration errors', () => {
+  it('PORT=abc stops the process with one line naming the variable', async () => {
+    const { code, stdout, stderr } = await runScript('src/main.ts', [], { PORT: 'abc', DATA_DIR: freshDir() });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('gatehouse: configuration error: PORT: must be a whole number from 0 to 65535 (got "abc")\n');
+  });
+
+  it('production without SECRET_KEY refuses to start', async () => {
+    const { code, stderr } = await runScript('src/main.ts', [], { NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual(['gatehouse: configuration error: SECRET_KEY: required when NODE_ENV=production (at least 32 characters)']);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes an in-flight request after SIGTERM, then exits 0', async () => {
+    const server = await spawnServer(embedded(freshDir()), 90_000);
+    const url = new URL(`${server.url}/api/v1/slow-upload`);
+    // A request whose body is still arriving when the signal comes.
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': '17' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"hello":');
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end('"world"}'), 300);
+      }, 200);
+    });
+    const { status, body } = await response;
+    expect(status).toBe(404);
+    expect(JSON.parse(body).errors[0].code).toBe('NOT_FOUND');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toMatch(/"signal":"SIGTERM"[\s\S]*"msg":"shut down"/);
+    // New connections are refused once the server has stopped.
+    await expect(fetch(`${server.url}/health/live`)).rejects.toThrow();
+  }, 120_000);
+});
