@@ -7,6 +7,8 @@ import * as clients from './20261124090300_clients.ts';
 import * as sessions from './20261124090400_sessions.ts';
 import * as auditEvents from './20261124090500_audit-events.ts';
 import * as signingKeys from './20261124090600_signing-keys.ts';
+import * as oidcPayloads from './20261124100000_oidc-payloads.ts';
+import * as sessionGrants from './20261124100100_session-grants.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -18,4 +20,6 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124090400_sessions', sessions],
   ['20261124090500_audit-events', auditEvents],
   ['20261124090600_signing-keys', signingKeys],
+  ['20261124100000_oidc-payloads', oidcPayloads],
+  ['20261124100100_session-grants', sessionGrants],
 ];

@@ -6,9 +6,13 @@ import { koaAccessLog } from './http/koa-access-log.ts';
 import { koaBody } from './http/koa-body.ts';
 import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
 import { koaRequestId } from './http/koa-request-id.ts';
+import type { OidcRuntime } from './oidc/index.ts';
+import { interactionRouter } from './oidc/interactions/routes.ts';
+import { userinfoRouter } from './oidc/userinfo.ts';
 import { cookieKeys } from './services/secrets.ts';
 
-export function createApp(ctx: AppContext): Koa {
+export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
+  // oidc-provider's cookies.keys must equal the parent app's keys (notes on oidc-provider 9).
   const app = new Koa({ proxy: ctx.config.trustProxy, keys: cookieKeys(ctx.config.secretKey) });
   app.on('error', (err: Error) => ctx.logger.error({ err }, 'unhandled koa error'));
 
@@ -21,5 +25,14 @@ export function createApp(ctx: AppContext): Koa {
   app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
 
   app.use(healthRouter(ctx).routes());
+  app.use(interactionRouter(ctx, oidc.provider).routes());
+  app.use(userinfoRouter(ctx, oidc.verifier).routes());
+
+  // RFC 8414 metadata is served from the same document as OIDC discovery.
+  app.use((koaCtx, next) => {
+    if (koaCtx.path === '/.well-known/oauth-authorization-server') koaCtx.path = '/.well-known/openid-configuration';
+    return next();
+  });
+  app.use(oidc.middleware);
   return app;
 }

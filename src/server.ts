@@ -6,10 +6,12 @@ import { createApp } from './app.ts';
 import type { Config } from './config/index.ts';
 import { closeAppContext, createAppContext, type AppContext } from './context.ts';
 import type { Logger } from './logger.ts';
+import { createOidcRuntime, type OidcRuntime } from './oidc/index.ts';
 import { seedDemoData, type DemoCredentials } from './services/demo.ts';
 
 export interface RunningServer {
   ctx: AppContext;
+  oidc: OidcRuntime;
   server: Server;
   url: string;
   demo: DemoCredentials | undefined;
@@ -20,7 +22,8 @@ export async function startServer(config: Config, logger: Logger, options: { see
   const ctx = await createAppContext(config, logger);
   try {
     const demo = (options.seed ?? true) ? await seedDemoData(ctx) : undefined;
-    const app = createApp(ctx);
+    const oidc = await createOidcRuntime(ctx);
+    const app = createApp(ctx, oidc);
     const server = createServer(app.callback());
     server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
     await new Promise<void>((resolve, reject) => {
@@ -34,8 +37,8 @@ export async function startServer(config: Config, logger: Logger, options: { see
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'listening');
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= shutdown(ctx, server, config.shutdownTimeoutMs));
-    return { ctx, server, url, demo, close };
+    const close = () => (closing ??= shutdown(ctx, server, config.shutdownTimeoutMs).finally(() => oidc.close()));
+    return { ctx, oidc, server, url, demo, close };
   } catch (err) {
     await closeAppContext(ctx);
     throw err;

@@ -1,4 +1,5 @@
 // The real entry point as a process: embedded boot from scratch, configuration errors, graceful shutdown.
+import { readJson } from './helpers/http.ts';
 import { request } from 'node:http';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () =
     try {
       const res = await fetch(`${server.url}/health/ready`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
+      expect(await readJson(res)).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
       expect(server.output()).toMatch(/"database":"pglite","store":"memory"/);
       expect(server.output()).toMatch(/Demo data created[\s\S]*user@demo\.test\s+password \S{12,}/);
       expect(existsSync(join(dataDir, 'secret-key'))).toBe(true);

@@ -14,6 +14,10 @@ export interface KvStore {
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Seconds left on a key, or -2 when it does not exist and -1 when it has no TTL (Redis TTL semantics). */
   ttl(key: string): Promise<number>;
+  /** Adds a member to a set, extending the set's TTL to at least ttlSeconds. */
+  setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** Reads all members of a set and deletes it. */
+  setTake(key: string): Promise<string[]>;
   /** Throws when the store cannot serve requests. */
   ping(): Promise<void>;
   close(): Promise<void>;

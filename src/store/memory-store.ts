@@ -56,6 +56,20 @@ export class MemoryStore implements KvStore {
     return Math.ceil((entry.expiresAt - Date.now()) / 1000);
   }
 
+  async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {
+    const entry = this.#live(key);
+    const members = new Set<string>(entry ? (JSON.parse(entry.value) as string[]) : []);
+    members.add(member);
+    const expiresAt = Math.max(entry?.expiresAt ?? 0, Date.now() + ttlSeconds * 1000);
+    this.#entries.set(key, { value: JSON.stringify([...members]), expiresAt });
+  }
+
+  async setTake(key: string): Promise<string[]> {
+    const entry = this.#live(key);
+    this.#entries.delete(key);
+    return entry ? (JSON.parse(entry.value) as string[]) : [];
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {

@@ -73,6 +73,17 @@ export class RedisStore implements KvStore {
     return this.client.ttl(key);
   }
 
+  async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    // EXPIRE NX sets the TTL of a new set; GT only ever lengthens it (Redis 7).
+    await this.client.multi().sadd(key, member).expire(key, ttl, 'NX').expire(key, ttl, 'GT').exec();
+  }
+
+  async setTake(key: string): Promise<string[]> {
+    const result = await this.client.multi().smembers(key).del(key).exec();
+    return (result?.[0]?.[1] as string[] | undefined) ?? [];
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }

@@ -1,4 +1,5 @@
 // /health/live and /health/ready, including readiness while PostgreSQL or Redis is cut off and after it returns.
+import { readJson } from '../helpers/http.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
@@ -23,13 +24,13 @@ describe('health', () => {
   it('live answers 200', async () => {
     const res = await fetch(`${server.url}/health/live`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok' });
+    expect(await readJson(res)).toEqual({ status: 'ok' });
   });
 
   it('ready answers 200 with both dependencies up', async () => {
     const res = await fetch(`${server.url}/health/ready`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
+    expect(await readJson(res)).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
   });
 });
 
@@ -57,7 +58,7 @@ describeWithSharedServices('readiness follows PostgreSQL and Redis', () => {
 
   const expectUnavailable = async (res: Response) => {
     expect(res.status).toBe(503);
-    expect((await res.json()).errors).toEqual([{ code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' }]);
+    expect((await readJson(res)).errors).toEqual([{ code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' }]);
   };
 
   it('answers 503 SERVICE_UNAVAILABLE while PostgreSQL is down and 200 once it is back', async () => {

@@ -1,4 +1,6 @@
 // Starts the real HTTP server in this process on the test file's own storage.
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createTestEnv, type TestEnv } from './test-env.ts';
@@ -11,7 +13,9 @@ export interface TestServer extends RunningServer {
 
 export async function startTestServer(overrides: Record<string, string> = {}, env?: TestEnv): Promise<TestServer> {
   const testEnv = env ?? (await createTestEnv());
-  const config = testEnv.config(overrides);
+  // The issuer must be the address clients really use, so the port is chosen before the server starts.
+  const port = overrides.PORT ?? String(await freePort());
+  const config = testEnv.config({ PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
   const running = await startServer(config, createLogger(config), { seed: config.seedDemo });
   return {
     ...running,
@@ -21,4 +25,15 @@ export async function startTestServer(overrides: Record<string, string> = {}, en
       if (!env) await testEnv.destroy();
     },
   };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

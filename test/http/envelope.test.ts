@@ -1,4 +1,5 @@
 // The SPEC §7 envelope and request ids, over real HTTP against the real server.
+import { readJson } from '../helpers/http.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -20,7 +21,7 @@ describe('request ids', () => {
     const res = await fetch(`${server.url}/no/such/route`);
     const id = res.headers.get('x-request-id');
     expect(id).toMatch(UUID);
-    expect((await res.json()).requestId).toBe(id);
+    expect((await readJson(res)).requestId).toBe(id);
   });
 
   it('echoes a sane incoming id', async () => {
@@ -54,7 +55,7 @@ describe('error envelope', () => {
       body: '{"usernameOrEmail": "a",',
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON' }]);
+    expect((await readJson(res)).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON' }]);
   });
 
   it('answers an oversized body with 413 PAYLOAD_TOO_LARGE', async () => {
@@ -64,7 +65,7 @@ describe('error envelope', () => {
       body: JSON.stringify({ usernameOrEmail: 'x'.repeat(4096), password: 'p' }),
     });
     expect(res.status).toBe(413);
-    expect((await res.json()).errors).toEqual([{ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' }]);
+    expect((await readJson(res)).errors).toEqual([{ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' }]);
   });
 });
 

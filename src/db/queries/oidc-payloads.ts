@@ -1,0 +1,53 @@
+// SQL for oidc_payloads: the durable oidc-provider models.
+import type { Knex } from 'knex';
+
+export interface OidcPayloadRow {
+  payload: Record<string, unknown>;
+  consumed_at: Date | null;
+}
+
+const live = (q: Knex.QueryBuilder) => q.andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', new Date()));
+
+export async function upsertOidcPayload(
+  db: Knex,
+  row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
+): Promise<void> {
+  await db('oidc_payloads')
+    .insert({
+      model_name: row.modelName,
+      id: row.id,
+      payload: JSON.stringify(row.payload),
+      grant_id: row.grantId ?? null,
+      uid: row.uid ?? null,
+      expires_at: row.expiresAt,
+    })
+    .onConflict(['model_name', 'id'])
+    .merge(['payload', 'grant_id', 'uid', 'expires_at']);
+}
+
+export async function findOidcPayload(db: Knex, modelName: string, id: string): Promise<OidcPayloadRow | undefined> {
+  return live(db('oidc_payloads').where({ model_name: modelName, id })).first('payload', 'consumed_at');
+}
+
+export async function findOidcPayloadByUid(db: Knex, modelName: string, uid: string): Promise<OidcPayloadRow | undefined> {
+  return live(db('oidc_payloads').where({ model_name: modelName, uid })).first('payload', 'consumed_at');
+}
+
+/** Marks a payload consumed unless it already was; true when this call consumed it (atomic under races). */
+export async function consumeOidcPayload(db: Knex, modelName: string, id: string): Promise<boolean> {
+  const updated = await live(db('oidc_payloads').where({ model_name: modelName, id }).whereNull('consumed_at')).update({ consumed_at: db.fn.now() });
+  return updated === 1;
+}
+
+export async function deleteOidcPayload(db: Knex, modelName: string, id: string): Promise<void> {
+  await db('oidc_payloads').where({ model_name: modelName, id }).delete();
+}
+
+export async function deleteOidcPayloadsByGrant(db: Knex, modelName: string, grantId: string): Promise<void> {
+  await db('oidc_payloads').where({ model_name: modelName, grant_id: grantId }).delete();
+}
+
+/** Housekeeping: removes expired rows of every model. */
+export async function deleteExpiredOidcPayloads(db: Knex): Promise<number> {
+  return db('oidc_payloads').where('expires_at', '<=', new Date()).delete();
+}

@@ -1,0 +1,134 @@
+// SQL for sessions and session_grants.
+import type { Knex } from 'knex';
+
+export interface SessionRecord {
+  id: string;
+  tenantId: string;
+  userId: string;
+  clientId: string | null;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  oidcSessionUid: string | null;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  endedAt: Date | null;
+  endReason: string | null;
+}
+
+interface SessionRow {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  client_id: string | null;
+  amr: string[];
+  ip: string | null;
+  user_agent: string | null;
+  oidc_session_uid: string | null;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+  end_reason: string | null;
+}
+
+const toSession = (r: SessionRow): SessionRecord => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  userId: r.user_id,
+  clientId: r.client_id,
+  amr: r.amr,
+  ip: r.ip,
+  userAgent: r.user_agent,
+  oidcSessionUid: r.oidc_session_uid,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  expiresAt: r.expires_at,
+  endedAt: r.ended_at,
+  endReason: r.end_reason,
+});
+
+export interface NewSession {
+  id: string;
+  tenantId: string;
+  userId: string;
+  clientId: string | null;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  expiresAt: Date;
+}
+
+export async function insertSession(db: Knex, s: NewSession): Promise<SessionRecord> {
+  const [row] = await db<SessionRow>('sessions')
+    .insert({
+      id: s.id,
+      tenant_id: s.tenantId,
+      user_id: s.userId,
+      client_id: s.clientId,
+      amr: s.amr,
+      ip: s.ip,
+      user_agent: s.userAgent,
+      expires_at: s.expiresAt,
+    })
+    .returning('*');
+  return toSession(row as SessionRow);
+}
+
+const live = (q: Knex.QueryBuilder) => q.whereNull('ended_at').andWhere('expires_at', '>', new Date());
+
+export async function findLiveSession(db: Knex, tenantId: string, id: string): Promise<SessionRecord | undefined> {
+  const row = await live(db('sessions').where({ tenant_id: tenantId, id })).first();
+  return row && toSession(row);
+}
+
+export async function findLiveSessionByOidcUid(db: Knex, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {
+  const row = await live(db('sessions').where({ tenant_id: tenantId, oidc_session_uid: oidcSessionUid }))
+    .orderBy('created_at', 'desc')
+    .first();
+  return row && toSession(row);
+}
+
+export async function setOidcSessionUid(db: Knex, tenantId: string, id: string, oidcSessionUid: string): Promise<void> {
+  await db('sessions').where({ tenant_id: tenantId, id }).update({ oidc_session_uid: oidcSessionUid });
+}
+
+export async function insertSessionGrant(db: Knex, sessionId: string, grantId: string, clientId: string): Promise<void> {
+  await db('session_grants').insert({ session_id: sessionId, grant_id: grantId, client_id: clientId }).onConflict('grant_id').ignore();
+}
+
+/** The session a grant was issued under, with the grant's own state. Grant ids are globally unique. */
+export async function findSessionByGrantId(
+  db: Knex,
+  grantId: string,
+): Promise<(SessionRecord & { grantRevokedAt: Date | null; grantClientId: string }) | undefined> {
+  const row = await db('session_grants as g')
+    .join('sessions as s', 's.id', 'g.session_id')
+    .where('g.grant_id', grantId)
+    .select('s.*', 'g.revoked_at as grant_revoked_at', 'g.client_id as grant_client_id')
+    .first();
+  return row && { ...toSession(row), grantRevokedAt: row.grant_revoked_at, grantClientId: row.grant_client_id };
+}
+
+export async function markGrantRevoked(db: Knex, grantId: string): Promise<void> {
+  await db('session_grants').where({ grant_id: grantId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+}
+
+/** Ends a live session; returns its grant ids (to revoke), or undefined when it was not live. */
+export async function endSessionRow(db: Knex, tenantId: string, id: string, reason: string): Promise<string[] | undefined> {
+  const ended = await db('sessions').where({ tenant_id: tenantId, id }).whereNull('ended_at').update({ ended_at: db.fn.now(), end_reason: reason });
+  if (ended === 0) return undefined;
+  const grants = await db('session_grants').where({ session_id: id }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
+  return grants.map((g) => g.grant_id);
+}
+
+export async function findLiveSessionIdsByOidcUid(db: Knex, oidcSessionUid: string): Promise<Array<{ id: string; tenantId: string }>> {
+  const rows = await live(db('sessions').where({ oidc_session_uid: oidcSessionUid })).select('id', 'tenant_id');
+  return rows.map((r: { id: string; tenant_id: string }) => ({ id: r.id, tenantId: r.tenant_id }));
+}
+
+export async function hasLiveGrantForClient(db: Knex, sessionId: string, clientId: string): Promise<boolean> {
+  const row = await db('session_grants').where({ session_id: sessionId, client_id: clientId }).whereNull('revoked_at').first('grant_id');
+  return row !== undefined;
+}

@@ -1,0 +1,64 @@
+// Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
+// redeemed at most once even when two requests race on different processes.
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Db } from '../../db/knex.ts';
+import {
+  consumeOidcPayload,
+  deleteOidcPayload,
+  deleteOidcPayloadsByGrant,
+  findOidcPayload,
+  findOidcPayloadByUid,
+  upsertOidcPayload,
+  type OidcPayloadRow,
+} from '../../db/queries/oidc-payloads.ts';
+
+export class PostgresAdapter implements Adapter {
+  readonly #db: Db;
+  readonly #model: string;
+
+  constructor(db: Db, model: string) {
+    this.#db = db;
+    this.#model = model;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    await upsertOidcPayload(this.#db, {
+      modelName: this.#model,
+      id,
+      payload: payload as Record<string, unknown>,
+      ...(payload.grantId !== undefined && { grantId: payload.grantId }),
+      ...(payload.uid !== undefined && { uid: payload.uid }),
+      expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
+    });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return toPayload(await findOidcPayload(this.#db, this.#model, id));
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return toPayload(await findOidcPayloadByUid(this.#db, this.#model, uid));
+  }
+
+  async findByUserCode(): Promise<AdapterPayload | undefined> {
+    return undefined; // device flow is not enabled
+  }
+
+  async consume(id: string): Promise<void> {
+    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail.
+    if (!(await consumeOidcPayload(this.#db, this.#model, id))) throw new errors.InvalidGrant(`${this.#model} already consumed`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await deleteOidcPayload(this.#db, this.#model, id);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await deleteOidcPayloadsByGrant(this.#db, this.#model, grantId);
+  }
+}
+
+function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
+  if (!row) return undefined;
+  return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : (row.payload as AdapterPayload);
+}

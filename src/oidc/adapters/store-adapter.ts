@@ -1,0 +1,66 @@
+// Short-lived oidc-provider models (codes, interactions, PAR requests) in the TTL store: Redis when configured,
+// else process memory. Keys of one record share a Redis Cluster hash slot ({…}); `consume` is a SET NX, so a
+// code is redeemed at most once across processes; a per-grant index makes revokeByGrantId complete.
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { KvStore } from '../../store/kv-store.ts';
+
+/** Used when oidc-provider gives no expiry: nothing in the store may live forever. */
+const FALLBACK_TTL_SECONDS = 3600;
+
+export class StoreAdapter implements Adapter {
+  readonly #store: KvStore;
+  readonly #model: string;
+
+  constructor(store: KvStore, model: string) {
+    this.#store = store;
+    this.#model = model;
+  }
+
+  #key(id: string) {
+    return `oidc:{${this.#model}:${id}}`;
+  }
+
+  #grantIndex(grantId: string) {
+    return `oidc:grant:{${grantId}}:${this.#model}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const ttl = expiresIn && expiresIn > 0 ? expiresIn : FALLBACK_TTL_SECONDS;
+    await this.#store.set(this.#key(id), JSON.stringify(payload), ttl);
+    if (payload.grantId) await this.#store.setAdd(this.#grantIndex(payload.grantId), id, ttl);
+    if (payload.userCode) await this.#store.set(`oidc:usercode:${this.#model}:${payload.userCode}`, id, ttl);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const [raw, consumed] = await Promise.all([this.#store.get(this.#key(id)), this.#store.get(`${this.#key(id)}:consumed`)]);
+    if (raw === null) return undefined;
+    const payload = JSON.parse(raw) as AdapterPayload;
+    return consumed === null ? payload : { ...payload, consumed: Number(consumed) };
+  }
+
+  async findByUid(): Promise<AdapterPayload | undefined> {
+    return undefined; // only Session uses uids, and sessions live in PostgreSQL
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#store.get(`oidc:usercode:${this.#model}:${userCode}`);
+    return id === null ? undefined : this.find(id);
+  }
+
+  async consume(id: string): Promise<void> {
+    const ttl = await this.#store.ttl(this.#key(id));
+    if (ttl === -2) throw new errors.InvalidGrant(`${this.#model} not found`);
+    const first = await this.#store.setIfAbsent(`${this.#key(id)}:consumed`, String(Math.floor(Date.now() / 1000)), ttl > 0 ? ttl : FALLBACK_TTL_SECONDS);
+    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail.
+    if (!first) throw new errors.InvalidGrant(`${this.#model} already consumed`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#store.del(this.#key(id), `${this.#key(id)}:consumed`);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const ids = await this.#store.setTake(this.#grantIndex(grantId));
+    if (ids.length > 0) await this.#store.del(...ids.flatMap((id) => [this.#key(id), `${this.#key(id)}:consumed`]));
+  }
+}

@@ -1,0 +1,59 @@
+// oidc-provider's Client model served from our clients table. A client of a suspended tenant does not exist
+// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4).
+import type Provider from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
+import type { AppContext } from '../context.ts';
+import { findClientByIdAcrossTenants } from '../db/queries/clients.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
+import { clientSecretMatches } from '../services/clients.ts';
+
+export class ClientAdapter {
+  readonly #app: AppContext;
+
+  constructor(app: AppContext, _modelName: string) {
+    this.#app = app;
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const client = await findClientByIdAcrossTenants(this.#app.db, id);
+    if (!client) return undefined;
+    const tenant = await findTenantById(this.#app.db, client.tenantId);
+    if (!tenant || tenant.status !== 'active') return undefined;
+    return {
+      ...client.metadata,
+      client_id: client.clientId,
+      // The keyed hash stands in for the secret: compareClientSecret below hashes what the client presents.
+      ...(client.secretHash ? { client_secret: client.secretHash } : {}),
+      tenant_id: client.tenantId,
+      first_party: client.firstParty,
+    } as AdapterPayload;
+  }
+
+  async upsert(): Promise<void> {
+    throw new Error('clients are registered through the clients service');
+  }
+
+  async destroy(): Promise<void> {
+    throw new Error('clients are deleted through the clients service');
+  }
+
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(): Promise<void> {}
+
+  async revokeByGrantId(): Promise<void> {}
+}
+
+/** Makes client authentication compare HMAC(presented secret) with the stored hash, in constant time. */
+export function installClientSecretHashing(provider: Provider, secretKey: string): void {
+  const proto = provider.Client.prototype as unknown as { compareClientSecret(actual: string): Promise<boolean>; clientSecret?: string };
+  proto.compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && clientSecretMatches(secretKey, actual, this.clientSecret);
+  };
+}

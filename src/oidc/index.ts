@@ -1,0 +1,80 @@
+// The OIDC runtime of one process: signing keys → provider, the guide's exact error bodies, JWT-aware
+// userinfo and introspection, grant bookkeeping, and a provider rebuilt when `gatehouse keys rotate` runs.
+import type { Middleware } from 'koa';
+import mount from 'koa-mount';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { JSONWebKeySet } from 'jose';
+import type { AppContext } from '../context.ts';
+import { markGrantRevoked } from '../db/queries/sessions.ts';
+import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
+import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
+import { createProvider } from './provider.ts';
+import { rewriteGuideErrors } from './koa-guide-errors.ts';
+import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
+
+export interface OidcRuntime {
+  provider(): Provider;
+  /** Mounts the current provider; swaps to a new one after key rotation without dropping requests. */
+  middleware: Middleware;
+  verifier: AccessTokenVerifier;
+  publicKeys(): JSONWebKeySet;
+  close(): void;
+}
+
+const KEY_POLL_MS = 10_000;
+export const ACCESS_TOKEN_ALG = 'ES256';
+
+export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
+  await ensureSigningKeys(app);
+  let version = await signingKeysVersion(app);
+  let current = await build(app);
+
+  const runtime: OidcRuntime = {
+    provider: () => current.provider,
+    middleware: (ctx, next) => current.mounted(ctx, next),
+    verifier: createAccessTokenVerifier(app, () => current.publicKeys),
+    publicKeys: () => current.publicKeys,
+    close: () => clearInterval(poll),
+  };
+
+  const poll = setInterval(async () => {
+    try {
+      const latest = await signingKeysVersion(app);
+      if (latest === version) return;
+      current = await build(app);
+      version = latest;
+      app.logger.info('signing keys changed: provider reloaded');
+    } catch (err) {
+      app.logger.warn({ err }, 'could not check signing keys');
+    }
+  }, KEY_POLL_MS);
+  poll.unref();
+
+  async function build(ctx: AppContext) {
+    const jwks = await loadSigningJwks(ctx);
+    const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ACCESS_TOKEN_ALG });
+    const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
+    provider.use(rewriteGuideErrors(ctx));
+    provider.use(introspectJwtAccessTokens(() => runtime.verifier));
+    observe(ctx, provider);
+    return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
+  }
+
+  return runtime;
+}
+
+/** Audit and log what the provider reports; keep our grant table in step with revocations. */
+function observe(app: AppContext, provider: Provider): void {
+  provider.on('grant.revoked', (_ctx: KoaContextWithOIDC, grantId: string) => {
+    markGrantRevoked(app.db, grantId).catch((err: unknown) => app.logger.error({ err, grantId }, 'could not mark grant revoked'));
+  });
+  const logError = (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {
+    const line = { event, error: err.message, description: err.error_description, detail: err.error_detail, client: ctx.oidc?.client?.clientId, requestId: ctx.state?.requestId };
+    if (!err.status || err.status >= 500) app.logger.error({ ...line, err }, 'oidc server error');
+    else app.logger.info(line, 'oidc request refused');
+  };
+  for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'authorization.error', 'end_session.error', 'registration_create.error', 'pushed_authorization_request.error', 'server_error']) {
+    (provider.on as (name: string, listener: (...args: never[]) => void) => void)(event, logError(event));
+  }
+}

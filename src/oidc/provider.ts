@@ -1,0 +1,154 @@
+// oidc-provider configuration: endpoints at the paths of SPEC §5, JWT access tokens (RFC 9068), rotating
+// refresh tokens, tenant-scoped accounts and clients, and our own login pages as interactions.
+import Provider, { errors, interactionPolicy, type AsymmetricSigningAlgorithm, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AppContext } from '../context.ts';
+import { cookieKeys } from '../services/secrets.ts';
+import { findAccount } from './account.ts';
+import { createAdapterFactory } from './adapters/index.ts';
+import { ClientAdapter, installClientSecretHashing } from './client-adapter.ts';
+import { extraTokenClaims } from './token-claims.ts';
+import { renderOidcError } from './render-error.ts';
+import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
+
+export const OIDC_ROUTES = {
+  authorization: '/oauth2/authorize',
+  token: '/oauth2/token',
+  userinfo: '/oauth2/userinfo',
+  jwks: '/.well-known/jwks.json',
+  introspection: '/oauth2/introspect',
+  revocation: '/oauth2/revoke',
+  end_session: '/oauth2/logout',
+  registration: '/oauth2/register',
+  pushed_authorization_request: '/oauth2/par',
+} as const;
+
+/** SPEC §4 lifetimes, in seconds. */
+export const TTL = {
+  AccessToken: 15 * 60,
+  ClientCredentials: 15 * 60,
+  AuthorizationCode: 10 * 60,
+  IdToken: 60 * 60,
+  RefreshToken: 30 * 24 * 3600,
+  Grant: 30 * 24 * 3600,
+  Session: 14 * 24 * 3600,
+  Interaction: 60 * 60,
+  PushedAuthorizationRequest: 60,
+} as const;
+
+export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+export interface ProviderOptions {
+  jwks: { keys: Record<string, unknown>[] };
+  /** The algorithm that signs access tokens (ES256 by default: a fraction of RS256's CPU cost). */
+  accessTokenAlg: AsymmetricSigningAlgorithm;
+}
+
+/** The audience of access tokens when a client asks for no specific resource: Gatehouse's own API. */
+export function defaultAudience(app: AppContext): string {
+  return app.config.publicUrl;
+}
+
+export function createProvider(app: AppContext, options: ProviderOptions): Provider {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  // A browser session whose account can no longer sign in through this client (other tenant, disabled,
+  // tenant suspended) must log in again instead of crashing the consent check (notes on oidc-provider 9).
+  policy.get('login')?.checks.add(
+    new Check('account_unavailable', 'the signed-in account cannot use this client', async (ctx: KoaContextWithOIDC) => {
+      const { session, client } = ctx.oidc;
+      if (!session?.accountId || !client) return Check.NO_NEED_TO_PROMPT;
+      const account = await findAccount(app, ctx, session.accountId);
+      return account ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(app, { client: ClientAdapter.bind(null, app) }) as Configuration['adapter'],
+    jwks: options.jwks as Configuration['jwks'],
+    cookies: {
+      keys: cookieKeys(app.config.secretKey),
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: (ctx, sub) => findAccount(app, ctx, sub),
+    scopes: [...SCOPES],
+    claims: {
+      openid: ['sub', 'tenant_id'],
+      email: ['email', 'email_verified'],
+      profile: ['preferred_username', 'updated_at'],
+    },
+    conformIdTokenClaims: false,
+    routes: OIDC_ROUTES,
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      // Client secrets are stored hashed, so HMAC-based client assertions (client_secret_jwt) cannot work.
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+    },
+    extraClientMetadata: {
+      properties: ['tenant_id', 'first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'tenant_id' && value !== undefined && typeof value !== 'string') throw new TypeError('tenant_id must be a string');
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') throw new TypeError('first_party must be a boolean');
+      },
+    },
+    pkce: {
+      // RFC 9700 §2.1.1: PKCE is required for public clients; oidc-provider 9 accepts S256 only.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    ttl: { ...TTL },
+    rotateRefreshToken: true,
+    // Tokens live by our sessions and grants (SPEC §8), not by the browser cookie session.
+    expiresWithSession: async () => false,
+    // Every client allowed the refresh_token grant gets rotating refresh tokens (SPEC §4). oidc-provider drops
+    // offline_access unless prompt=consent (OIDC Core §11), so it cannot be the condition here.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    extraTokenClaims: (ctx, token) => extraTokenClaims(app, ctx, token),
+    loadExistingGrant: async (ctx) => {
+      const consented = ctx.oidc.result?.consent?.grantId;
+      if (consented) return ctx.oidc.provider.Grant.find(consented);
+      // A fresh sign-in starts a fresh session, so it gets a fresh grant (see interactions/consent).
+      if (ctx.oidc.result?.login) return undefined;
+      const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true },
+      registration: { enabled: true, initialAccessToken: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => defaultAudience(app),
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resourceIndicator) => {
+          if (resourceIndicator !== defaultAudience(app)) throw new errors.InvalidTarget();
+          return {
+            scope: SCOPES.join(' '),
+            audience: resourceIndicator,
+            accessTokenTTL: TTL.AccessToken,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: options.accessTokenAlg } },
+          };
+        },
+      },
+      // @types/oidc-provider types introspection as disabled-only; the runtime option is what matters.
+    } as Configuration['features'],
+    renderError: renderOidcError,
+  };
+
+  const provider = new Provider(app.config.publicUrl, configuration);
+  provider.proxy = app.config.trustProxy;
+  installClientSecretHashing(provider, app.config.secretKey);
+  return provider;
+}

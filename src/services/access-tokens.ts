@@ -1,0 +1,71 @@
+// Verifies Gatehouse JWT access tokens (RFC 9068) for our own endpoints and introspection: signature, expiry,
+// issuer, and — because a JWT cannot be recalled — whether its session, grant and client are still live (SPEC §4).
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { AppError } from '../errors/app-error.ts';
+import type { ServiceDeps } from '../context.ts';
+import { findClientById } from '../db/queries/clients.ts';
+import { findLiveSession, hasLiveGrantForClient } from '../db/queries/sessions.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  client_id: string;
+  tenant_id: string;
+  scope?: string;
+  sid?: string;
+  roles?: string[];
+}
+
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<AccessTokenClaims>;
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+/** Public halves of the signing keys, as the JWKS endpoint publishes them. */
+export function publicJwks(jwks: { keys: Record<string, unknown>[] }): JSONWebKeySet {
+  return { keys: jwks.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !PRIVATE_MEMBERS.includes(name)))) } as JSONWebKeySet;
+}
+
+export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWebKeySet): AccessTokenVerifier {
+  let cachedFor: JSONWebKeySet | undefined;
+  let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
+  const currentKeySet = () => {
+    const jwks = keys();
+    if (jwks !== cachedFor) {
+      cachedFor = jwks;
+      keySet = createLocalJWKSet(jwks);
+    }
+    return keySet as ReturnType<typeof createLocalJWKSet>;
+  };
+
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, currentKeySet(), { issuer: deps.config.publicUrl, typ: 'at+jwt', algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'] }));
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { detail: 'access token expired' });
+        throw new AppError('INVALID_TOKEN', { detail: `access token rejected: ${(err as Error).message}` });
+      }
+      const claims = payload as AccessTokenClaims;
+      if (typeof claims.tenant_id !== 'string' || typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
+        throw new AppError('INVALID_TOKEN', { detail: 'access token lacks tenant_id, client_id or sub' });
+      }
+      await assertLive(deps, claims);
+      return claims;
+    },
+  };
+}
+
+async function assertLive(deps: ServiceDeps, claims: AccessTokenClaims): Promise<void> {
+  const [tenant, client] = await Promise.all([findTenantById(deps.db, claims.tenant_id), findClientById(deps.db, claims.tenant_id, claims.client_id)]);
+  if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'tenant missing or suspended' });
+  if (!client) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
+  const isClientToken = claims.sub === claims.client_id && claims.sid === undefined;
+  if (isClientToken) return;
+  if (!claims.sid) throw new AppError('INVALID_TOKEN', { detail: 'user token without a session' });
+  const session = await findLiveSession(deps.db, claims.tenant_id, claims.sid);
+  if (!session || session.userId !== claims.sub) throw new AppError('SESSION_NOT_FOUND', { detail: 'session ended' });
+  if (!(await hasLiveGrantForClient(deps.db, session.id, claims.client_id))) throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
+}

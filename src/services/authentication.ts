@@ -1,0 +1,64 @@
+// Password sign-in shared by the login pages and the JSON API. Every failure looks the same to the caller
+// (INVALID_CREDENTIALS, same timing); the true reason goes to the audit log only (SPEC §7, guide
+// "Invalid Credentials Error").
+import { AppError } from '../errors/app-error.ts';
+import type { ServiceDeps } from '../context.ts';
+import { findTenantById, type Tenant } from '../db/queries/tenants.ts';
+import { findUserByLogin, type User } from '../db/queries/users.ts';
+import { recordAudit, type AuditMeta } from './audit.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+
+export type SignInFailure = 'unknown_tenant' | 'tenant_suspended' | 'unknown_user' | 'wrong_password' | 'disabled' | 'unverified' | 'locked';
+
+/** A hash at the configured cost, compared against when there is no user, so both paths cost one bcrypt. */
+const dummyHashes = new Map<number, Promise<string>>();
+function dummyHash(cost: number): Promise<string> {
+  let hash = dummyHashes.get(cost);
+  if (!hash) {
+    hash = hashPassword('gatehouse-timing-equaliser', cost);
+    dummyHashes.set(cost, hash);
+  }
+  return hash;
+}
+
+export interface SignedIn {
+  tenant: Tenant;
+  user: User;
+}
+
+export async function authenticatePassword(
+  deps: ServiceDeps,
+  tenantId: string | undefined,
+  login: string,
+  password: string,
+  meta: AuditMeta & { clientId?: string | null },
+): Promise<SignedIn> {
+  const tenant = tenantId ? await findTenantById(deps.db, tenantId) : undefined;
+  const user = tenant ? await findUserByLogin(deps.db, tenant.id, login) : undefined;
+  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(deps.config.bcryptCost)));
+
+  const failure: SignInFailure | undefined = !tenant
+    ? 'unknown_tenant'
+    : tenant.status !== 'active'
+      ? 'tenant_suspended'
+      : !user
+        ? 'unknown_user'
+        : user.lockedUntil && user.lockedUntil > new Date()
+          ? 'locked'
+          : !passwordOk
+            ? 'wrong_password'
+            : user.status !== 'active'
+              ? 'disabled'
+              : !user.emailVerified
+                ? 'unverified'
+                : undefined;
+
+  const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
+  if (failure || !tenant || !user) {
+    await recordAudit(deps.db, { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } }, meta);
+    throw new AppError('INVALID_CREDENTIALS', { detail: failure });
+  }
+  await recordAudit(deps.db, { ...event, type: 'signin.succeeded', data: { method: 'pwd' } }, { ...meta, actorId: user.id });
+  const { passwordHash: _omit, ...publicUser } = user;
+  return { tenant, user: publicUser };
+}

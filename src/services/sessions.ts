@@ -1,0 +1,74 @@
+// Sign-in sessions (SPEC §8): one per sign-in, from the JSON API or the login pages; ending one revokes the
+// grants issued under it.
+import { randomBytes } from 'node:crypto';
+import type { ServiceDeps } from '../context.ts';
+import {
+  endSessionRow,
+  findLiveSession,
+  findLiveSessionByOidcUid,
+  insertSession,
+  insertSessionGrant,
+  setOidcSessionUid,
+  type SessionRecord,
+} from '../db/queries/sessions.ts';
+import { recordAudit, type AuditMeta } from './audit.ts';
+
+/** Sessions live as long as the refresh tokens issued in them (SPEC §4: 30 days). */
+export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
+
+export interface StartSessionInput {
+  tenantId: string;
+  userId: string;
+  clientId: string | null;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export async function startSession(deps: ServiceDeps, input: StartSessionInput, meta: AuditMeta): Promise<SessionRecord> {
+  const session = await insertSession(deps.db, {
+    ...input,
+    id: `ses_${randomBytes(16).toString('base64url')}`,
+    expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
+  });
+  await recordAudit(
+    deps.db,
+    { tenantId: input.tenantId, type: 'session.started', subjectId: input.userId, clientId: input.clientId, data: { sessionId: session.id, amr: input.amr } },
+    { ...meta, actorId: meta.actorId ?? input.userId },
+  );
+  return session;
+}
+
+/** Records that a grant was issued under a session; the browser session uid lets later SSO grants find it. */
+export async function attachGrant(
+  deps: ServiceDeps,
+  session: Pick<SessionRecord, 'id' | 'tenantId'>,
+  grantId: string,
+  clientId: string,
+  oidcSessionUid?: string,
+): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    await insertSessionGrant(trx, session.id, grantId, clientId);
+    if (oidcSessionUid) await setOidcSessionUid(trx, session.tenantId, session.id, oidcSessionUid);
+  });
+}
+
+export function findSession(deps: ServiceDeps, tenantId: string, sessionId: string): Promise<SessionRecord | undefined> {
+  return findLiveSession(deps.db, tenantId, sessionId);
+}
+
+export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {
+  return findLiveSessionByOidcUid(deps.db, tenantId, oidcSessionUid);
+}
+
+/**
+ * Ends a session; returns the grant ids issued under it so the caller can revoke their tokens (the OIDC
+ * layer owns token storage). Returns undefined when the session was not live.
+ */
+export async function endSession(deps: ServiceDeps, tenantId: string, sessionId: string, reason: string, meta: AuditMeta): Promise<string[] | undefined> {
+  const grantIds = await endSessionRow(deps.db, tenantId, sessionId, reason);
+  if (grantIds) {
+    await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);
+  }
+  return grantIds;
+}

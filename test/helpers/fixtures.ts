@@ -1,0 +1,20 @@
+// Test data made through the same services the CLI uses.
+import type { ServiceDeps } from '../../src/context.ts';
+import { createClient, type NewClientInput } from '../../src/services/clients.ts';
+import { createTenant } from '../../src/services/tenants.ts';
+import { createUser } from '../../src/services/users.ts';
+
+const TEST_ACTOR = { actorId: 'test' };
+
+export async function makeTenant(deps: ServiceDeps, id: string, extra: { sessionLimit?: number } = {}) {
+  return createTenant(deps, { id, name: `Tenant ${id}`, ...extra }, TEST_ACTOR);
+}
+
+export async function makeUser(deps: ServiceDeps, tenantId: string, email: string, password = 'correct horse battery', roles = ['member']) {
+  const user = await createUser(deps, { tenantId, email, password, roles }, TEST_ACTOR);
+  return { ...user, password };
+}
+
+export async function makeClient(deps: ServiceDeps, input: NewClientInput) {
+  return createClient(deps, input, TEST_ACTOR);
+}
