@@ -9,6 +9,7 @@ import type { AppContext } from '../context.ts';
 import { markGrantRevoked } from '../db/queries/sessions.ts';
 import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
+import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { createProvider } from './provider.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
@@ -55,8 +56,10 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     const jwks = await loadSigningJwks(ctx);
     const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ACCESS_TOKEN_ALG });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
+    provider.use(awaitGrantBookkeeping);
     provider.use(rewriteGuideErrors(ctx));
     provider.use(introspectJwtAccessTokens(() => runtime.verifier));
+    provider.use(endSessionsOnLogout(ctx, () => provider));
     observe(ctx, provider);
     return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
   }
@@ -66,8 +69,11 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
 
 /** Audit and log what the provider reports; keep our grant table in step with revocations. */
 function observe(app: AppContext, provider: Provider): void {
-  provider.on('grant.revoked', (_ctx: KoaContextWithOIDC, grantId: string) => {
-    markGrantRevoked(app.db, grantId).catch((err: unknown) => app.logger.error({ err, grantId }, 'could not mark grant revoked'));
+  // Events are emitted synchronously; the write is parked on the request and awaited before the response
+  // leaves (awaitGrantBookkeeping), so a client never sees a token as live after it was told it is revoked.
+  provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+    const write = markGrantRevoked(app.db, grantId).catch((err: unknown) => app.logger.error({ err, grantId }, 'could not mark grant revoked'));
+    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
   const logError = (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {
     const line = { event, error: err.message, description: err.error_description, detail: err.error_detail, client: ctx.oidc?.client?.clientId, requestId: ctx.state?.requestId };
@@ -78,3 +84,8 @@ function observe(app: AppContext, provider: Provider): void {
     (provider.on as (name: string, listener: (...args: never[]) => void) => void)(event, logError(event));
   }
 }
+
+const awaitGrantBookkeeping: Middleware = async (ctx, next) => {
+  await next();
+  if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
+};

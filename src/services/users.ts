@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { assignRoles, findRolesByNames } from '../db/queries/roles.ts';
-import { insertUser, type User } from '../db/queries/users.ts';
+import { insertUser, updateUserStatus, type User, type UserStatus } from '../db/queries/users.ts';
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
@@ -46,5 +46,15 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
     await assignRoles(trx, user.id, roles.map((r) => r.id));
     await recordAudit(trx, { tenantId: user.tenantId, type: 'user.created', subjectId: user.id, data: { roles: roleNames } }, meta);
     return { ...user, roles: roleNames.sort() };
+  });
+}
+
+/** Disables or re-enables a user; a disabled user cannot sign in or refresh tokens. */
+export async function setUserStatus(deps: ServiceDeps, tenantId: string, userId: string, status: UserStatus, meta: AuditMeta): Promise<User> {
+  return deps.db.transaction(async (trx) => {
+    const user = await updateUserStatus(trx, tenantId, userId, status);
+    if (!user) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
+    await recordAudit(trx, { tenantId, type: status === 'disabled' ? 'user.disabled' : 'user.enabled', subjectId: userId }, meta);
+    return user;
   });
 }

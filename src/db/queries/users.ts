@@ -86,3 +86,8 @@ export async function findUserByLogin(db: Knex, tenantId: string, login: string)
     .first();
   return row && { ...toUser(row), passwordHash: row.password_hash };
 }
+
+export async function updateUserStatus(db: Knex, tenantId: string, id: string, status: UserStatus): Promise<User | undefined> {
+  const [row] = await db<UserRow>('users').where({ tenant_id: tenantId, id }).update({ status, updated_at: db.fn.now() as unknown as Date }).returning('*');
+  return row && toUser(row as UserRow);
+}

@@ -1,0 +1,19 @@
+// When a browser signs out (RP-initiated logout, or oidc-provider logging one account out before another
+// signs in), the Gatehouse sessions of that browser end before the response is sent (SPEC §8).
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { AppContext } from '../context.ts';
+import { endBrowserSessions } from './grants.ts';
+
+export function endSessionsOnLogout(app: AppContext, provider: () => Provider): Middleware {
+  return async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout || ctx.status >= 400) return;
+    const uid = ctx.oidc.session?.uid;
+    if (!uid) return;
+    const meta = { actorId: ctx.oidc.session?.accountId ?? null, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state?.requestId ?? null };
+    await endBrowserSessions(app, provider(), uid, meta);
+  };
+}
