@@ -20,6 +20,8 @@ export interface OidcRuntime {
   middleware: Middleware;
   verifier: AccessTokenVerifier;
   publicKeys(): JSONWebKeySet;
+  /** Rebuilds the provider when the stored keys changed (also runs every few seconds); true if it did. */
+  checkKeys(): Promise<boolean>;
   close(): void;
 }
 
@@ -36,19 +38,19 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     middleware: (ctx, next) => current.mounted(ctx, next),
     verifier: createAccessTokenVerifier(app, () => current.publicKeys),
     publicKeys: () => current.publicKeys,
-    close: () => clearInterval(poll),
-  };
-
-  const poll = setInterval(async () => {
-    try {
+    checkKeys: async () => {
       const latest = await signingKeysVersion(app);
-      if (latest === version) return;
+      if (latest === version) return false;
       current = await build(app);
       version = latest;
       app.logger.info('signing keys changed: provider reloaded');
-    } catch (err) {
-      app.logger.warn({ err }, 'could not check signing keys');
-    }
+      return true;
+    },
+    close: () => clearInterval(poll),
+  };
+
+  const poll = setInterval(() => {
+    runtime.checkKeys().catch((err: unknown) => app.logger.warn({ err }, 'could not check signing keys'));
   }, KEY_POLL_MS);
   poll.unref();
 
