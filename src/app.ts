@@ -1,6 +1,7 @@
 // Composes the Koa app: middleware order and mounts, nothing else.
 import Koa from 'koa';
 import type { AppContext } from './context.ts';
+import { demoRouter } from './api/demo.ts';
 import { healthRouter } from './api/health.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
 import { koaBody } from './http/koa-body.ts';
@@ -27,6 +28,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(healthRouter(ctx).routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
+  if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());
 
   // RFC 8414 metadata is served from the same document as OIDC discovery.
   app.use((koaCtx, next) => {

@@ -5,6 +5,9 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScript, spawnServer } from './helpers/processes.ts';
+import { FormBrowser } from './helpers/form-browser.ts';
+import { submitLogin } from './helpers/oidc-flow.ts';
+import { freePort } from './helpers/test-server.ts';
 
 const freshDir = () => mkdtempSync(join(tmpdir(), 'gatehouse-main-'));
 const embedded = (dataDir: string) => ({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', LOG_LEVEL: 'info' });
@@ -12,7 +15,8 @@ const embedded = (dataDir: string) => ({ PORT: '0', HOST: '127.0.0.1', DATA_DIR:
 describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () => {
   it('migrates, seeds the demo data once, serves /health/ready 200 and stops cleanly on SIGTERM', async () => {
     const dataDir = freshDir();
-    const server = await spawnServer(embedded(dataDir), 90_000);
+    const port = await freePort();
+    const server = await spawnServer({ ...embedded(dataDir), PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }, 90_000);
     try {
       const res = await fetch(`${server.url}/health/ready`);
       expect(res.status).toBe(200);
@@ -20,6 +24,7 @@ describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () =
       expect(server.output()).toMatch(/"database":"pglite","store":"memory"/);
       expect(server.output()).toMatch(/Demo data created[\s\S]*user@demo\.test\s+password \S{12,}/);
       expect(existsSync(join(dataDir, 'secret-key'))).toBe(true);
+      await signInWithPrintedDemo(server.output(), server.url);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
     }
@@ -81,3 +86,24 @@ describe('graceful shutdown', () => {
     await expect(fetch(`${server.url}/health/live`)).rejects.toThrow();
   }, 120_000);
 });
+
+/** What a newcomer does with the banner: open the link, sign in as the demo user, redeem the code. */
+async function signInWithPrintedDemo(output: string, url: string): Promise<void> {
+  const password = /user@demo\.test\s+password (\S+)/.exec(output)?.[1] as string;
+  const [, clientId, clientSecret] = /client\s+(\S+)\s+secret (\S+)/.exec(output) as RegExpExecArray;
+  const authorize = /^\s+(http\S+\/oauth2\/authorize\S+)$/m.exec(output)?.[1] as string;
+  const browser = new FormBrowser();
+  const page = await browser.follow(authorize, url);
+  const posted = await submitLogin(browser, url, await page.res.text(), 'user@demo.test', password);
+  const callback = await browser.follow(new URL(posted.headers.get('location') as string, url).href, url);
+  expect(callback.url).toContain('/demo/callback?code=');
+  expect(await callback.res.text()).toContain('Signed in');
+  const code = new URL(callback.url).searchParams.get('code') as string;
+  const res = await fetch(`${url}/oauth2/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: new URL(callback.url).origin + '/demo/callback' }),
+  });
+  expect(res.status).toBe(200);
+  expect(await readJson(res)).toMatchObject({ token_type: 'Bearer', id_token: expect.any(String), refresh_token: expect.any(String) });
+}
