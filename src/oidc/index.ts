@@ -7,6 +7,8 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AppContext } from '../context.ts';
 import { markGrantRevoked } from '../db/queries/sessions.ts';
+import { deleteExpiredOidcPayloads } from '../db/queries/oidc-payloads.ts';
+import { recordAudit } from '../services/audit.ts';
 import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
@@ -26,6 +28,7 @@ export interface OidcRuntime {
 }
 
 const KEY_POLL_MS = 10_000;
+const PAYLOAD_SWEEP_MS = 15 * 60_000;
 export const ACCESS_TOKEN_ALG = 'ES256';
 
 export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
@@ -46,13 +49,21 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
       app.logger.info('signing keys changed: provider reloaded');
       return true;
     },
-    close: () => clearInterval(poll),
+    close: () => {
+      clearInterval(poll);
+      clearInterval(sweep);
+    },
   };
 
   const poll = setInterval(() => {
     runtime.checkKeys().catch((err: unknown) => app.logger.warn({ err }, 'could not check signing keys'));
   }, KEY_POLL_MS);
   poll.unref();
+  // Expired durable payloads are invisible to find(); this only reclaims their space.
+  const sweep = setInterval(() => {
+    deleteExpiredOidcPayloads(app.db).catch((err: unknown) => app.logger.warn({ err }, 'could not delete expired oidc payloads'));
+  }, PAYLOAD_SWEEP_MS);
+  sweep.unref();
 
   async function build(ctx: AppContext) {
     const jwks = await loadSigningJwks(ctx);
@@ -75,6 +86,24 @@ function observe(app: AppContext, provider: Provider): void {
   // leaves (awaitGrantBookkeeping), so a client never sees a token as live after it was told it is revoked.
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     const write = markGrantRevoked(app.db, grantId).catch((err: unknown) => app.logger.error({ err, grantId }, 'could not mark grant revoked'));
+    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
+  });
+  // SPEC §4: a reused code or refresh token revokes its grant (the library does that) and is audited.
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
+    const detail = err.error_detail ?? '';
+    if (!/already (used|consumed)/.test(detail)) return;
+    const tenantId = ctx.oidc.client?.['tenant_id'];
+    const write = recordAudit(
+      app.db,
+      {
+        tenantId: typeof tenantId === 'string' ? tenantId : null,
+        type: ctx.oidc.params?.grant_type === 'refresh_token' ? 'token.refresh_reuse' : 'token.code_reuse',
+        outcome: 'failure',
+        clientId: ctx.oidc.client?.clientId ?? null,
+        data: { detail },
+      },
+      { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state?.requestId ?? null },
+    ).catch((error: unknown) => app.logger.error({ err: error }, 'could not audit token reuse'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
   const logError = (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {

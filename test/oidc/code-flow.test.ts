@@ -122,6 +122,8 @@ describe('authorization code flow with PKCE through the login pages', () => {
     expect(await reuse.text()).toBe(INVALID_REFRESH);
 
     // The grant is gone: the rotated token dies too, and the access tokens stop introspecting.
+    const audited = await server.ctx.db('audit_events').where({ type: 'token.refresh_reuse', tenant_id: 'acme' }).first();
+    expect(audited).toMatchObject({ outcome: 'failure', client_id: clientId });
     const afterReuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: rotated.refresh_token as string });
     expect(await afterReuse.text()).toBe(INVALID_REFRESH);
     expect(await oidc.tokenIntrospection(rp, rotated.access_token)).toMatchObject({ active: false });
