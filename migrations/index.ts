@@ -9,6 +9,7 @@ import * as auditEvents from './20261124090500_audit-events.ts';
 import * as signingKeys from './20261124090600_signing-keys.ts';
 import * as oidcPayloads from './20261124100000_oidc-payloads.ts';
 import * as sessionGrants from './20261124100100_session-grants.ts';
+import * as userTokensAndOutbox from './20261124110000_user-tokens-and-outbox.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124090600_signing-keys', signingKeys],
   ['20261124100000_oidc-payloads', oidcPayloads],
   ['20261124100100_session-grants', sessionGrants],
+  ['20261124110000_user-tokens-and-outbox', userTokensAndOutbox],
 ];

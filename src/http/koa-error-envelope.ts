@@ -13,7 +13,8 @@ export function koaErrorEnvelope(): Middleware {
     } catch (err) {
       const appError = toAppError(err);
       const log: Logger = ctx.state.log;
-      if (appError.status >= 500) log.error({ err }, 'request failed');
+      if (appError.status >= 500 && !(err instanceof AppError) && appError.errors[0]?.code === 'INTERNAL_ERROR') log.error({ err }, 'request failed');
+      else if (appError.status >= 500) log.warn({ code: appError.errors[0]?.code, detail: appError.detail }, 'request failed');
       else if (appError.detail) log.info({ code: appError.errors[0]?.code, detail: appError.detail }, 'request refused');
       renderAppError(ctx, appError);
     }

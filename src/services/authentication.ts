@@ -4,7 +4,7 @@
 import { AppError } from '../errors/app-error.ts';
 import type { ServiceDeps } from '../context.ts';
 import { findTenantById, type Tenant } from '../db/queries/tenants.ts';
-import { findUserByLogin, type User } from '../db/queries/users.ts';
+import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
@@ -54,11 +54,22 @@ export async function authenticatePassword(
                 : undefined;
 
   const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
+  const { clientId: _client, ...auditMeta } = meta;
   if (failure || !tenant || !user) {
-    await recordAudit(deps.db, { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } }, meta);
+    await recordAudit(deps.db, { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } }, auditMeta);
+    if (failure === 'wrong_password' && tenant && user) await countFailure(deps, tenant, user.id, auditMeta);
     throw new AppError('INVALID_CREDENTIALS', { detail: failure });
   }
-  await recordAudit(deps.db, { ...event, type: 'signin.succeeded', data: { method: 'pwd' } }, { ...meta, actorId: user.id });
+  await recordLoginSuccess(deps.db, tenant.id, user.id);
+  await recordAudit(deps.db, { ...event, type: 'signin.succeeded', data: { method: 'pwd' } }, { ...auditMeta, actorId: user.id });
   const { passwordHash: _omit, ...publicUser } = user;
   return { tenant, user: publicUser };
+}
+
+/** Lockout per tenant policy (SPEC §3): the failure that reaches the limit locks the account and is audited. */
+async function countFailure(deps: ServiceDeps, tenant: Tenant, userId: string, meta: AuditMeta): Promise<void> {
+  const { failedLoginCount, lockedUntil } = await recordLoginFailure(deps.db, tenant.id, userId, tenant.lockoutMaxFailures, tenant.lockoutDurationSeconds);
+  if (failedLoginCount === tenant.lockoutMaxFailures && lockedUntil) {
+    await recordAudit(deps.db, { tenantId: tenant.id, type: 'account.locked', subjectId: userId, data: { failures: failedLoginCount, until: lockedUntil.toISOString() } }, meta);
+  }
 }

@@ -2,8 +2,12 @@
 // grants issued under it.
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../context.ts';
+import { AppError } from '../errors/app-error.ts';
+import { getTenant } from './tenants.ts';
 import {
   endSessionRow,
+  findLiveSessionsOfUser,
+  lockUserSessions,
   findLiveSession,
   findLiveSessionByOidcUid,
   insertSession,
@@ -25,18 +29,58 @@ export interface StartSessionInput {
   userAgent: string | null;
 }
 
-export async function startSession(deps: ServiceDeps, input: StartSessionInput, meta: AuditMeta): Promise<SessionRecord> {
-  const session = await insertSession(deps.db, {
-    ...input,
-    id: `ses_${randomBytes(16).toString('base64url')}`,
-    expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
-  });
-  await recordAudit(
-    deps.db,
-    { tenantId: input.tenantId, type: 'session.started', subjectId: input.userId, clientId: input.clientId, data: { sessionId: session.id, amr: input.amr } },
-    { ...meta, actorId: meta.actorId ?? input.userId },
-  );
-  return session;
+export interface StartedSession {
+  session: SessionRecord;
+  /** Grants of sessions evicted to make room (tenant strategy `evict_oldest`): the caller revokes their tokens. */
+  evictedGrantIds: string[];
+}
+
+/**
+ * Starts a session within the tenant's session limit (SPEC §8): `reject` answers SESSION_LIMIT_EXCEEDED,
+ * `evict_oldest` ends the oldest sessions. Sign-ins of one user are serialised by an advisory lock, so the
+ * limit holds under concurrent sign-ins on any number of processes.
+ */
+export async function startSession(deps: ServiceDeps, input: StartSessionInput, meta: AuditMeta): Promise<StartedSession> {
+  const tenant = await getTenant(deps, input.tenantId);
+  const actor = { ...meta, actorId: meta.actorId ?? input.userId };
+  let refused = false;
+  try {
+    return await deps.db.transaction(async (trx) => {
+      await lockUserSessions(trx, input.tenantId, input.userId);
+      const live = await findLiveSessionsOfUser(trx, input.tenantId, input.userId);
+      const excess = live.length + 1 - tenant.sessionLimit;
+      const evictedGrantIds: string[] = [];
+      if (excess > 0) {
+        if (tenant.sessionStrategy === 'reject') {
+          refused = true;
+          throw new AppError('SESSION_LIMIT_EXCEEDED', { detail: `${live.length} live sessions, limit ${tenant.sessionLimit}` });
+        }
+        for (const oldest of live.slice(0, excess)) {
+          evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted')) ?? []));
+          await recordAudit(trx, { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } }, actor);
+        }
+      }
+      const session = await insertSession(trx, {
+        ...input,
+        id: `ses_${randomBytes(16).toString('base64url')}`,
+        expiresAt: new Date(Date.now() + SESSION_TTL_SECONDS * 1000),
+      });
+      await recordAudit(
+        trx,
+        { tenantId: input.tenantId, type: 'session.started', subjectId: input.userId, clientId: input.clientId, data: { sessionId: session.id, amr: input.amr } },
+        actor,
+      );
+      return { session, evictedGrantIds };
+    });
+  } finally {
+    if (refused) {
+      await recordAudit(
+        deps.db,
+        { tenantId: input.tenantId, type: 'session.limit_exceeded', outcome: 'failure', subjectId: input.userId, clientId: input.clientId, data: { limit: tenant.sessionLimit } },
+        actor,
+      );
+    }
+  }
 }
 
 /** Records that a grant was issued under a session; the browser session uid lets later SSO grants find it. */

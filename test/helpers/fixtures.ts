@@ -6,8 +6,9 @@ import { createUser } from '../../src/services/users.ts';
 
 const TEST_ACTOR = { actorId: 'test' };
 
-export async function makeTenant(deps: ServiceDeps, id: string, extra: { sessionLimit?: number } = {}) {
-  return createTenant(deps, { id, name: `Tenant ${id}`, ...extra }, TEST_ACTOR);
+/** Test tenants allow many sessions unless a test is about the limit. */
+export async function makeTenant(deps: ServiceDeps, id: string, extra: { sessionLimit?: number; sessionStrategy?: 'reject' | 'evict_oldest' } = {}) {
+  return createTenant(deps, { id, name: `Tenant ${id}`, sessionLimit: 100, ...extra }, TEST_ACTOR);
 }
 
 export async function makeUser(deps: ServiceDeps, tenantId: string, email: string, password = 'correct horse battery', roles = ['member']) {

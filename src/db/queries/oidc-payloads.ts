@@ -6,7 +6,8 @@ export interface OidcPayloadRow {
   consumed_at: Date | null;
 }
 
-const live = (q: Knex.QueryBuilder) => q.andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', new Date()));
+const live = (q: Knex.QueryBuilder) =>
+  q.whereNull('revoked_at').andWhere((w) => w.whereNull('expires_at').orWhere('expires_at', '>', new Date()));
 
 export async function upsertOidcPayload(
   db: Knex,
@@ -43,8 +44,15 @@ export async function deleteOidcPayload(db: Knex, modelName: string, id: string)
   await db('oidc_payloads').where({ model_name: modelName, id }).delete();
 }
 
-export async function deleteOidcPayloadsByGrant(db: Knex, modelName: string, grantId: string): Promise<void> {
-  await db('oidc_payloads').where({ model_name: modelName, grant_id: grantId }).delete();
+/** Revoked payloads stay (until they expire) so that a later use can be told apart from an unknown token. */
+export async function revokeOidcPayloadsByGrant(db: Knex, modelName: string, grantId: string): Promise<void> {
+  await db('oidc_payloads').where({ model_name: modelName, grant_id: grantId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+}
+
+/** The grant a durable token belonged to, even when it was revoked or consumed since. */
+export async function findGrantIdOfPayload(db: Knex, modelName: string, id: string): Promise<string | undefined> {
+  const row = await db('oidc_payloads').where({ model_name: modelName, id }).first('grant_id');
+  return row?.grant_id ?? undefined;
 }
 
 /** Housekeeping: removes expired rows of every model. */

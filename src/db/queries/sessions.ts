@@ -132,3 +132,25 @@ export async function hasLiveGrantForClient(db: Knex, sessionId: string, clientI
   const row = await db('session_grants').where({ session_id: sessionId, client_id: clientId }).whereNull('revoked_at').first('grant_id');
   return row !== undefined;
 }
+
+/** Live sessions of one user, oldest first. */
+export async function findLiveSessionsOfUser(db: Knex, tenantId: string, userId: string): Promise<SessionRecord[]> {
+  const rows = await live(db('sessions').where({ tenant_id: tenantId, user_id: userId })).orderBy('created_at', 'asc');
+  return rows.map(toSession);
+}
+
+/** Serialises sign-ins of one user across processes for the rest of the transaction (session limits). */
+export async function lockUserSessions(trx: Knex.Transaction, tenantId: string, userId: string): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`sessions:${tenantId}:${userId}`]);
+}
+
+export async function touchSession(db: Knex, tenantId: string, id: string): Promise<void> {
+  await db('sessions').where({ tenant_id: tenantId, id }).update({ last_seen_at: db.fn.now() });
+}
+
+/** The live sessions of a user other than `keepId`, for "sign out everywhere else". */
+export async function findOtherLiveSessionIds(db: Knex, tenantId: string, userId: string, keepId: string | null): Promise<string[]> {
+  const q = live(db('sessions').where({ tenant_id: tenantId, user_id: userId }));
+  if (keepId) q.whereNot({ id: keepId });
+  return (await q.select<{ id: string }[]>('id')).map((r) => r.id);
+}

@@ -91,3 +91,50 @@ export async function updateUserStatus(db: Knex, tenantId: string, id: string, s
   const [row] = await db<UserRow>('users').where({ tenant_id: tenantId, id }).update({ status, updated_at: db.fn.now() as unknown as Date }).returning('*');
   return row && toUser(row as UserRow);
 }
+
+/**
+ * Counts a failed sign-in in one statement; locks the account once the count reaches maxFailures. A lock that
+ * has run out starts a fresh count. Returns the new count and lock.
+ */
+export async function recordLoginFailure(
+  db: Knex,
+  tenantId: string,
+  id: string,
+  maxFailures: number,
+  lockSeconds: number,
+): Promise<{ failedLoginCount: number; lockedUntil: Date | null }> {
+  const { rows } = await db.raw<{ rows: Array<{ failed_login_count: number; locked_until: Date | null }> }>(
+    `UPDATE users SET
+       failed_login_count = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1 ELSE failed_login_count + 1 END,
+       locked_until = CASE
+         WHEN (CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1 ELSE failed_login_count + 1 END) >= ?
+           THEN now() + make_interval(secs => ?)
+         WHEN locked_until IS NOT NULL AND locked_until <= now() THEN NULL
+         ELSE locked_until END,
+       updated_at = now()
+     WHERE tenant_id = ? AND id = ?
+     RETURNING failed_login_count, locked_until`,
+    [maxFailures, lockSeconds, tenantId, id],
+  );
+  const row = rows[0];
+  return { failedLoginCount: row?.failed_login_count ?? 0, lockedUntil: row?.locked_until ?? null };
+}
+
+export async function recordLoginSuccess(db: Knex, tenantId: string, id: string): Promise<void> {
+  await db('users').where({ tenant_id: tenantId, id }).update({ failed_login_count: 0, locked_until: null, last_login_at: db.fn.now() });
+}
+
+/** Admin unlock: clears the lock and the failure count. */
+export async function clearLockout(db: Knex, tenantId: string, id: string): Promise<boolean> {
+  return (await db('users').where({ tenant_id: tenantId, id }).update({ failed_login_count: 0, locked_until: null, updated_at: db.fn.now() })) === 1;
+}
+
+export async function updatePasswordHash(db: Knex, tenantId: string, id: string, passwordHash: string): Promise<void> {
+  await db('users')
+    .where({ tenant_id: tenantId, id })
+    .update({ password_hash: passwordHash, password_changed_at: db.fn.now(), failed_login_count: 0, locked_until: null, updated_at: db.fn.now() });
+}
+
+export async function markEmailVerified(db: Knex, tenantId: string, id: string): Promise<void> {
+  await db('users').where({ tenant_id: tenantId, id }).update({ email_verified: true, updated_at: db.fn.now() });
+}

@@ -5,7 +5,7 @@ import type { Db } from '../../db/knex.ts';
 import {
   consumeOidcPayload,
   deleteOidcPayload,
-  deleteOidcPayloadsByGrant,
+  revokeOidcPayloadsByGrant,
   findOidcPayload,
   findOidcPayloadByUid,
   upsertOidcPayload,
@@ -54,7 +54,7 @@ export class PostgresAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await deleteOidcPayloadsByGrant(this.#db, this.#model, grantId);
+    await revokeOidcPayloadsByGrant(this.#db, this.#model, grantId);
   }
 }
 

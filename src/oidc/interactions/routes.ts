@@ -11,10 +11,17 @@ import { koaBody } from '../../http/koa-body.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
 import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
 import { renderView } from '../../views.ts';
+import { revokeGrants } from '../grants.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const CSRF_TTL_SECONDS = 3600;
+
+/** What a person reads on the login page for each refusal (SPEC §6: errors in plain words). */
+const LOGIN_ERRORS: Partial<Record<string, string>> = {
+  INVALID_CREDENTIALS: 'The email, username or password is not right. Check them and try again.',
+  SESSION_LIMIT_EXCEEDED: 'You are signed in on too many devices. Sign out on one of them, then try again.',
+};
 const LOGIN_SESSION_TTL_SECONDS = 3600;
 
 /** Where the sign-in of one authorization chain (its `cid`) parks its session id until the grant exists. */
@@ -57,20 +64,22 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     const meta = auditMeta(ctx);
     try {
       const { user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, { ...meta, clientId: view.clientId });
-      const session = await startSession(app, { tenantId: view.tenantId, userId: user.id, clientId: view.clientId, amr: ['pwd'], ip: ctx.ip, userAgent: ctx.get('user-agent') || null }, meta);
+      const { session, evictedGrantIds } = await startSession(
+        app,
+        { tenantId: view.tenantId, userId: user.id, clientId: view.clientId, amr: ['pwd'], ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
+        meta,
+      );
+      await revokeGrants(app, provider(), evictedGrantIds);
       await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
       await app.store.del(csrfKey(details.uid));
       const redirectTo = await provider().interactionResult(ctx.req, ctx.res, { login: { accountId: user.id, amr: ['pwd'], remember: true } }, { mergeWithLastSubmission: false });
       seeOther(ctx, redirectTo);
     } catch (err) {
-      if (!(err instanceof AppError) || err.errors[0]?.code !== 'INVALID_CREDENTIALS') throw err;
-      ctx.status = 401;
-      ctx.body = await renderView('login', {
-        ...view,
-        csrf: await issueCsrf(app, details.uid),
-        error: 'The email, username or password is not right. Check them and try again.',
-        login: usernameOrEmail,
-      });
+      const code = err instanceof AppError ? err.errors[0]?.code : undefined;
+      const message = code && LOGIN_ERRORS[code];
+      if (!message || !(err instanceof AppError)) throw err;
+      ctx.status = err.status;
+      ctx.body = await renderView('login', { ...view, csrf: await issueCsrf(app, details.uid), error: message, login: usernameOrEmail });
     }
   });
 
