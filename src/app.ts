@@ -1,6 +1,7 @@
 // Composes the Koa app: middleware order and mounts, nothing else.
 import Koa from 'koa';
 import type { AppContext } from './context.ts';
+import { authRouter } from './api/auth/routes.ts';
 import { demoRouter } from './api/demo.ts';
 import { healthRouter } from './api/health.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
@@ -10,6 +11,7 @@ import { koaRequestId } from './http/koa-request-id.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
+import { createMailer } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
 
 export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
@@ -26,6 +28,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
 
   app.use(healthRouter(ctx).routes());
+  app.use(authRouter(ctx, oidc, createMailer(ctx)).routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());

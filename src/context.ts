@@ -16,6 +16,8 @@ export interface AppContext {
   store: KvStore;
   /** Set once SIGTERM arrives: readiness fails so load balancers stop sending traffic. */
   shuttingDown: boolean;
+  /** This process's own address (set once listening): the JSON API redeems its codes at our token endpoint. */
+  internalUrl: string;
 }
 
 /** What services need: no HTTP, no store unless they ask for it. */
@@ -35,7 +37,7 @@ export async function createAppContext(config: Config, logger: Logger, options: 
   const store = config.redisUrl ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger) : new MemoryStore();
   if (store instanceof RedisStore) await store.connect();
   logger.info({ database: database.kind, store: store.kind }, 'storage ready');
-  return { config, logger, db: database.db, database, store, shuttingDown: false };
+  return { config, logger, db: database.db, database, store, shuttingDown: false, internalUrl: '' };
 }
 
 export async function closeAppContext(ctx: AppContext): Promise<void> {

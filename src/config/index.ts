@@ -49,6 +49,8 @@ const envSchema = z.object({
   BODY_LIMIT_KB: intIn(1, 10240).default(100),
   SHUTDOWN_TIMEOUT_MS: intIn(0, 600000).default(10000),
   SEED_DEMO: boolish.optional(),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -74,6 +76,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Create the demo tenant, user and client on an empty database (never in production). */
   seedDemo: boolean;
+  /** SMTP server for outgoing mail; unset: mail goes to the outbox table. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
 }
 
 /** A configuration problem; its message is the one line the process prints before exiting. */
@@ -136,6 +141,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     seedDemo: env.SEED_DEMO ?? !isProduction,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
   });
 }
 

@@ -2,7 +2,7 @@
 // goes, the grant goes, and our session_grants row records it so JWT access tokens stop verifying.
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findLiveSessionIdsByOidcUid, markGrantRevoked } from '../db/queries/sessions.ts';
+import { findLiveSessionIdsByOidcUid, findOtherLiveSessionIds, markGrantRevoked } from '../db/queries/sessions.ts';
 import type { AuditMeta } from '../services/audit.ts';
 import { endSession } from '../services/sessions.ts';
 
@@ -33,4 +33,21 @@ export async function endBrowserSessions(app: AppContext, provider: Provider, oi
   for (const { id, tenantId } of await findLiveSessionIdsByOidcUid(app.db, oidcSessionUid)) {
     await endSessionAndRevoke(app, provider, tenantId, id, 'logout', meta);
   }
+}
+
+/** Ends every live session of a user except `keepSessionId` (password reset, "sign out everywhere else"). */
+export async function endSessionsOfUser(
+  app: AppContext,
+  provider: Provider,
+  tenantId: string,
+  userId: string,
+  reason: string,
+  meta: AuditMeta,
+  keepSessionId: string | null = null,
+): Promise<number> {
+  let ended = 0;
+  for (const id of await findOtherLiveSessionIds(app.db, tenantId, userId, keepSessionId)) {
+    if (await endSessionAndRevoke(app, provider, tenantId, id, reason, meta)) ended += 1;
+  }
+  return ended;
 }

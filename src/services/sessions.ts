@@ -116,3 +116,21 @@ export async function endSession(deps: ServiceDeps, tenantId: string, sessionId:
   }
   return grantIds;
 }
+
+export function listSessions(deps: ServiceDeps, tenantId: string, userId: string): Promise<SessionRecord[]> {
+  return findLiveSessionsOfUser(deps.db, tenantId, userId);
+}
+
+export function presentSession(session: SessionRecord, currentSessionId: string | null) {
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    clientId: session.clientId,
+    amr: session.amr,
+    ip: session.ip,
+    userAgent: session.userAgent,
+    createdAt: session.createdAt,
+    lastSeenAt: session.lastSeenAt,
+    expiresAt: session.expiresAt,
+  };
+}

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
-import { assignRoles, findRolesByNames } from '../db/queries/roles.ts';
-import { insertUser, updateUserStatus, type User, type UserStatus } from '../db/queries/users.ts';
+import { assignRoles, findRoleNamesOfUser, findRolesByNames } from '../db/queries/roles.ts';
+import { findUserById, insertUser, updateUserStatus, type User, type UserStatus } from '../db/queries/users.ts';
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
@@ -57,4 +57,25 @@ export async function setUserStatus(deps: ServiceDeps, tenantId: string, userId:
     await recordAudit(trx, { tenantId, type: status === 'disabled' ? 'user.disabled' : 'user.enabled', subjectId: userId }, meta);
     return user;
   });
+}
+
+/** The user as the API shows it: no hash, with role names. */
+export async function getUserProfile(deps: ServiceDeps, tenantId: string, userId: string): Promise<UserWithRoles> {
+  const user = await findUserById(deps.db, tenantId, userId);
+  if (!user) throw new AppError('NOT_FOUND', { detail: `user ${userId}` });
+  return { ...user, roles: await findRoleNamesOfUser(deps.db, tenantId, userId) };
+}
+
+export function presentUser(user: UserWithRoles) {
+  return {
+    id: user.id,
+    tenantId: user.tenantId,
+    email: user.email,
+    username: user.username,
+    emailVerified: user.emailVerified,
+    status: user.status,
+    roles: user.roles,
+    lastLoginAt: user.lastLoginAt,
+    createdAt: user.createdAt,
+  };
 }

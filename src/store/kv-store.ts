@@ -14,6 +14,12 @@ export interface KvStore {
   incr(key: string, ttlSeconds: number): Promise<number>;
   /** Seconds left on a key, or -2 when it does not exist and -1 when it has no TTL (Redis TTL semantics). */
   ttl(key: string): Promise<number>;
+  /**
+   * Marks a record consumed, once, in one atomic step: 'consumed' when this call did it, 'already' when it was
+   * consumed before, 'missing' when the record does not exist. The marker lives as long as the record.
+   * The two keys must share a Redis Cluster hash slot.
+   */
+  consumeOnce(recordKey: string, markerKey: string, value: string): Promise<'consumed' | 'already' | 'missing'>;
   /** Adds a member to a set, extending the set's TTL to at least ttlSeconds. */
   setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
   /** Reads all members of a set and deletes it. */

@@ -56,6 +56,14 @@ export class MemoryStore implements KvStore {
     return Math.ceil((entry.expiresAt - Date.now()) / 1000);
   }
 
+  async consumeOnce(recordKey: string, markerKey: string, value: string): Promise<'consumed' | 'already' | 'missing'> {
+    const record = this.#live(recordKey);
+    if (!record) return 'missing';
+    if (this.#live(markerKey)) return 'already';
+    this.#entries.set(markerKey, { value, expiresAt: record.expiresAt });
+    return 'consumed';
+  }
+
   async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {
     const entry = this.#live(key);
     const members = new Set<string>(entry ? (JSON.parse(entry.value) as string[]) : []);

@@ -4,9 +4,19 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { KvStore } from './kv-store.ts';
 import type { Logger } from '../logger.ts';
 
+/** KEYS[1] record, KEYS[2] marker, ARGV[1] marker value. Returns 1 consumed, 0 already, -1 missing. */
+const CONSUME_ONCE = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return -1 end
+if ttl < 0 then ttl = 86400000 end
+if redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl, 'NX') then return 1 end
+return 0`;
+
+type ScriptedRedis = Redis & { consumeOnce(record: string, marker: string, value: string): Promise<number> };
+
 export class RedisStore implements KvStore {
   readonly kind = 'redis';
-  readonly client: Redis;
+  readonly client: ScriptedRedis;
 
   constructor(url: string, keyPrefix: string, logger: Logger, options: RedisOptions = {}) {
     this.client = new Redis(url, {
@@ -17,7 +27,8 @@ export class RedisStore implements KvStore {
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       ...options,
-    });
+    }) as ScriptedRedis;
+    this.client.defineCommand('consumeOnce', { numberOfKeys: 2, lua: CONSUME_ONCE });
     let down = false;
     this.client.on('error', (err: Error) => {
       if (!down) logger.warn({ err: err.message }, 'redis unavailable');
@@ -71,6 +82,11 @@ export class RedisStore implements KvStore {
 
   async ttl(key: string): Promise<number> {
     return this.client.ttl(key);
+  }
+
+  async consumeOnce(recordKey: string, markerKey: string, value: string): Promise<'consumed' | 'already' | 'missing'> {
+    const result = await this.client.consumeOnce(recordKey, markerKey, value);
+    return result === 1 ? 'consumed' : result === 0 ? 'already' : 'missing';
   }
 
   async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {

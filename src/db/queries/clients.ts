@@ -62,3 +62,17 @@ export async function findClientById(db: Knex, tenantId: string, clientId: strin
   const row = await db<ClientRow>('clients').where({ tenant_id: tenantId, client_id: clientId }).first();
   return row && toClient(row);
 }
+
+export async function insertClientIfAbsent(db: Knex, client: Omit<ClientRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
+  await db('clients')
+    .insert({
+      client_id: client.clientId,
+      tenant_id: client.tenantId,
+      name: client.name,
+      secret_hash: client.secretHash,
+      first_party: client.firstParty,
+      metadata: JSON.stringify(client.metadata),
+    })
+    .onConflict()
+    .ignore();
+}

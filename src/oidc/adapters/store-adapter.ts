@@ -48,11 +48,10 @@ export class StoreAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    const ttl = await this.#store.ttl(this.#key(id));
-    if (ttl === -2) throw new errors.InvalidGrant(`${this.#model} not found`);
-    const first = await this.#store.setIfAbsent(`${this.#key(id)}:consumed`, String(Math.floor(Date.now() / 1000)), ttl > 0 ? ttl : FALLBACK_TTL_SECONDS);
-    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail.
-    if (!first) throw new errors.InvalidGrant(`${this.#model} already consumed`);
+    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail, also
+    // when a third request revoked the whole grant in between (so existence is checked in the same step).
+    const outcome = await this.#store.consumeOnce(this.#key(id), `${this.#key(id)}:consumed`, String(Math.floor(Date.now() / 1000)));
+    if (outcome !== 'consumed') throw new errors.InvalidGrant(`${this.#model} ${outcome === 'missing' ? 'not found' : 'already consumed'}`);
   }
 
   async destroy(id: string): Promise<void> {
