@@ -1,0 +1,141 @@
+// The gatehouse CLI as a real process on the test file's own database: JSON out, JSON errors, exit codes.
+import bcrypt from 'bcrypt';
+import { openDatabase, type Database } from '../../src/db/knex.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runScript, spawnServer, type Completed } from '../helpers/processes.ts';
+import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
+
+let env: TestEnv;
+let database: Database;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+});
+afterAll(async () => {
+  await database?.close();
+  await env.destroy();
+});
+
+const cli = (...args: string[]) => runScript('bin/gatehouse.js', args, env.vars);
+const out = (r: Completed) => JSON.parse(r.stdout);
+const err = (r: Completed) => JSON.parse(r.stderr.trim().split('\n').pop() as string).error;
+
+it('migrates, then has nothing left to apply', async () => {
+  const first = await cli('migrate');
+  expect(first.code).toBe(0);
+  expect(out(first).applied.length).toBeGreaterThan(5);
+  const second = await cli('migrate');
+  expect(out(second)).toEqual({ applied: [] });
+  database = openDatabase(env.config());
+}, 60_000);
+
+it('creates, suspends and activates a tenant', async () => {
+  const created = await cli('tenant', 'create', '--id', 'acme', '--name', 'Acme Inc', '--session-limit', '3', '--mfa', 'required');
+  expect(created.code).toBe(0);
+  expect(out(created).tenant).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active', sessionLimit: 3, mfaPolicy: 'required' });
+  expect(out(await cli('tenant', 'suspend', '--id', 'acme')).tenant.status).toBe('suspended');
+  expect(out(await cli('tenant', 'activate', '--id', 'acme')).tenant.status).toBe('active');
+  const roles = await database.db('roles').where({ tenant_id: 'acme' }).orderBy('name').pluck('name');
+  expect(roles).toEqual(['admin', 'member']);
+});
+
+it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue codes', async () => {
+  const dup = await cli('tenant', 'create', '--id', 'acme', '--name', 'Again');
+  expect(dup.code).toBe(1);
+  expect(dup.stdout).toBe('');
+  expect(err(dup).code).toBe('DUPLICATE_RESOURCE');
+  const bad = await cli('tenant', 'create', '--id', 'Not A Slug', '--name', 'x');
+  expect(err(bad)).toMatchObject({ code: 'INVALID_FORMAT', errors: [{ code: 'INVALID_FORMAT', field: 'id', constraint: 'PATTERN' }] });
+  const missing = await cli('tenant', 'suspend', '--id', 'nope');
+  expect(missing.code).toBe(1);
+  expect(err(missing).code).toBe('NOT_FOUND');
+});
+
+it('creates users with roles; the password is stored as bcrypt and never printed', async () => {
+  const password = 'a long passphrase';
+  const admin = await cli('user', 'create', '--tenant', 'acme', '--email', 'Ann@Acme.test', '--password', password, '--role', 'admin', '--username', 'ann');
+  expect(admin.code).toBe(0);
+  expect(out(admin).user).toMatchObject({ email: 'Ann@Acme.test', username: 'ann', roles: ['admin'], emailVerified: true });
+  const member = await cli('user', 'create', '--tenant', 'acme', '--email', 'bob@acme.test', '--password', password, '--unverified');
+  expect(out(member).user).toMatchObject({ roles: ['member'], emailVerified: false });
+  for (const r of [admin, member]) expect(r.stdout + r.stderr).not.toContain(password);
+
+  const row = await database.db('users').whereRaw('lower(email) = ?', ['ann@acme.test']).first();
+  expect(row.password_hash).toMatch(/^\$2[aby]\$/);
+  expect(await bcrypt.compare(password, row.password_hash)).toBe(true);
+  const audit = await database.db('audit_events').where({ type: 'user.created', subject_id: row.id }).first();
+  expect(audit.actor_id).toBe('cli');
+});
+
+it('refuses bad users with every problem named', async () => {
+  const dup = await cli('user', 'create', '--tenant', 'acme', '--email', 'ANN@acme.test', '--password', 'a long passphrase');
+  expect(err(dup).code).toBe('DUPLICATE_RESOURCE');
+  const role = await cli('user', 'create', '--tenant', 'acme', '--email', 'x@acme.test', '--password', 'a long passphrase', '--role', 'wizard');
+  expect(err(role)).toMatchObject({ code: 'NOT_FOUND', errors: [{ field: 'role' }] });
+  const bad = await cli('user', 'create', '--tenant', 'acme', '--email', 'not-an-email', '--password', 'short');
+  expect(err(bad).errors).toEqual([
+    { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'email', constraint: 'EMAIL_FORMAT' },
+    { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'password', constraint: 'MIN_LENGTH' },
+  ]);
+});
+
+it('creates a confidential client and prints its secret once; stores only a hash', async () => {
+  const res = await cli('client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'https://app.acme.test/cb', '--first-party');
+  expect(res.code).toBe(0);
+  const client = out(res);
+  expect(client).toMatchObject({ tenant_id: 'acme', first_party: true, redirect_uris: ['https://app.acme.test/cb'], token_endpoint_auth_method: 'client_secret_basic' });
+  expect(client.client_secret.length).toBeGreaterThanOrEqual(43);
+  const row = await database.db('clients').where({ client_id: client.client_id }).first();
+  expect(JSON.stringify(row)).not.toContain(client.client_secret);
+
+  const pub = out(await cli('client', 'create', '--tenant', 'acme', '--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public'));
+  expect(pub.client_secret).toBeUndefined();
+  expect(pub.token_endpoint_auth_method).toBe('none');
+
+  const insecure = await cli('client', 'create', '--tenant', 'acme', '--name', 'Bad', '--redirect-uri', 'http://evil.test/cb');
+  expect(err(insecure).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'redirectUris.0', constraint: 'URL_FORMAT' }]);
+});
+
+it('rotates signing keys', async () => {
+  const res = await cli('keys', 'rotate');
+  expect(res.code).toBe(0);
+  const { active, retired } = out(res);
+  expect(active).toHaveLength(2);
+  const again = out(await cli('keys', 'rotate'));
+  expect(again.retired.sort()).toEqual([...active].sort());
+  expect(retired).toEqual(expect.any(Array));
+});
+
+it('answers usage errors with exit 2 and a JSON error', async () => {
+  const unknownFlag = await cli('tenant', 'create', '--id', 'x', '--name', 'y', '--colour', 'red');
+  expect(unknownFlag.code).toBe(2);
+  expect(err(unknownFlag).code).toBe('USAGE_ERROR');
+  const unknownCommand = await cli('frobnicate');
+  expect(unknownCommand.code).toBe(2);
+  expect(err(unknownCommand).code).toBe('USAGE_ERROR');
+  const missingFlag = await cli('tenant', 'create', '--id', 'x');
+  expect(err(missingFlag)).toMatchObject({ code: 'USAGE_ERROR', message: '--name is required' });
+});
+
+it('names a bad configuration variable', async () => {
+  const res = await runScript('bin/gatehouse.js', ['migrate'], { ...env.vars, BCRYPT_COST: 'lots' });
+  expect(res.code).toBe(1);
+  expect(err(res)).toEqual({ code: 'CONFIG_ERROR', message: 'BCRYPT_COST: must be a whole number from 4 to 15 (got "lots")' });
+});
+
+it('refuses an embedded data directory that a running server holds', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-lock-'));
+  const embedded = { DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', BCRYPT_COST: '4', LOG_LEVEL: 'info', SEED_DEMO: 'false' };
+  const server = await spawnServer(embedded, 90_000);
+  try {
+    const res = await runScript('bin/gatehouse.js', ['tenant', 'create', '--id', 'x', '--name', 'X'], embedded);
+    expect(res.code).toBe(1);
+    expect(err(res)).toMatchObject({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(/in use by process \d+; stop it first or set DATABASE_URL/) });
+  } finally {
+    expect(await server.stop()).toBe(0);
+  }
+  const after = await runScript('bin/gatehouse.js', ['tenant', 'create', '--id', 'x', '--name', 'X'], embedded);
+  expect(after.code).toBe(0);
+}, 120_000);
