@@ -5,9 +5,27 @@ import type { Config } from './config/index.ts';
 export type { Logger };
 
 const REDACT = [
-  'password', '*.password', 'newPassword', '*.newPassword', 'client_secret', '*.client_secret', 'clientSecret', '*.clientSecret',
-  'secret', '*.secret', 'refreshToken', '*.refreshToken', 'accessToken', '*.accessToken', 'code', '*.code',
-  'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie',
+  'password',
+  '*.password',
+  'newPassword',
+  '*.newPassword',
+  'client_secret',
+  '*.client_secret',
+  'clientSecret',
+  '*.clientSecret',
+  'secret',
+  '*.secret',
+  'refreshToken',
+  '*.refreshToken',
+  'accessToken',
+  '*.accessToken',
+  'code',
+  '*.code',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
 export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {

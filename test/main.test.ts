@@ -52,7 +52,9 @@ describe('configuration errors', () => {
   it('production without SECRET_KEY refuses to start', async () => {
     const { code, stderr } = await runScript('src/main.ts', [], { NODE_ENV: 'production', DATABASE_URL: 'postgres://127.0.0.1:1/x' });
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual(['gatehouse: configuration error: SECRET_KEY: required when NODE_ENV=production (at least 32 characters)']);
+    expect(stderr.trim().split('\n')).toEqual([
+      'gatehouse: configuration error: SECRET_KEY: required when NODE_ENV=production (at least 32 characters)',
+    ]);
   });
 });
 
@@ -63,7 +65,13 @@ describe('graceful shutdown', () => {
     // A request whose body is still arriving when the signal comes.
     const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': '17' } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'Content-Length': '17' },
+        },
         (res) => {
           let body = '';
           res.on('data', (c: Buffer) => (body += c.toString()));
@@ -101,7 +109,10 @@ async function signInWithPrintedDemo(output: string, url: string): Promise<void>
   const code = new URL(callback.url).searchParams.get('code') as string;
   const res = await fetch(`${url}/oauth2/token`, {
     method: 'POST',
-    headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: new URL(callback.url).origin + '/demo/callback' }),
   });
   expect(res.status).toBe(200);

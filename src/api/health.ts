@@ -13,10 +13,7 @@ export function healthRouter(app: AppContext): Router {
   });
 
   router.get('/ready', async (ctx) => {
-    const [database, store] = await Promise.all([
-      probe(() => app.db.raw('select 1')),
-      probe(() => app.store.ping()),
-    ]);
+    const [database, store] = await Promise.all([probe(() => app.db.raw('select 1')), probe(() => app.store.ping())]);
     const checks = { database, store };
     if (app.shuttingDown || database !== 'up' || store !== 'up') {
       throw new AppError('SERVICE_UNAVAILABLE', { detail: JSON.stringify({ ...checks, shuttingDown: app.shuttingDown }) });

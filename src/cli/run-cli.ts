@@ -41,7 +41,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    values = parseArgs({ args: argv.slice(command.name.split(' ').length), options: command.options, strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({
+      args: argv.slice(command.name.split(' ').length),
+      options: command.options,
+      strict: true,
+      allowPositionals: false,
+    }).values as typeof values;
   } catch (err) {
     return fail('USAGE_ERROR', (err as Error).message, { usage: `gatehouse ${command.usage}` }, 2);
   }
@@ -68,7 +73,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const appError = err instanceof AppError ? err : fromDatabaseError(err);
     if (appError) {
       const first = appError.errors[0];
-      return fail(first?.code ?? 'INTERNAL_ERROR', first?.message ?? appError.message, { errors: appError.errors, ...(appError.detail && { detail: appError.detail }) });
+      return fail(first?.code ?? 'INTERNAL_ERROR', first?.message ?? appError.message, {
+        errors: appError.errors,
+        ...(appError.detail && { detail: appError.detail }),
+      });
     }
     logger.error({ err }, 'command failed');
     return fail('INTERNAL_ERROR', (err as Error).message);

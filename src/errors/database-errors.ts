@@ -2,7 +2,20 @@
 // database becomes SERVICE_UNAVAILABLE. Everything else stays an internal error.
 import { AppError } from './app-error.ts';
 
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '08006', '08001', '08003', '53300']);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+  '53300',
+]);
 
 export function fromDatabaseError(err: unknown): AppError | undefined {
   const e = err as { code?: string; constraint?: string; name?: string; message?: string };

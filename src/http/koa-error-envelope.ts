@@ -13,7 +13,8 @@ export function koaErrorEnvelope(): Middleware {
     } catch (err) {
       const appError = toAppError(err);
       const log: Logger = ctx.state.log;
-      if (appError.status >= 500 && !(err instanceof AppError) && appError.errors[0]?.code === 'INTERNAL_ERROR') log.error({ err }, 'request failed');
+      if (appError.status >= 500 && !(err instanceof AppError) && appError.errors[0]?.code === 'INTERNAL_ERROR')
+        log.error({ err }, 'request failed');
       else if (appError.status >= 500) log.warn({ code: appError.errors[0]?.code, detail: appError.detail }, 'request failed');
       else if (appError.detail) log.info({ code: appError.errors[0]?.code, detail: appError.detail }, 'request refused');
       renderAppError(ctx, appError);
@@ -34,7 +35,8 @@ function toAppError(err: unknown): AppError {
   const e = err as { type?: string; status?: number; expose?: boolean; name?: string };
   // Errors raised by the body parser (raw-body / co-body) carry a type.
   if (e.type === 'entity.too.large' || e.status === 413) return new AppError('PAYLOAD_TOO_LARGE');
-  if (e.type === 'entity.parse.failed' || (e.status === 400 && e.name === 'SyntaxError')) return new AppError('INVALID_FORMAT', { constraint: 'JSON', detail: 'malformed JSON body' });
+  if (e.type === 'entity.parse.failed' || (e.status === 400 && e.name === 'SyntaxError'))
+    return new AppError('INVALID_FORMAT', { constraint: 'JSON', detail: 'malformed JSON body' });
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported' || e.status === 415) {
     return new AppError('INVALID_FORMAT', { constraint: 'CONTENT_TYPE', status: 415 });
   }

@@ -21,7 +21,14 @@ export async function revokeGrants(app: AppContext, provider: Provider, grantIds
 }
 
 /** Ends one Gatehouse session and revokes everything issued under it (SPEC §8). False if it was not live. */
-export async function endSessionAndRevoke(app: AppContext, provider: Provider, tenantId: string, sessionId: string, reason: string, meta: AuditMeta): Promise<boolean> {
+export async function endSessionAndRevoke(
+  app: AppContext,
+  provider: Provider,
+  tenantId: string,
+  sessionId: string,
+  reason: string,
+  meta: AuditMeta,
+): Promise<boolean> {
   const grantIds = await endSession(app, tenantId, sessionId, reason, meta);
   if (!grantIds) return false;
   await revokeGrants(app, provider, grantIds);

@@ -85,7 +85,9 @@ function observe(app: AppContext, provider: Provider): void {
   // Events are emitted synchronously; the write is parked on the request and awaited before the response
   // leaves (awaitGrantBookkeeping), so a client never sees a token as live after it was told it is revoked.
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    const write = markGrantRevoked(app.db, grantId).catch((err: unknown) => app.logger.error({ err, grantId }, 'could not mark grant revoked'));
+    const write = markGrantRevoked(app.db, grantId).catch((err: unknown) =>
+      app.logger.error({ err, grantId }, 'could not mark grant revoked'),
+    );
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
   // SPEC §4: a reused code or refresh token revokes its grant (the library does that) and is audited.
@@ -106,12 +108,30 @@ function observe(app: AppContext, provider: Provider): void {
     ).catch((error: unknown) => app.logger.error({ err: error }, 'could not audit token reuse'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
-  const logError = (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {
-    const line = { event, error: err.message, description: err.error_description, detail: err.error_detail, client: ctx.oidc?.client?.clientId, requestId: ctx.state?.requestId };
-    if (!err.status || err.status >= 500) app.logger.error({ ...line, err }, 'oidc server error');
-    else app.logger.info(line, 'oidc request refused');
-  };
-  for (const event of ['grant.error', 'introspection.error', 'revocation.error', 'userinfo.error', 'authorization.error', 'end_session.error', 'registration_create.error', 'pushed_authorization_request.error', 'server_error']) {
+  const logError =
+    (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {
+      const line = {
+        event,
+        error: err.message,
+        description: err.error_description,
+        detail: err.error_detail,
+        client: ctx.oidc?.client?.clientId,
+        requestId: ctx.state?.requestId,
+      };
+      if (!err.status || err.status >= 500) app.logger.error({ ...line, err }, 'oidc server error');
+      else app.logger.info(line, 'oidc request refused');
+    };
+  for (const event of [
+    'grant.error',
+    'introspection.error',
+    'revocation.error',
+    'userinfo.error',
+    'authorization.error',
+    'end_session.error',
+    'registration_create.error',
+    'pushed_authorization_request.error',
+    'server_error',
+  ]) {
     (provider.on as (name: string, listener: (...args: never[]) => void) => void)(event, logError(event));
   }
 }

@@ -41,14 +41,18 @@ export function rewriteGuideErrors(app: AppContext): Middleware {
       ctx.type = 'json';
       ctx.body = { ...INVALID_CLIENT };
       if (ctx.response.get('WWW-Authenticate') || ctx.get('authorization')) {
-        ctx.set('WWW-Authenticate', `Basic realm="${app.config.publicUrl}", error="invalid_client", error_description="${INVALID_CLIENT.error_description}"`);
+        ctx.set(
+          'WWW-Authenticate',
+          `Basic realm="${app.config.publicUrl}", error="invalid_client", error_description="${INVALID_CLIENT.error_description}"`,
+        );
       }
       return;
     }
 
     if (body.error === 'invalid_grant' && ctx.oidc?.route === 'token') {
       const grantType = ctx.oidc.params?.grant_type;
-      const replacement = grantType === 'authorization_code' ? INVALID_CODE : grantType === 'refresh_token' ? INVALID_REFRESH_TOKEN : undefined;
+      const replacement =
+        grantType === 'authorization_code' ? INVALID_CODE : grantType === 'refresh_token' ? INVALID_REFRESH_TOKEN : undefined;
       if (replacement) {
         ctx.status = 400;
         ctx.type = 'json';

@@ -13,7 +13,12 @@ export function endSessionsOnLogout(app: AppContext, provider: () => Provider): 
     if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout || ctx.status >= 400) return;
     const uid = ctx.oidc.session?.uid;
     if (!uid) return;
-    const meta = { actorId: ctx.oidc.session?.accountId ?? null, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state?.requestId ?? null };
+    const meta = {
+      actorId: ctx.oidc.session?.accountId ?? null,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      requestId: ctx.state?.requestId ?? null,
+    };
     await endBrowserSessions(app, provider(), uid, meta);
   };
 }

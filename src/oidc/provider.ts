@@ -1,6 +1,12 @@
 // oidc-provider configuration: endpoints at the paths of SPEC §5, JWT access tokens (RFC 9068), rotating
 // refresh tokens, tenant-scoped accounts and clients, and our own login pages as interactions.
-import Provider, { errors, interactionPolicy, type AsymmetricSigningAlgorithm, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type AsymmetricSigningAlgorithm,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { cookieKeys } from '../services/secrets.ts';
 import { findAccount } from './account.ts';
@@ -92,7 +98,8 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       properties: ['tenant_id', 'first_party'],
       validator(_ctx, key, value) {
         if (key === 'tenant_id' && value !== undefined && typeof value !== 'string') throw new TypeError('tenant_id must be a string');
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') throw new TypeError('first_party must be a boolean');
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean')
+          throw new TypeError('first_party must be a boolean');
       },
     },
     pkce: {

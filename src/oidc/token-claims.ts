@@ -11,11 +11,18 @@ interface TokenLike {
   kind?: string;
 }
 
-export async function extraTokenClaims(app: AppContext, ctx: KoaContextWithOIDC, token: unknown): Promise<Record<string, unknown> | undefined> {
+export async function extraTokenClaims(
+  app: AppContext,
+  ctx: KoaContextWithOIDC,
+  token: unknown,
+): Promise<Record<string, unknown> | undefined> {
   const { accountId, grantId } = token as TokenLike;
   const tenantId = ctx.oidc.client?.['tenant_id'];
   if (typeof tenantId !== 'string') return undefined;
   if (!accountId) return { tenant_id: tenantId }; // client_credentials: the client acts for itself
-  const [roles, session] = await Promise.all([findRoleNamesOfUser(app.db, tenantId, accountId), grantId ? findSessionByGrantId(app.db, grantId) : undefined]);
+  const [roles, session] = await Promise.all([
+    findRoleNamesOfUser(app.db, tenantId, accountId),
+    grantId ? findSessionByGrantId(app.db, grantId) : undefined,
+  ]);
   return { tenant_id: tenantId, roles, ...(session && { sid: session.id }) };
 }

@@ -62,7 +62,13 @@ export async function issueTokensForSession(
     gty: 'authorization_code',
   }).save();
 
-  const body = await callTokenEndpoint(app, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId });
+  const body = await callTokenEndpoint(app, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirectUri,
+    code_verifier: verifier,
+    client_id: clientId,
+  });
   if (!body.access_token || !body.refresh_token) throw new Error(`token endpoint refused the API code: ${body.error ?? 'no tokens'}`);
   return toIssued(body, args.sessionId);
 }
@@ -75,8 +81,10 @@ export async function refreshTokens(app: AppContext, refreshToken: string, expec
   const grantId = await findGrantIdOfPayload(app.db, 'RefreshToken', refreshToken);
   const session = grantId ? await findSessionByGrantId(app.db, grantId) : undefined;
   if (!grantId || !session) throw new AppError('INVALID_TOKEN', { detail: 'unknown refresh token' });
-  if (expectedTenantId && expectedTenantId !== session.tenantId) throw new AppError('TENANT_ACCESS_DENIED', { detail: 'refresh token of another tenant' });
-  if (session.endedAt || session.expiresAt <= new Date()) throw new AppError('SESSION_NOT_FOUND', { detail: `session ${session.id} ended` });
+  if (expectedTenantId && expectedTenantId !== session.tenantId)
+    throw new AppError('TENANT_ACCESS_DENIED', { detail: 'refresh token of another tenant' });
+  if (session.endedAt || session.expiresAt <= new Date())
+    throw new AppError('SESSION_NOT_FOUND', { detail: `session ${session.id} ended` });
 
   const body = await callTokenEndpoint(app, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: session.grantClientId });
   if (!body.access_token || !body.refresh_token) {

@@ -25,11 +25,20 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier): 
         sub: user.id,
         tenant_id: user.tenantId,
         ...(scopes.has('email') && { email: user.email, email_verified: user.emailVerified }),
-        ...(scopes.has('profile') && { preferred_username: user.username ?? user.email, updated_at: Math.floor(user.updatedAt.getTime() / 1000) }),
+        ...(scopes.has('profile') && {
+          preferred_username: user.username ?? user.email,
+          updated_at: Math.floor(user.updatedAt.getTime() / 1000),
+        }),
       };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      return deny(ctx, app, 401, 'invalid_token', err.errors[0]?.code === 'TOKEN_EXPIRED' ? 'access token expired' : 'invalid token provided');
+      return deny(
+        ctx,
+        app,
+        401,
+        'invalid_token',
+        err.errors[0]?.code === 'TOKEN_EXPIRED' ? 'access token expired' : 'invalid token provided',
+      );
     }
   };
   router.get(OIDC_ROUTES.userinfo, handler);

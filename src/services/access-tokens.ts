@@ -24,7 +24,9 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
 /** Public halves of the signing keys, as the JWKS endpoint publishes them. */
 export function publicJwks(jwks: { keys: Record<string, unknown>[] }): JSONWebKeySet {
-  return { keys: jwks.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !PRIVATE_MEMBERS.includes(name)))) } as JSONWebKeySet;
+  return {
+    keys: jwks.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([name]) => !PRIVATE_MEMBERS.includes(name)))),
+  } as JSONWebKeySet;
 }
 
 export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWebKeySet): AccessTokenVerifier {
@@ -43,7 +45,11 @@ export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWeb
     async verify(token) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, currentKeySet(), { issuer: deps.config.publicUrl, typ: 'at+jwt', algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'] }));
+        ({ payload } = await jwtVerify(token, currentKeySet(), {
+          issuer: deps.config.publicUrl,
+          typ: 'at+jwt',
+          algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+        }));
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { detail: 'access token expired' });
         throw new AppError('INVALID_TOKEN', { detail: `access token rejected: ${(err as Error).message}` });
@@ -59,7 +65,10 @@ export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWeb
 }
 
 async function assertLive(deps: ServiceDeps, claims: AccessTokenClaims): Promise<void> {
-  const [tenant, client] = await Promise.all([findTenantById(deps.db, claims.tenant_id), findClientById(deps.db, claims.tenant_id, claims.client_id)]);
+  const [tenant, client] = await Promise.all([
+    findTenantById(deps.db, claims.tenant_id),
+    findClientById(deps.db, claims.tenant_id, claims.client_id),
+  ]);
   if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'tenant missing or suspended' });
   if (!client) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
   const isClientToken = claims.sub === claims.client_id && claims.sid === undefined;
@@ -67,5 +76,6 @@ async function assertLive(deps: ServiceDeps, claims: AccessTokenClaims): Promise
   if (!claims.sid) throw new AppError('INVALID_TOKEN', { detail: 'user token without a session' });
   const session = await findLiveSession(deps.db, claims.tenant_id, claims.sid);
   if (!session || session.userId !== claims.sub) throw new AppError('SESSION_NOT_FOUND', { detail: 'session ended' });
-  if (!(await hasLiveGrantForClient(deps.db, session.id, claims.client_id))) throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
+  if (!(await hasLiveGrantForClient(deps.db, session.id, claims.client_id)))
+    throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
 }

@@ -21,26 +21,52 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 async function activeTenant(deps: ServiceDeps, tenantId: string | undefined) {
   if (!tenantId) throw new AppError('TENANT_ACCESS_DENIED', { detail: 'no tenant in request' });
   const tenant = await getTenant(deps, tenantId).catch(() => undefined);
-  if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: `tenant ${tenantId} missing or suspended` });
+  if (!tenant || tenant.status !== 'active')
+    throw new AppError('TENANT_ACCESS_DENIED', { detail: `tenant ${tenantId} missing or suspended` });
   return tenant;
 }
 
-async function issueToken(deps: ServiceDeps, tenantId: string, userId: string, purpose: UserTokenPurpose, ttlSeconds: number): Promise<string> {
+async function issueToken(
+  deps: ServiceDeps,
+  tenantId: string,
+  userId: string,
+  purpose: UserTokenPurpose,
+  ttlSeconds: number,
+): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await insertUserToken(deps.db, { tokenHash: hashToken(token), tenantId, userId, purpose, expiresAt: new Date(Date.now() + ttlSeconds * 1000) });
+  await insertUserToken(deps.db, {
+    tokenHash: hashToken(token),
+    tenantId,
+    userId,
+    purpose,
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000),
+  });
   return token;
 }
 
 export const registrationSchema = z.object({
   email: z.email().max(254),
   password: passwordSchema,
-  username: z.string().regex(/^[A-Za-z0-9._-]{3,64}$/).optional(),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{3,64}$/)
+    .optional(),
 });
 
-export async function registerUser(deps: ServiceDeps, mailer: Mailer, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<UserWithRoles> {
+export async function registerUser(
+  deps: ServiceDeps,
+  mailer: Mailer,
+  tenantId: string | undefined,
+  input: unknown,
+  meta: AuditMeta,
+): Promise<UserWithRoles> {
   const values = parseOrThrow(registrationSchema, input);
   const tenant = await activeTenant(deps, tenantId);
-  const user = await createUser(deps, { tenantId: tenant.id, ...values, emailVerified: false, roles: ['member'] }, { ...meta, actorId: meta.actorId ?? 'self' });
+  const user = await createUser(
+    deps,
+    { tenantId: tenant.id, ...values, emailVerified: false, roles: ['member'] },
+    { ...meta, actorId: meta.actorId ?? 'self' },
+  );
   const token = await issueToken(deps, tenant.id, user.id, 'verify_email', VERIFY_EMAIL_TTL_SECONDS);
   await mailer.send({
     tenantId: tenant.id,
@@ -62,11 +88,21 @@ export async function verifyEmail(deps: ServiceDeps, tenantId: string | undefine
 }
 
 /** Always succeeds from the caller's point of view, so it cannot be used to find out who has an account. */
-export async function requestPasswordReset(deps: ServiceDeps, mailer: Mailer, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<void> {
+export async function requestPasswordReset(
+  deps: ServiceDeps,
+  mailer: Mailer,
+  tenantId: string | undefined,
+  input: unknown,
+  meta: AuditMeta,
+): Promise<void> {
   const { email } = parseOrThrow(z.object({ email: z.email().max(254) }), input);
   const tenant = await activeTenant(deps, tenantId);
   const user = await findUserByLogin(deps.db, tenant.id, email);
-  await recordAudit(deps.db, { tenantId: tenant.id, type: 'password.reset_requested', subjectId: user?.id ?? null, data: { known: Boolean(user) } }, meta);
+  await recordAudit(
+    deps.db,
+    { tenantId: tenant.id, type: 'password.reset_requested', subjectId: user?.id ?? null, data: { known: Boolean(user) } },
+    meta,
+  );
   if (!user || user.status !== 'active') return;
   const token = await issueToken(deps, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
   await mailer.send({
@@ -79,7 +115,12 @@ export async function requestPasswordReset(deps: ServiceDeps, mailer: Mailer, te
 }
 
 /** Sets the new password; returns the user whose sessions must all end (SPEC §8). */
-export async function resetPassword(deps: ServiceDeps, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<{ tenantId: string; userId: string }> {
+export async function resetPassword(
+  deps: ServiceDeps,
+  tenantId: string | undefined,
+  input: unknown,
+  meta: AuditMeta,
+): Promise<{ tenantId: string; userId: string }> {
   const { token, password } = parseOrThrow(z.object({ token: z.string().min(1).max(200), password: passwordSchema }), input);
   const tenant = await activeTenant(deps, tenantId);
   const userId = await useUserToken(deps.db, tenant.id, hashToken(token), 'password_reset');

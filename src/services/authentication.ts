@@ -8,7 +8,8 @@ import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } fr
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 
-export type SignInFailure = 'unknown_tenant' | 'tenant_suspended' | 'unknown_user' | 'wrong_password' | 'disabled' | 'unverified' | 'locked';
+export type SignInFailure =
+  'unknown_tenant' | 'tenant_suspended' | 'unknown_user' | 'wrong_password' | 'disabled' | 'unverified' | 'locked';
 
 /** A hash at the configured cost, compared against when there is no user, so both paths cost one bcrypt. */
 const dummyHashes = new Map<number, Promise<string>>();
@@ -56,7 +57,11 @@ export async function authenticatePassword(
   const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
   const { clientId: _client, ...auditMeta } = meta;
   if (failure || !tenant || !user) {
-    await recordAudit(deps.db, { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } }, auditMeta);
+    await recordAudit(
+      deps.db,
+      { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } },
+      auditMeta,
+    );
     if (failure === 'wrong_password' && tenant && user) await countFailure(deps, tenant, user.id, auditMeta);
     throw new AppError('INVALID_CREDENTIALS', { detail: failure });
   }
@@ -68,8 +73,23 @@ export async function authenticatePassword(
 
 /** Lockout per tenant policy (SPEC §3): the failure that reaches the limit locks the account and is audited. */
 async function countFailure(deps: ServiceDeps, tenant: Tenant, userId: string, meta: AuditMeta): Promise<void> {
-  const { failedLoginCount, lockedUntil } = await recordLoginFailure(deps.db, tenant.id, userId, tenant.lockoutMaxFailures, tenant.lockoutDurationSeconds);
+  const { failedLoginCount, lockedUntil } = await recordLoginFailure(
+    deps.db,
+    tenant.id,
+    userId,
+    tenant.lockoutMaxFailures,
+    tenant.lockoutDurationSeconds,
+  );
   if (failedLoginCount === tenant.lockoutMaxFailures && lockedUntil) {
-    await recordAudit(deps.db, { tenantId: tenant.id, type: 'account.locked', subjectId: userId, data: { failures: failedLoginCount, until: lockedUntil.toISOString() } }, meta);
+    await recordAudit(
+      deps.db,
+      {
+        tenantId: tenant.id,
+        type: 'account.locked',
+        subjectId: userId,
+        data: { failures: failedLoginCount, until: lockedUntil.toISOString() },
+      },
+      meta,
+    );
   }
 }

@@ -86,7 +86,13 @@ export async function createClient(deps: ServiceDeps, input: NewClientInput, met
     });
     await recordAudit(
       trx,
-      { tenantId: values.tenantId, type: 'client.created', clientId, subjectId: clientId, data: { name: values.name, public: values.public } },
+      {
+        tenantId: values.tenantId,
+        type: 'client.created',
+        clientId,
+        subjectId: clientId,
+        data: { name: values.name, public: values.public },
+      },
       meta,
     );
     return { client, clientSecret };

@@ -30,11 +30,22 @@ export async function seedDemoData(deps: ServiceDeps): Promise<DemoCredentials |
   const redirectUri = `${deps.config.publicUrl}${DEMO_CALLBACK_PATH}`;
   const { client, clientSecret } = await createClient(
     deps,
-    { tenantId: tenant.id, name: 'Demo App', redirectUris: [redirectUri], firstParty: true, grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] },
+    {
+      tenantId: tenant.id,
+      name: 'Demo App',
+      redirectUris: [redirectUri],
+      firstParty: true,
+      grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    },
     SYSTEM,
   );
   const authorizeUrl = new URL(`${deps.config.publicUrl}/oauth2/authorize`);
-  authorizeUrl.search = new URLSearchParams({ client_id: client.clientId, response_type: 'code', scope: 'openid email profile', redirect_uri: redirectUri }).toString();
+  authorizeUrl.search = new URLSearchParams({
+    client_id: client.clientId,
+    response_type: 'code',
+    scope: 'openid email profile',
+    redirect_uri: redirectUri,
+  }).toString();
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'demo.seeded' }, SYSTEM);
   return {
     tenantId: tenant.id,

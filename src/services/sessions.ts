@@ -57,7 +57,11 @@ export async function startSession(deps: ServiceDeps, input: StartSessionInput, 
         }
         for (const oldest of live.slice(0, excess)) {
           evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted')) ?? []));
-          await recordAudit(trx, { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } }, actor);
+          await recordAudit(
+            trx,
+            { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } },
+            actor,
+          );
         }
       }
       const session = await insertSession(trx, {
@@ -67,7 +71,13 @@ export async function startSession(deps: ServiceDeps, input: StartSessionInput, 
       });
       await recordAudit(
         trx,
-        { tenantId: input.tenantId, type: 'session.started', subjectId: input.userId, clientId: input.clientId, data: { sessionId: session.id, amr: input.amr } },
+        {
+          tenantId: input.tenantId,
+          type: 'session.started',
+          subjectId: input.userId,
+          clientId: input.clientId,
+          data: { sessionId: session.id, amr: input.amr },
+        },
         actor,
       );
       return { session, evictedGrantIds };
@@ -76,7 +86,14 @@ export async function startSession(deps: ServiceDeps, input: StartSessionInput, 
     if (refused) {
       await recordAudit(
         deps.db,
-        { tenantId: input.tenantId, type: 'session.limit_exceeded', outcome: 'failure', subjectId: input.userId, clientId: input.clientId, data: { limit: tenant.sessionLimit } },
+        {
+          tenantId: input.tenantId,
+          type: 'session.limit_exceeded',
+          outcome: 'failure',
+          subjectId: input.userId,
+          clientId: input.clientId,
+          data: { limit: tenant.sessionLimit },
+        },
         actor,
       );
     }
@@ -109,7 +126,13 @@ export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSe
  * Ends a session; returns the grant ids issued under it so the caller can revoke their tokens (the OIDC
  * layer owns token storage). Returns undefined when the session was not live.
  */
-export async function endSession(deps: ServiceDeps, tenantId: string, sessionId: string, reason: string, meta: AuditMeta): Promise<string[] | undefined> {
+export async function endSession(
+  deps: ServiceDeps,
+  tenantId: string,
+  sessionId: string,
+  reason: string,
+  meta: AuditMeta,
+): Promise<string[] | undefined> {
   const grantIds = await endSessionRow(deps.db, tenantId, sessionId, reason);
   if (grantIds) {
     await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);

@@ -27,7 +27,11 @@ export async function createTenant(deps: ServiceDeps, input: NewTenantInput, met
   const values = parseOrThrow(newTenantSchema, input);
   return deps.db.transaction(async (trx) => {
     const tenant = await insertTenant(trx, values);
-    await insertRoles(trx, tenant.id, BUILT_IN_ROLES.map((r) => ({ ...r, builtIn: true })));
+    await insertRoles(
+      trx,
+      tenant.id,
+      BUILT_IN_ROLES.map((r) => ({ ...r, builtIn: true })),
+    );
     await recordAudit(trx, { tenantId: tenant.id, type: 'tenant.created', subjectId: tenant.id, data: { name: tenant.name } }, meta);
     return tenant;
   });

@@ -42,15 +42,31 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
     const roles = await findRolesByNames(trx, values.tenantId, roleNames);
     const unknown = roleNames.filter((name) => !roles.some((r) => r.name === name));
     if (unknown.length > 0) throw new AppError('NOT_FOUND', { field: 'role', detail: `unknown role(s) ${unknown.join(', ')}` });
-    const user = await insertUser(trx, { tenantId: values.tenantId, email: values.email, username: values.username, passwordHash, emailVerified: values.emailVerified });
-    await assignRoles(trx, user.id, roles.map((r) => r.id));
+    const user = await insertUser(trx, {
+      tenantId: values.tenantId,
+      email: values.email,
+      username: values.username,
+      passwordHash,
+      emailVerified: values.emailVerified,
+    });
+    await assignRoles(
+      trx,
+      user.id,
+      roles.map((r) => r.id),
+    );
     await recordAudit(trx, { tenantId: user.tenantId, type: 'user.created', subjectId: user.id, data: { roles: roleNames } }, meta);
     return { ...user, roles: roleNames.sort() };
   });
 }
 
 /** Disables or re-enables a user; a disabled user cannot sign in or refresh tokens. */
-export async function setUserStatus(deps: ServiceDeps, tenantId: string, userId: string, status: UserStatus, meta: AuditMeta): Promise<User> {
+export async function setUserStatus(
+  deps: ServiceDeps,
+  tenantId: string,
+  userId: string,
+  status: UserStatus,
+  meta: AuditMeta,
+): Promise<User> {
   return deps.db.transaction(async (trx) => {
     const user = await updateUserStatus(trx, tenantId, userId, status);
     if (!user) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });

@@ -71,11 +71,12 @@ export class RedisStore implements KvStore {
   }
 
   async incr(key: string, ttlSeconds: number): Promise<number> {
-    const [[incrErr, count] = [], [expireErr] = []] = (await this.client
-      .multi()
-      .incr(key)
-      .expire(key, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
-      .exec()) ?? [];
+    const [[incrErr, count] = [], [expireErr] = []] =
+      (await this.client
+        .multi()
+        .incr(key)
+        .expire(key, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
+        .exec()) ?? [];
     if (incrErr || expireErr) throw incrErr ?? expireErr;
     return Number(count);
   }

@@ -48,11 +48,19 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server.stop());
 
-async function api(method: string, path: string, options: { body?: unknown; tenant?: string; token?: string; headers?: Record<string, string> } = {}) {
+async function api(
+  method: string,
+  path: string,
+  options: { body?: unknown; tenant?: string; token?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
   if (options.tenant) headers['X-Tenant-ID'] = options.tenant;
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const res = await fetch(`${server.url}/api/v1/auth${path}`, { method, headers, ...(options.body !== undefined && { body: JSON.stringify(options.body) }) });
+  const res = await fetch(`${server.url}/api/v1/auth${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+  });
   const body = await readJson(res);
   return { status: res.status, body, headers: res.headers };
 }
@@ -73,7 +81,11 @@ describe('POST /login', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       success: true,
-      data: { tokenType: 'Bearer', expiresIn: 900, user: { email: 'ann@acme.test', tenantId: 'acme', roles: ['member'], emailVerified: true } },
+      data: {
+        tokenType: 'Bearer',
+        expiresIn: 900,
+        user: { email: 'ann@acme.test', tenantId: 'acme', roles: ['member'], emailVerified: true },
+      },
     });
     const at = decodeJwt(res.body.data.accessToken);
     expect(at).toMatchObject({ tenant_id: 'acme', sid: res.body.data.sessionId, client_id: 'acme_api', roles: ['member'] });
@@ -155,7 +167,10 @@ describe('POST /login', () => {
 describe('validation on registration', () => {
   it('answers REQUIRED_FIELD and EMAIL_FORMAT exactly as the guide', async () => {
     expectGuideBody((await api('POST', '/register', { tenant: 'acme', body: { password: PASSWORD } })).body, GUIDE.REQUIRED_FIELD_EMAIL);
-    expectGuideBody((await api('POST', '/register', { tenant: 'acme', body: { email: 'not-an-email', password: PASSWORD } })).body, GUIDE.INVALID_FORMAT_EMAIL);
+    expectGuideBody(
+      (await api('POST', '/register', { tenant: 'acme', body: { email: 'not-an-email', password: PASSWORD } })).body,
+      GUIDE.INVALID_FORMAT_EMAIL,
+    );
   });
 });
 
@@ -173,7 +188,20 @@ describe('tokens on our own endpoints', () => {
   it('answers TOKEN_EXPIRED for an expired access token', async () => {
     const { accessToken } = (await login('acme', 'bob@acme.test')).body.data;
     // Sixteen minutes later (access tokens live 15); only the clock is faked, timers run for real.
-    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'hrtime', 'performance'] });
+    jest.useFakeTimers({
+      doNotFake: [
+        'nextTick',
+        'setImmediate',
+        'clearImmediate',
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'queueMicrotask',
+        'hrtime',
+        'performance',
+      ],
+    });
     jest.setSystemTime(Date.now() + 16 * 60 * 1000);
     try {
       const res = await api('GET', '/me', { token: accessToken });
@@ -223,9 +251,22 @@ describe('sessions', () => {
 
   it('lists browser and JSON sessions together; DELETE ends one and its refresh fails with SESSION_NOT_FOUND', async () => {
     // A browser sign-in through the OAuth pages for the same user.
-    const { client, clientSecret } = await makeClient(server.ctx, { tenantId: 'acme', name: 'Web', redirectUris: ['http://127.0.0.1:7777/cb'], firstParty: true });
-    const rp = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-    await signInThroughPages({ baseUrl: server.url, rp, redirectUri: 'http://127.0.0.1:7777/cb', login: 'ann@acme.test', password: PASSWORD });
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: 'acme',
+      name: 'Web',
+      redirectUris: ['http://127.0.0.1:7777/cb'],
+      firstParty: true,
+    });
+    const rp = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+    await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri: 'http://127.0.0.1:7777/cb',
+      login: 'ann@acme.test',
+      password: PASSWORD,
+    });
 
     const json = (await login('acme', 'ann@acme.test')).body.data;
     const other = (await login('acme', 'ann@acme.test')).body.data;
@@ -301,6 +342,8 @@ describe('registration, email verification and password reset', () => {
     expectGuideBody((await api('POST', '/refresh', { body: { refreshToken: before.refreshToken } })).body, GUIDE.SESSION_NOT_FOUND);
     expect((await login('acme', 'neo@acme.test')).status).toBe(401);
     expect((await login('acme', 'neo@acme.test', 'a brand new passphrase')).status).toBe(200);
-    expect((await api('POST', '/password/reset', { tenant: 'acme', body: { token, password: 'yet another passphrase' } })).status).toBe(401);
+    expect((await api('POST', '/password/reset', { tenant: 'acme', body: { token, password: 'yet another passphrase' } })).status).toBe(
+      401,
+    );
   });
 });

@@ -55,7 +55,20 @@ it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue 
 
 it('creates users with roles; the password is stored as bcrypt and never printed', async () => {
   const password = 'a long passphrase';
-  const admin = await cli('user', 'create', '--tenant', 'acme', '--email', 'Ann@Acme.test', '--password', password, '--role', 'admin', '--username', 'ann');
+  const admin = await cli(
+    'user',
+    'create',
+    '--tenant',
+    'acme',
+    '--email',
+    'Ann@Acme.test',
+    '--password',
+    password,
+    '--role',
+    'admin',
+    '--username',
+    'ann',
+  );
   expect(admin.code).toBe(0);
   expect(out(admin).user).toMatchObject({ email: 'Ann@Acme.test', username: 'ann', roles: ['admin'], emailVerified: true });
   const member = await cli('user', 'create', '--tenant', 'acme', '--email', 'bob@acme.test', '--password', password, '--unverified');
@@ -72,7 +85,18 @@ it('creates users with roles; the password is stored as bcrypt and never printed
 it('refuses bad users with every problem named', async () => {
   const dup = await cli('user', 'create', '--tenant', 'acme', '--email', 'ANN@acme.test', '--password', 'a long passphrase');
   expect(err(dup).code).toBe('DUPLICATE_RESOURCE');
-  const role = await cli('user', 'create', '--tenant', 'acme', '--email', 'x@acme.test', '--password', 'a long passphrase', '--role', 'wizard');
+  const role = await cli(
+    'user',
+    'create',
+    '--tenant',
+    'acme',
+    '--email',
+    'x@acme.test',
+    '--password',
+    'a long passphrase',
+    '--role',
+    'wizard',
+  );
   expect(err(role)).toMatchObject({ code: 'NOT_FOUND', errors: [{ field: 'role' }] });
   const bad = await cli('user', 'create', '--tenant', 'acme', '--email', 'not-an-email', '--password', 'short');
   expect(err(bad).errors).toEqual([
@@ -82,20 +106,39 @@ it('refuses bad users with every problem named', async () => {
 });
 
 it('creates a confidential client and prints its secret once; stores only a hash', async () => {
-  const res = await cli('client', 'create', '--tenant', 'acme', '--name', 'Web', '--redirect-uri', 'https://app.acme.test/cb', '--first-party');
+  const res = await cli(
+    'client',
+    'create',
+    '--tenant',
+    'acme',
+    '--name',
+    'Web',
+    '--redirect-uri',
+    'https://app.acme.test/cb',
+    '--first-party',
+  );
   expect(res.code).toBe(0);
   const client = out(res);
-  expect(client).toMatchObject({ tenant_id: 'acme', first_party: true, redirect_uris: ['https://app.acme.test/cb'], token_endpoint_auth_method: 'client_secret_basic' });
+  expect(client).toMatchObject({
+    tenant_id: 'acme',
+    first_party: true,
+    redirect_uris: ['https://app.acme.test/cb'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
   expect(client.client_secret.length).toBeGreaterThanOrEqual(43);
   const row = await database.db('clients').where({ client_id: client.client_id }).first();
   expect(JSON.stringify(row)).not.toContain(client.client_secret);
 
-  const pub = out(await cli('client', 'create', '--tenant', 'acme', '--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public'));
+  const pub = out(
+    await cli('client', 'create', '--tenant', 'acme', '--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public'),
+  );
   expect(pub.client_secret).toBeUndefined();
   expect(pub.token_endpoint_auth_method).toBe('none');
 
   const insecure = await cli('client', 'create', '--tenant', 'acme', '--name', 'Bad', '--redirect-uri', 'http://evil.test/cb');
-  expect(err(insecure).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'redirectUris.0', constraint: 'URL_FORMAT' }]);
+  expect(err(insecure).errors).toEqual([
+    { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'redirectUris.0', constraint: 'URL_FORMAT' },
+  ]);
 });
 
 it('rotates signing keys', async () => {
@@ -132,7 +175,10 @@ it('refuses an embedded data directory that a running server holds', async () =>
   try {
     const res = await runScript('bin/gatehouse.js', ['tenant', 'create', '--id', 'x', '--name', 'X'], embedded);
     expect(res.code).toBe(1);
-    expect(err(res)).toMatchObject({ code: 'DATA_DIR_LOCKED', message: expect.stringMatching(/in use by process \d+; stop it first or set DATABASE_URL/) });
+    expect(err(res)).toMatchObject({
+      code: 'DATA_DIR_LOCKED',
+      message: expect.stringMatching(/in use by process \d+; stop it first or set DATABASE_URL/),
+    });
   } finally {
     expect(await server.stop()).toBe(0);
   }

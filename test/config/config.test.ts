@@ -57,7 +57,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses several workers on embedded storage', () => {
-    expect(() => loadConfig({ WORKERS: '2', DATA_DIR: dataDir() })).toThrow(/^WORKERS: more than one process needs DATABASE_URL and REDIS_URL/);
+    expect(() => loadConfig({ WORKERS: '2', DATA_DIR: dataDir() })).toThrow(
+      /^WORKERS: more than one process needs DATABASE_URL and REDIS_URL/,
+    );
   });
 
   it('derives PUBLIC_URL from PORT and strips a trailing slash', () => {

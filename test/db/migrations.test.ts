@@ -58,7 +58,9 @@ describe('migrations', () => {
     const { db } = opened[0] as Database;
     await db('tenants').insert({ id: 'acme', name: 'Acme' });
     await db('users').insert({ tenant_id: 'acme', email: 'Ann@Example.com', password_hash: 'x' });
-    await expect(db('users').insert({ tenant_id: 'acme', email: 'ann@example.COM', password_hash: 'x' })).rejects.toMatchObject({ code: '23505' });
+    await expect(db('users').insert({ tenant_id: 'acme', email: 'ann@example.COM', password_hash: 'x' })).rejects.toMatchObject({
+      code: '23505',
+    });
     await expect(db('tenants').insert({ id: 'Bad Slug', name: 'x' })).rejects.toMatchObject({ code: '23514' });
   });
 });

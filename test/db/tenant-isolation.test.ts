@@ -25,7 +25,11 @@ beforeAll(async () => {
   await makeTenant(deps, 'two');
   const user = await makeUser(deps, 'one', 'owner@one.test', 'correct horse battery', ['admin']);
   const { client } = await makeClient(deps, { tenantId: 'one', name: 'One app', redirectUris: ['https://one.test/cb'] });
-  const { session } = await startSession(deps, { tenantId: 'one', userId: user.id, clientId: client.clientId, amr: ['pwd'], ip: null, userAgent: null }, {});
+  const { session } = await startSession(
+    deps,
+    { tenantId: 'one', userId: user.id, clientId: client.clientId, amr: ['pwd'], ip: null, userAgent: null },
+    {},
+  );
   await setOidcSessionUid(database.db, 'one', session.id, 'browser-1');
   ids = { userId: user.id, clientId: client.clientId, sessionId: session.id };
 });

@@ -7,7 +7,11 @@ import { createUser } from '../../src/services/users.ts';
 const TEST_ACTOR = { actorId: 'test' };
 
 /** Test tenants allow many sessions unless a test is about the limit. */
-export async function makeTenant(deps: ServiceDeps, id: string, extra: { sessionLimit?: number; sessionStrategy?: 'reject' | 'evict_oldest' } = {}) {
+export async function makeTenant(
+  deps: ServiceDeps,
+  id: string,
+  extra: { sessionLimit?: number; sessionStrategy?: 'reject' | 'evict_oldest' } = {},
+) {
   return createTenant(deps, { id, name: `Tenant ${id}`, sessionLimit: 100, ...extra }, TEST_ACTOR);
 }
 

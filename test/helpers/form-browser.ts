@@ -9,7 +9,11 @@ export class FormBrowser {
   }
 
   async post(url: string, fields: Record<string, string>): Promise<Response> {
-    return this.#send(url, { method: 'POST', body: new URLSearchParams(fields), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    return this.#send(url, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
   }
 
   /** Follows redirects from `url` until a page answers or the location leaves `origin` (the client's callback). */

@@ -17,7 +17,9 @@ export default async function globalSetup(): Promise<void> {
     throw new Error(`CI=true needs real services, but ${missing} did not answer (TEST_DATABASE_URL / TEST_REDIS_URL)`);
   }
   process.env.GATEHOUSE_TEST_MODE = 'embedded';
-  process.stdout.write(`\n${missing} not reachable: running on embedded PGlite and the in-memory store; tests that need shared servers are skipped.\n`);
+  process.stdout.write(
+    `\n${missing} not reachable: running on embedded PGlite and the in-memory store; tests that need shared servers are skipped.\n`,
+  );
 }
 
 async function dropStaleTestDatabases(): Promise<void> {

@@ -20,7 +20,11 @@ export interface SignInResult {
   state: string;
 }
 
-export async function authorizeUrl(options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope'>, verifier: string, state: string): Promise<string> {
+export async function authorizeUrl(
+  options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope'>,
+  verifier: string,
+  state: string,
+): Promise<string> {
   return oidc.buildAuthorizationUrl(options.rp, {
     redirect_uri: options.redirectUri,
     scope: options.scope ?? 'openid email profile offline_access',
@@ -31,8 +35,18 @@ export async function authorizeUrl(options: Pick<SignInOptions, 'rp' | 'redirect
 }
 
 /** Fills the login form; resolves with the page or redirect that follows. */
-export async function submitLogin(browser: FormBrowser, baseUrl: string, loginPage: string, login: string, password: string): Promise<Response> {
-  return browser.post(new URL(formAction(loginPage, '/login'), baseUrl).href, { csrf: hiddenField(loginPage, 'csrf'), usernameOrEmail: login, password });
+export async function submitLogin(
+  browser: FormBrowser,
+  baseUrl: string,
+  loginPage: string,
+  login: string,
+  password: string,
+): Promise<Response> {
+  return browser.post(new URL(formAction(loginPage, '/login'), baseUrl).href, {
+    csrf: hiddenField(loginPage, 'csrf'),
+    usernameOrEmail: login,
+    password,
+  });
 }
 
 export async function signInThroughPages(options: SignInOptions): Promise<SignInResult> {
@@ -57,7 +71,10 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
     // form (its <noscript> button is what a browser without JavaScript presses).
     const logout = /<form method="post" action="([^"]+\/logout\/confirm)">/.exec(page);
     if (logout?.[1]) {
-      const confirmed = await browser.post(logout[1].replace(/^https?:\/\/[^/]+/, options.baseUrl), { xsrf: hiddenField(page, 'xsrf'), logout: 'yes' });
+      const confirmed = await browser.post(logout[1].replace(/^https?:\/\/[^/]+/, options.baseUrl), {
+        xsrf: hiddenField(page, 'xsrf'),
+        logout: 'yes',
+      });
       step = await browser.follow(new URL(confirmed.headers.get('location') as string, options.baseUrl).href, options.baseUrl);
       page = step.res.status === 200 ? await step.res.text() : '';
     }
@@ -66,7 +83,9 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   if (step.res.status === 200) {
     const consent = await step.res.text();
     if (!consent.includes('/consent')) throw new Error(`unexpected page:\n${consent.slice(0, 800)}`);
-    const approved = await browser.post(new URL(formAction(consent, '/consent'), options.baseUrl).href, { csrf: hiddenField(consent, 'csrf') });
+    const approved = await browser.post(new URL(formAction(consent, '/consent'), options.baseUrl).href, {
+      csrf: hiddenField(consent, 'csrf'),
+    });
     step = await browser.follow(new URL(approved.headers.get('location') as string, options.baseUrl).href, options.baseUrl);
   }
   if (!step.url.startsWith(options.redirectUri)) throw new Error(`did not reach the client: ${step.url} (${step.res.status})`);

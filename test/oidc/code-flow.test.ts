@@ -36,7 +36,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function tokenRequest(body: Record<string, string>, auth = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, accept = 'application/json') {
+async function tokenRequest(
+  body: Record<string, string>,
+  auth = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+  accept = 'application/json',
+) {
   return fetch(`${server.url}/oauth2/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: auth, Accept: accept },
@@ -45,7 +49,12 @@ async function tokenRequest(body: Record<string, string>, auth = `Basic ${Buffer
 }
 
 /** Signs in through the HTML pages and returns the callback URL carrying the code. */
-async function signIn(params: { verifier: string; state: string; scope?: string; password?: string }): Promise<{ callback: URL; browser: FormBrowser }> {
+async function signIn(params: {
+  verifier: string;
+  state: string;
+  scope?: string;
+  password?: string;
+}): Promise<{ callback: URL; browser: FormBrowser }> {
   const browser = new FormBrowser();
   const authorizeUrl = oidc.buildAuthorizationUrl(rp, {
     redirect_uri: REDIRECT_URI,
@@ -150,7 +159,11 @@ describe('authorization code flow with PKCE through the login pages', () => {
     });
     const page = await browser.follow(url.href, server.url);
     const html = await page.res.text();
-    const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, { csrf: hiddenField(html, 'csrf'), usernameOrEmail: user.email, password: 'wrong password!' });
+    const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, {
+      csrf: hiddenField(html, 'csrf'),
+      usernameOrEmail: user.email,
+      password: 'wrong password!',
+    });
     expect(res.status).toBe(401);
     const again = await res.text();
     expect(again).toContain('The email, username or password is not right');
@@ -167,7 +180,10 @@ describe('authorization code flow with PKCE through the login pages', () => {
     });
     const page = await browser.follow(url.href, server.url);
     const html = await page.res.text();
-    const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, { usernameOrEmail: user.email, password: user.password });
+    const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, {
+      usernameOrEmail: user.email,
+      password: user.password,
+    });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('This form has expired');
   });
@@ -182,7 +198,12 @@ describe('invalid_grant for every bad authorization code, byte for byte', () => 
   }
 
   it('unknown code', async () => {
-    const res = await tokenRequest({ grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: REDIRECT_URI, code_verifier: oidc.randomPKCECodeVerifier() });
+    const res = await tokenRequest({
+      grant_type: 'authorization_code',
+      code: 'not-a-code',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: oidc.randomPKCECodeVerifier(),
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(INVALID_CODE);
   });
@@ -201,14 +222,24 @@ describe('invalid_grant for every bad authorization code, byte for byte', () => 
 
   it('wrong redirect_uri', async () => {
     const { code, verifier } = await freshCode();
-    const res = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: 'http://127.0.0.1:7777/other', code_verifier: verifier });
+    const res = await tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://127.0.0.1:7777/other',
+      code_verifier: verifier,
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(INVALID_CODE);
   });
 
   it('wrong PKCE verifier', async () => {
     const { code } = await freshCode();
-    const res = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: oidc.randomPKCECodeVerifier() });
+    const res = await tokenRequest({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: oidc.randomPKCECodeVerifier(),
+    });
     expect(res.status).toBe(400);
     expect(await res.text()).toBe(INVALID_CODE);
   });
@@ -228,7 +259,11 @@ describe('invalid_grant for every bad authorization code, byte for byte', () => 
   });
 
   it('is the same body whatever the Accept header', async () => {
-    const res = await tokenRequest({ grant_type: 'authorization_code', code: 'nope', redirect_uri: REDIRECT_URI, code_verifier: oidc.randomPKCECodeVerifier() }, undefined, 'text/html');
+    const res = await tokenRequest(
+      { grant_type: 'authorization_code', code: 'nope', redirect_uri: REDIRECT_URI, code_verifier: oidc.randomPKCECodeVerifier() },
+      undefined,
+      'text/html',
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(await res.text()).toBe(INVALID_CODE);
@@ -250,7 +285,11 @@ describe('invalid_client for every failed client authentication, byte for byte',
   });
 
   it('no client authentication at all', async () => {
-    const res = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const res = await fetch(`${server.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
     expect(res.status).toBe(401);
     expect(await res.text()).toBe(INVALID_CLIENT);
   });

@@ -31,7 +31,14 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 async function signInAndRedeem(browser?: FormBrowser) {
-  const result = await signInThroughPages({ baseUrl: server.url, rp, redirectUri: REDIRECT_URI, login: user.email, password: user.password, ...(browser && { browser }) });
+  const result = await signInThroughPages({
+    baseUrl: server.url,
+    rp,
+    redirectUri: REDIRECT_URI,
+    login: user.email,
+    password: user.password,
+    ...(browser && { browser }),
+  });
   const tokens = await oidc.authorizationCodeGrant(rp, result.callback, { pkceCodeVerifier: result.verifier, expectedState: result.state });
   return { ...result, tokens };
 }

@@ -34,7 +34,12 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
     const deps = { config, db: database.db, logger: createLogger({ logLevel: 'silent' }) };
     await makeTenant(deps, 'acme');
     user = await makeUser(deps, 'acme', 'ann@acme.test');
-    const { client, clientSecret } = await makeClient(deps, { tenantId: 'acme', name: 'CRM', redirectUris: [REDIRECT_URI], firstParty: true });
+    const { client, clientSecret } = await makeClient(deps, {
+      tenantId: 'acme',
+      name: 'CRM',
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+    });
     basic = `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}`;
     rp = await oidc.discovery(new URL(a.url), client.clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
   }, 120_000);
@@ -46,13 +51,22 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
   });
 
   const token = (base: string, body: Record<string, string>) =>
-    fetch(`${base}/oauth2/token`, { method: 'POST', headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    fetch(`${base}/oauth2/token`, {
+      method: 'POST',
+      headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body),
+    });
 
   const signInAtA = () => signInThroughPages({ baseUrl: a.url, rp, redirectUri: REDIRECT_URI, login: user.email, password: user.password });
 
   it('redeems at one process a code issued by the other, then refreshes and introspects across them', async () => {
     const { callback, verifier } = await signInAtA();
-    const redeemed = await token(b.url, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const redeemed = await token(b.url, {
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') as string,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
     expect(redeemed.status).toBe(200);
     const tokens = (await redeemed.json()) as { access_token: string; refresh_token: string; id_token: string };
     expect(tokens.id_token).toBeTruthy();
@@ -69,7 +83,12 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
 
   it('lets exactly one of ten concurrent redemptions of a code succeed', async () => {
     const { callback, verifier } = await signInAtA();
-    const body = { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, redirect_uri: REDIRECT_URI, code_verifier: verifier };
+    const body = {
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') as string,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    };
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => token(i % 2 ? a.url : b.url, body)));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -79,9 +98,16 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
 
   it('lets exactly one of ten concurrent uses of a refresh token succeed', async () => {
     const { callback, verifier } = await signInAtA();
-    const first = await token(a.url, { grant_type: 'authorization_code', code: callback.searchParams.get('code') as string, redirect_uri: REDIRECT_URI, code_verifier: verifier });
+    const first = await token(a.url, {
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') as string,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    });
     const { refresh_token } = (await first.json()) as { refresh_token: string };
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => token(i % 2 ? a.url : b.url, { grant_type: 'refresh_token', refresh_token })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => token(i % 2 ? a.url : b.url, { grant_type: 'refresh_token', refresh_token })),
+    );
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     for (const r of results.filter((x) => x.status !== 200)) {
       expect(r.status).toBe(400);

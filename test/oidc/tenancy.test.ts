@@ -19,17 +19,35 @@ beforeAll(async () => {
   for (const tenant of ['acme', 'globex', 'initech']) {
     await makeTenant(server.ctx, tenant);
     users[tenant] = await makeUser(server.ctx, tenant, `someone@${tenant}.test`);
-    const { client, clientSecret } = await makeClient(server.ctx, { tenantId: tenant, name: `${tenant} app`, redirectUris: [REDIRECT_URI], firstParty: true });
-    rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: tenant,
+      name: `${tenant} app`,
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+    });
+    rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
   }
 });
 afterAll(() => server.stop());
 
 const signIn = (tenant: string, who: { email: string; password: string }, browser?: FormBrowser) =>
-  signInThroughPages({ baseUrl: server.url, rp: rps[tenant] as oidc.Configuration, redirectUri: REDIRECT_URI, login: who.email, password: who.password, ...(browser && { browser }) });
+  signInThroughPages({
+    baseUrl: server.url,
+    rp: rps[tenant] as oidc.Configuration,
+    redirectUri: REDIRECT_URI,
+    login: who.email,
+    password: who.password,
+    ...(browser && { browser }),
+  });
 
 async function loginPageFor(tenant: string, browser: FormBrowser) {
-  const url = await authorizeUrl({ rp: rps[tenant] as oidc.Configuration, redirectUri: REDIRECT_URI }, oidc.randomPKCECodeVerifier(), oidc.randomState());
+  const url = await authorizeUrl(
+    { rp: rps[tenant] as oidc.Configuration, redirectUri: REDIRECT_URI },
+    oidc.randomPKCECodeVerifier(),
+    oidc.randomState(),
+  );
   const step = await browser.follow(url, server.url);
   return { status: step.res.status, html: await step.res.text() };
 }
@@ -53,7 +71,10 @@ it("refuses a user of another tenant on a tenant's client", async () => {
 it("does not carry a browser session into another tenant's client", async () => {
   const first = await signIn('acme', users.acme!);
   const { browser } = first;
-  const acmeTokens = await oidc.authorizationCodeGrant(rps.acme!, first.callback, { pkceCodeVerifier: first.verifier, expectedState: first.state });
+  const acmeTokens = await oidc.authorizationCodeGrant(rps.acme!, first.callback, {
+    pkceCodeVerifier: first.verifier,
+    expectedState: first.state,
+  });
   expect(await oidc.tokenIntrospection(rps.acme!, acmeTokens.access_token)).toMatchObject({ active: true });
   // Same browser, a client of globex: the acme account is unusable there, so the login page comes back.
   const page = await loginPageFor('globex', browser);

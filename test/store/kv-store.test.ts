@@ -83,7 +83,9 @@ describe.each(kinds)('%s store', (_kind, open) => {
   it('consumes a record exactly once under a race', async () => {
     const record = key('code');
     await a.set(record, '{}', 60);
-    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consumeOnce(record, `${record}:consumed`, 'now')));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).consumeOnce(record, `${record}:consumed`, 'now')),
+    );
     expect(outcomes.filter((o) => o === 'consumed')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'already')).toHaveLength(19);
     expect(await a.ttl(`${record}:consumed`)).toBeGreaterThan(55);

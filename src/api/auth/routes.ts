@@ -82,7 +82,15 @@ export function authRouter(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
 
   router.delete('/sessions', requireUser, async (ctx) => {
     const auth: AuthState = ctx.state.auth;
-    const ended = await endSessionsOfUser(app, oidc.provider(), auth.tenantId, auth.userId, 'ended_by_user', auditMeta(ctx), auth.sessionId);
+    const ended = await endSessionsOfUser(
+      app,
+      oidc.provider(),
+      auth.tenantId,
+      auth.userId,
+      'ended_by_user',
+      auditMeta(ctx),
+      auth.sessionId,
+    );
     ctx.body = { success: true, data: { ended } };
   });
 

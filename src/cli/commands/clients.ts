@@ -5,7 +5,8 @@ import { requireString, UsageError, type Command } from '../command.ts';
 
 export const clientCreate: Command = {
   name: 'client create',
-  usage: 'client create --tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
+  usage:
+    'client create --tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
   options: {
     tenant: { type: 'string' },
     name: { type: 'string' },

@@ -27,8 +27,10 @@ export const tenantCreate: Command = {
   run: async (deps, values) => {
     const strategy = values['session-strategy'];
     const mfa = values.mfa;
-    if (strategy !== undefined && strategy !== 'reject' && strategy !== 'evict_oldest') throw new UsageError('--session-strategy must be reject or evict_oldest');
-    if (mfa !== undefined && mfa !== 'off' && mfa !== 'optional' && mfa !== 'required') throw new UsageError('--mfa must be off, optional or required');
+    if (strategy !== undefined && strategy !== 'reject' && strategy !== 'evict_oldest')
+      throw new UsageError('--session-strategy must be reject or evict_oldest');
+    if (mfa !== undefined && mfa !== 'off' && mfa !== 'optional' && mfa !== 'required')
+      throw new UsageError('--mfa must be off, optional or required');
     const tenant = await createTenant(
       deps,
       {

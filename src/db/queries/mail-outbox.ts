@@ -15,8 +15,15 @@ export async function insertOutboxMessage(db: Knex, m: Omit<OutboxMessage, 'id' 
   await db('mail_outbox').insert({ tenant_id: m.tenantId, to_address: m.to, subject: m.subject, body: m.body, kind: m.kind });
 }
 
-export async function findOutboxMessages(db: Knex, tenantId: string, filter: { to?: string; limit?: number } = {}): Promise<OutboxMessage[]> {
-  const q = db('mail_outbox').where({ tenant_id: tenantId }).orderBy('id', 'desc').limit(filter.limit ?? 50);
+export async function findOutboxMessages(
+  db: Knex,
+  tenantId: string,
+  filter: { to?: string; limit?: number } = {},
+): Promise<OutboxMessage[]> {
+  const q = db('mail_outbox')
+    .where({ tenant_id: tenantId })
+    .orderBy('id', 'desc')
+    .limit(filter.limit ?? 50);
   if (filter.to) q.whereRaw('lower(to_address) = ?', [filter.to.toLowerCase()]);
   const rows = await q;
   return rows.map((r: Record<string, unknown>) => ({

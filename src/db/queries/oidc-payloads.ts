@@ -36,7 +36,9 @@ export async function findOidcPayloadByUid(db: Knex, modelName: string, uid: str
 
 /** Marks a payload consumed unless it already was; true when this call consumed it (atomic under races). */
 export async function consumeOidcPayload(db: Knex, modelName: string, id: string): Promise<boolean> {
-  const updated = await live(db('oidc_payloads').where({ model_name: modelName, id }).whereNull('consumed_at')).update({ consumed_at: db.fn.now() });
+  const updated = await live(db('oidc_payloads').where({ model_name: modelName, id }).whereNull('consumed_at')).update({
+    consumed_at: db.fn.now(),
+  });
   return updated === 1;
 }
 

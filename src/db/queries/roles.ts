@@ -35,7 +35,13 @@ export async function insertRoles(
 ): Promise<Role[]> {
   const rows = await db<RoleRow>('roles')
     .insert(
-      roles.map((r) => ({ tenant_id: tenantId, name: r.name, description: r.description, permissions: [...r.permissions], built_in: r.builtIn })),
+      roles.map((r) => ({
+        tenant_id: tenantId,
+        name: r.name,
+        description: r.description,
+        permissions: [...r.permissions],
+        built_in: r.builtIn,
+      })),
     )
     .returning('*');
   return (rows as RoleRow[]).map(toRole);
@@ -43,7 +49,9 @@ export async function insertRoles(
 
 export async function findRolesByNames(db: Knex, tenantId: string, names: readonly string[]): Promise<Role[]> {
   if (names.length === 0) return [];
-  const rows = await db<RoleRow>('roles').where({ tenant_id: tenantId }).whereIn('name', [...names]);
+  const rows = await db<RoleRow>('roles')
+    .where({ tenant_id: tenantId })
+    .whereIn('name', [...names]);
   return rows.map(toRole);
 }
 

@@ -117,7 +117,10 @@ export async function markGrantRevoked(db: Knex, grantId: string): Promise<void>
 
 /** Ends a live session; returns its grant ids (to revoke), or undefined when it was not live. */
 export async function endSessionRow(db: Knex, tenantId: string, id: string, reason: string): Promise<string[] | undefined> {
-  const ended = await db('sessions').where({ tenant_id: tenantId, id }).whereNull('ended_at').update({ ended_at: db.fn.now(), end_reason: reason });
+  const ended = await db('sessions')
+    .where({ tenant_id: tenantId, id })
+    .whereNull('ended_at')
+    .update({ ended_at: db.fn.now(), end_reason: reason });
   if (ended === 0) return undefined;
   const grants = await db('session_grants').where({ session_id: id }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
   return grants.map((g) => g.grant_id);

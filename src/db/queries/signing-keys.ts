@@ -12,7 +12,10 @@ export interface SigningKeyRow {
   unpublish_after: Date | null;
 }
 
-export async function insertSigningKeys(db: Knex, rows: Array<Pick<SigningKeyRow, 'kid' | 'alg' | 'private_jwk_encrypted' | 'public_jwk'>>): Promise<void> {
+export async function insertSigningKeys(
+  db: Knex,
+  rows: Array<Pick<SigningKeyRow, 'kid' | 'alg' | 'private_jwk_encrypted' | 'public_jwk'>>,
+): Promise<void> {
   await db('signing_keys').insert(rows.map((r) => ({ ...r, public_jwk: JSON.stringify(r.public_jwk) })));
 }
 

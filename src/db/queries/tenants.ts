@@ -77,7 +77,10 @@ export async function findTenantById(db: Knex, id: string): Promise<Tenant | und
 }
 
 export async function updateTenantStatus(db: Knex, id: string, status: TenantStatus): Promise<Tenant | undefined> {
-  const [row] = await db<TenantRow>('tenants').where({ id }).update({ status, updated_at: db.fn.now() as unknown as Date }).returning('*');
+  const [row] = await db<TenantRow>('tenants')
+    .where({ id })
+    .update({ status, updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
   return row && toTenant(row as TenantRow);
 }
 

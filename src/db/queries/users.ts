@@ -88,7 +88,10 @@ export async function findUserByLogin(db: Knex, tenantId: string, login: string)
 }
 
 export async function updateUserStatus(db: Knex, tenantId: string, id: string, status: UserStatus): Promise<User | undefined> {
-  const [row] = await db<UserRow>('users').where({ tenant_id: tenantId, id }).update({ status, updated_at: db.fn.now() as unknown as Date }).returning('*');
+  const [row] = await db<UserRow>('users')
+    .where({ tenant_id: tenantId, id })
+    .update({ status, updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
   return row && toUser(row as UserRow);
 }
 
@@ -126,13 +129,21 @@ export async function recordLoginSuccess(db: Knex, tenantId: string, id: string)
 
 /** Admin unlock: clears the lock and the failure count. */
 export async function clearLockout(db: Knex, tenantId: string, id: string): Promise<boolean> {
-  return (await db('users').where({ tenant_id: tenantId, id }).update({ failed_login_count: 0, locked_until: null, updated_at: db.fn.now() })) === 1;
+  return (
+    (await db('users')
+      .where({ tenant_id: tenantId, id })
+      .update({ failed_login_count: 0, locked_until: null, updated_at: db.fn.now() })) === 1
+  );
 }
 
 export async function updatePasswordHash(db: Knex, tenantId: string, id: string, passwordHash: string): Promise<void> {
-  await db('users')
-    .where({ tenant_id: tenantId, id })
-    .update({ password_hash: passwordHash, password_changed_at: db.fn.now(), failed_login_count: 0, locked_until: null, updated_at: db.fn.now() });
+  await db('users').where({ tenant_id: tenantId, id }).update({
+    password_hash: passwordHash,
+    password_changed_at: db.fn.now(),
+    failed_login_count: 0,
+    locked_until: null,
+    updated_at: db.fn.now(),
+  });
 }
 
 export async function markEmailVerified(db: Knex, tenantId: string, id: string): Promise<void> {

@@ -46,7 +46,12 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     const view = await viewModel(app, provider(), details);
     if (details.prompt.name === 'login') {
-      ctx.body = await renderView('login', { ...view, csrf: await issueCsrf(app, details.uid), error: null, login: details.params.login_hint ?? '' });
+      ctx.body = await renderView('login', {
+        ...view,
+        csrf: await issueCsrf(app, details.uid),
+        error: null,
+        login: details.params.login_hint ?? '',
+      });
     } else if (details.prompt.name === 'consent') {
       if (view.firstParty) return finishConsent(app, provider(), ctx, details);
       ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
@@ -66,13 +71,25 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
       const { user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, { ...meta, clientId: view.clientId });
       const { session, evictedGrantIds } = await startSession(
         app,
-        { tenantId: view.tenantId, userId: user.id, clientId: view.clientId, amr: ['pwd'], ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
+        {
+          tenantId: view.tenantId,
+          userId: user.id,
+          clientId: view.clientId,
+          amr: ['pwd'],
+          ip: ctx.ip,
+          userAgent: ctx.get('user-agent') || null,
+        },
         meta,
       );
       await revokeGrants(app, provider(), evictedGrantIds);
       await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
       await app.store.del(csrfKey(details.uid));
-      const redirectTo = await provider().interactionResult(ctx.req, ctx.res, { login: { accountId: user.id, amr: ['pwd'], remember: true } }, { mergeWithLastSubmission: false });
+      const redirectTo = await provider().interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: user.id, amr: ['pwd'], remember: true } },
+        { mergeWithLastSubmission: false },
+      );
       seeOther(ctx, redirectTo);
     } catch (err) {
       const code = err instanceof AppError ? err.errors[0]?.code : undefined;
@@ -142,12 +159,19 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
     return seeOther(ctx, redirectTo);
   }
 
-  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: session.accountId, clientId });
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId });
   if (!grant) throw new AppError('SESSION_NOT_FOUND', { detail: 'grant vanished during consent' });
-  const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  const missing = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
   await attachGrant(app, { id: sessionId, tenantId }, grantId, clientId, session.uid);
   await app.store.del(csrfKey(details.uid));
@@ -181,7 +205,11 @@ async function issueCsrf(app: AppContext, uid: string): Promise<string> {
 async function assertCsrf(app: AppContext, uid: string, ctx: Context): Promise<void> {
   const sent = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
   const expected = await app.store.get(csrfKey(uid));
-  const ok = typeof sent === 'string' && expected !== null && sent.length === expected.length && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+  const ok =
+    typeof sent === 'string' &&
+    expected !== null &&
+    sent.length === expected.length &&
+    timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
   if (!ok) throw new AppError('INVALID_TOKEN', { status: 403, detail: 'CSRF token missing or wrong' });
 }
 
