@@ -1,8 +1,9 @@
 // Runs the real entry points (server, CLI) as child processes on Node 22, the runtime npm scripts use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 export interface ServerProcess {
   child: ChildProcess;
