@@ -1,6 +1,6 @@
 // The gatehouse CLI as a real process on the test file's own database: JSON out, JSON errors, exit codes.
 import bcrypt from 'bcrypt';
-import { openDatabase, type Database } from '../../src/db/knex.ts';
+import { openDatabase, type Db } from '../../src/db/knex.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,15 +8,21 @@ import { runScript, spawnServer, type Completed } from '../helpers/processes.ts'
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 
 let env: TestEnv;
-let database: Database;
 
 beforeAll(async () => {
   env = await createTestEnv();
 });
-afterAll(async () => {
-  await database?.close();
-  await env.destroy();
-});
+afterAll(() => env.destroy());
+
+/** Opens the database only for the check: embedded PGlite is single-process, and the CLI needs it too. */
+async function inDb<T>(check: (db: Db) => Promise<T>): Promise<T> {
+  const database = openDatabase(env.config());
+  try {
+    return await check(database.db);
+  } finally {
+    await database.close();
+  }
+}
 
 const cli = (...args: string[]) => runScript('bin/gatehouse.js', args, env.vars);
 const out = (r: Completed) => JSON.parse(r.stdout);
@@ -28,7 +34,6 @@ it('migrates, then has nothing left to apply', async () => {
   expect(out(first).applied.length).toBeGreaterThan(5);
   const second = await cli('migrate');
   expect(out(second)).toEqual({ applied: [] });
-  database = openDatabase(env.config());
 }, 60_000);
 
 it('creates, suspends and activates a tenant', async () => {
@@ -37,7 +42,7 @@ it('creates, suspends and activates a tenant', async () => {
   expect(out(created).tenant).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active', sessionLimit: 3, mfaPolicy: 'required' });
   expect(out(await cli('tenant', 'suspend', '--id', 'acme')).tenant.status).toBe('suspended');
   expect(out(await cli('tenant', 'activate', '--id', 'acme')).tenant.status).toBe('active');
-  const roles = await database.db('roles').where({ tenant_id: 'acme' }).orderBy('name').pluck('name');
+  const roles = await inDb((db) => db('roles').where({ tenant_id: 'acme' }).orderBy('name').pluck('name'));
   expect(roles).toEqual(['admin', 'member']);
 });
 
@@ -75,10 +80,12 @@ it('creates users with roles; the password is stored as bcrypt and never printed
   expect(out(member).user).toMatchObject({ roles: ['member'], emailVerified: false });
   for (const r of [admin, member]) expect(r.stdout + r.stderr).not.toContain(password);
 
-  const row = await database.db('users').whereRaw('lower(email) = ?', ['ann@acme.test']).first();
+  const { row, audit } = await inDb(async (db) => {
+    const user = await db('users').whereRaw('lower(email) = ?', ['ann@acme.test']).first();
+    return { row: user, audit: await db('audit_events').where({ type: 'user.created', subject_id: user.id }).first() };
+  });
   expect(row.password_hash).toMatch(/^\$2[aby]\$/);
   expect(await bcrypt.compare(password, row.password_hash)).toBe(true);
-  const audit = await database.db('audit_events').where({ type: 'user.created', subject_id: row.id }).first();
   expect(audit.actor_id).toBe('cli');
 });
 
@@ -126,7 +133,7 @@ it('creates a confidential client and prints its secret once; stores only a hash
     token_endpoint_auth_method: 'client_secret_basic',
   });
   expect(client.client_secret.length).toBeGreaterThanOrEqual(43);
-  const row = await database.db('clients').where({ client_id: client.client_id }).first();
+  const row = await inDb((db) => db('clients').where({ client_id: client.client_id }).first());
   expect(JSON.stringify(row)).not.toContain(client.client_secret);
 
   const pub = out(
