@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AppContext } from '../context.ts';
-import { markGrantRevoked } from '../db/queries/sessions.ts';
+import { findSessionByGrantId, markGrantRevoked, touchSession } from '../db/queries/sessions.ts';
 import { deleteExpiredOidcPayloads } from '../db/queries/oidc-payloads.ts';
 import { recordAudit } from '../services/audit.ts';
 import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
@@ -90,6 +90,20 @@ function observe(app: AppContext, provider: Provider): void {
     );
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
+  // SPEC §11: refreshes are audited, with the session they keep alive.
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
+    const tenantId = ctx.oidc.client?.['tenant_id'];
+    const grantId = ctx.oidc.entities.RefreshToken?.grantId;
+    const write = recordRefresh(app, typeof tenantId === 'string' ? tenantId : null, grantId, {
+      clientId: ctx.oidc.client?.clientId ?? null,
+      subjectId: ctx.oidc.entities.RefreshToken?.accountId ?? null,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      requestId: ctx.state?.requestId ?? null,
+    }).catch((err: unknown) => app.logger.error({ err }, 'could not audit refresh'));
+    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
+  });
   // SPEC §4: a reused code or refresh token revokes its grant (the library does that) and is audited.
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     const detail = err.error_detail ?? '';
@@ -140,3 +154,18 @@ const awaitGrantBookkeeping: Middleware = async (ctx, next) => {
   await next();
   if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
 };
+
+async function recordRefresh(
+  app: AppContext,
+  tenantId: string | null,
+  grantId: string | undefined,
+  event: { clientId: string | null; subjectId: string | null; ip: string; userAgent: string | null; requestId: string | null },
+): Promise<void> {
+  const session = grantId ? await findSessionByGrantId(app.db, grantId) : undefined;
+  if (session) await touchSession(app.db, session.tenantId, session.id);
+  await recordAudit(
+    app.db,
+    { tenantId, type: 'token.refreshed', clientId: event.clientId, subjectId: event.subjectId, data: { sessionId: session?.id ?? null } },
+    { actorId: event.subjectId, ip: event.ip, userAgent: event.userAgent, requestId: event.requestId },
+  );
+}

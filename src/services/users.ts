@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { assignRoles, findRoleNamesOfUser, findRolesByNames } from '../db/queries/roles.ts';
-import { findUserById, insertUser, updateUserStatus, type User, type UserStatus } from '../db/queries/users.ts';
+import { clearLockout, findUserById, insertUser, updateUserStatus, type User, type UserStatus } from '../db/queries/users.ts';
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
@@ -94,4 +94,10 @@ export function presentUser(user: UserWithRoles) {
     lastLoginAt: user.lastLoginAt,
     createdAt: user.createdAt,
   };
+}
+
+/** Admin unlock after a lockout (SPEC §9): clears the lock and the failure count, audited. */
+export async function unlockUser(deps: ServiceDeps, tenantId: string, userId: string, meta: AuditMeta): Promise<void> {
+  if (!(await clearLockout(deps.db, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
+  await recordAudit(deps.db, { tenantId, type: 'account.unlocked', subjectId: userId }, meta);
 }

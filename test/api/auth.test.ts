@@ -1,4 +1,5 @@
 // The first-party JSON API over real HTTP on real PostgreSQL/Redis, against the guide's exact bodies.
+import { request } from 'node:http';
 import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
@@ -6,7 +7,7 @@ import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
 import { signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { setUserStatus } from '../../src/services/users.ts';
+import { setUserStatus, unlockUser } from '../../src/services/users.ts';
 import { setTenantStatus } from '../../src/services/tenants.ts';
 
 const GUIDE = {
@@ -161,6 +162,44 @@ describe('POST /login', () => {
     expect(await server.ctx.db('audit_events').where({ type: 'account.locked', tenant_id: 'acme' }).first()).toBeDefined();
     const failures = await server.ctx.db('audit_events').where({ type: 'signin.failed' }).whereRaw("data->>'reason' = 'locked'").first();
     expect(failures).toBeDefined();
+
+    // An admin unlock lets the right password in again.
+    const user = await server.ctx.db('users').where({ email: 'locky@acme.test' }).first();
+    await unlockUser(server.ctx, 'acme', user.id, { actorId: 'test-admin' });
+    expect((await login('acme', 'locky@acme.test')).status).toBe(200);
+  });
+
+  it('finds the tenant from the subdomain when TENANT_DOMAIN is set', async () => {
+    const other = await startTestServer({ TENANT_DOMAIN: 'id.example.test', BCRYPT_COST: '4' });
+    try {
+      await makeTenant(other.ctx, 'acme');
+      await makeUser(other.ctx, 'acme', 'sub@acme.test', PASSWORD);
+      // fetch() will not send a custom Host header; node:http will.
+      const { port } = new URL(other.url);
+      const body = JSON.stringify({ usernameOrEmail: 'sub@acme.test', password: PASSWORD });
+      const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/api/v1/auth/login',
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Host: `acme.id.example.test:${port}` },
+          },
+          (r) => {
+            let text = '';
+            r.on('data', (c: Buffer) => (text += c.toString()));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text).data.user.tenantId).toBe('acme');
+    } finally {
+      await other.stop();
+    }
   });
 });
 
@@ -217,6 +256,12 @@ describe('tokens on our own endpoints', () => {
     const { refreshToken } = (await login('acme', 'bob@acme.test')).body.data;
     const next = await api('POST', '/refresh', { body: { refreshToken } });
     expect(next.status).toBe(200);
+    const audited = await server.ctx
+      .db('audit_events')
+      .where({ type: 'token.refreshed' })
+      .whereRaw("data->>'sessionId' = ?", [next.body.data.sessionId])
+      .first();
+    expect(audited).toMatchObject({ tenant_id: 'acme', client_id: 'acme_api' });
     expect(next.body.data.refreshToken).not.toBe(refreshToken);
     const reuse = await api('POST', '/refresh', { body: { refreshToken } });
     expect(reuse.status).toBe(401);
