@@ -6,6 +6,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
+import { authorizeUrl } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -151,13 +152,8 @@ describe('authorization code flow with PKCE through the login pages', () => {
 
   it('shows a plain-words error on a wrong password and lets the person retry', async () => {
     const browser = new FormBrowser();
-    const url = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    const page = await browser.follow(url.href, server.url);
+    const url = await authorizeUrl({ rp, redirectUri: REDIRECT_URI, scope: 'openid' }, oidc.randomPKCECodeVerifier(), oidc.randomState());
+    const page = await browser.follow(url, server.url);
     const html = await page.res.text();
     const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, {
       csrf: hiddenField(html, 'csrf'),
@@ -172,13 +168,8 @@ describe('authorization code flow with PKCE through the login pages', () => {
 
   it('refuses a form post without the CSRF token', async () => {
     const browser = new FormBrowser();
-    const url = oidc.buildAuthorizationUrl(rp, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid',
-      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
-    const page = await browser.follow(url.href, server.url);
+    const url = await authorizeUrl({ rp, redirectUri: REDIRECT_URI, scope: 'openid' }, oidc.randomPKCECodeVerifier(), oidc.randomState());
+    const page = await browser.follow(url, server.url);
     const html = await page.res.text();
     const res = await browser.post(new URL(formAction(html, '/login'), server.url).href, {
       usernameOrEmail: user.email,

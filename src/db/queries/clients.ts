@@ -35,17 +35,17 @@ const toClient = (r: ClientRow): ClientRecord => ({
   updatedAt: r.updated_at,
 });
 
+const toRow = (client: Omit<ClientRecord, 'createdAt' | 'updatedAt'>) => ({
+  client_id: client.clientId,
+  tenant_id: client.tenantId,
+  name: client.name,
+  secret_hash: client.secretHash,
+  first_party: client.firstParty,
+  metadata: JSON.stringify(client.metadata),
+});
+
 export async function insertClient(db: Knex, client: Omit<ClientRecord, 'createdAt' | 'updatedAt'>): Promise<ClientRecord> {
-  const [row] = await db<ClientRow>('clients')
-    .insert({
-      client_id: client.clientId,
-      tenant_id: client.tenantId,
-      name: client.name,
-      secret_hash: client.secretHash,
-      first_party: client.firstParty,
-      metadata: JSON.stringify(client.metadata) as unknown as Record<string, unknown>,
-    })
-    .returning('*');
+  const [row] = await db('clients').insert(toRow(client)).returning('*');
   return toClient(row as ClientRow);
 }
 
@@ -64,15 +64,5 @@ export async function findClientById(db: Knex, tenantId: string, clientId: strin
 }
 
 export async function insertClientIfAbsent(db: Knex, client: Omit<ClientRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
-  await db('clients')
-    .insert({
-      client_id: client.clientId,
-      tenant_id: client.tenantId,
-      name: client.name,
-      secret_hash: client.secretHash,
-      first_party: client.firstParty,
-      metadata: JSON.stringify(client.metadata),
-    })
-    .onConflict()
-    .ignore();
+  await db('clients').insert(toRow(client)).onConflict().ignore();
 }
