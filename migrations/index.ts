@@ -10,6 +10,7 @@ import * as signingKeys from './20261124090600_signing-keys.ts';
 import * as oidcPayloads from './20261124100000_oidc-payloads.ts';
 import * as sessionGrants from './20261124100100_session-grants.ts';
 import * as userTokensAndOutbox from './20261124110000_user-tokens-and-outbox.ts';
+import * as mfa from './20261124120000_mfa.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124100000_oidc-payloads', oidcPayloads],
   ['20261124100100_session-grants', sessionGrants],
   ['20261124110000_user-tokens-and-outbox', userTokensAndOutbox],
+  ['20261124120000_mfa', mfa],
 ];

@@ -8,6 +8,8 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
+import { mfaRequirement } from '../services/mfa.ts';
 import { cookieKeys } from '../services/secrets.ts';
 import { findAccount } from './account.ts';
 import { createAdapterFactory } from './adapters/index.ts';
@@ -55,7 +57,7 @@ export function defaultAudience(app: AppContext): string {
 }
 
 export function createProvider(app: AppContext, options: ProviderOptions): Provider {
-  const { Check, base } = interactionPolicy;
+  const { Check, Prompt, base } = interactionPolicy;
   const policy = base();
   // A browser session whose account can no longer sign in through this client (other tenant, disabled,
   // tenant suspended) must log in again instead of crashing the consent check (notes on oidc-provider 9).
@@ -66,6 +68,23 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       const account = await findAccount(app, ctx, session.accountId);
       return account ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
+  );
+
+  // The second factor, after the password and before consent (SPEC §6): a session without `otp` in its amr
+  // is asked for a code when the user has MFA, or to enrol when the tenant requires it.
+  policy.add(
+    new Prompt(
+      { name: 'mfa', requestable: false },
+      new Check('mfa_required', 'a second factor is required', async (ctx: KoaContextWithOIDC) => {
+        const { session, client } = ctx.oidc;
+        const tenantId = client?.['tenant_id'];
+        if (!session?.accountId || typeof tenantId !== 'string' || (session.amr ?? []).includes('otp')) return Check.NO_NEED_TO_PROMPT;
+        const tenant = await findTenantById(app.db, tenantId);
+        if (!tenant) return Check.NO_NEED_TO_PROMPT;
+        return (await mfaRequirement(app, tenant, session.accountId)) === 'none' ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      }),
+    ),
+    1,
   );
 
   const configuration: Configuration = {
@@ -79,7 +98,11 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     findAccount: (ctx, sub) => findAccount(app, ctx, sub),
     scopes: [...SCOPES],
     claims: {
-      openid: ['sub', 'tenant_id'],
+      // Standalone claims appear only when a client asks for them; how the person signed in (acr, amr per
+      // RFC 8176, auth_time) is part of every ID token here, so they belong to the openid scope.
+      sid: null,
+      iss: null,
+      openid: ['sub', 'tenant_id', 'acr', 'amr', 'auth_time'],
       email: ['email', 'email_verified'],
       profile: ['preferred_username', 'updated_at'],
     },

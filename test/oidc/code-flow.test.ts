@@ -98,7 +98,7 @@ describe('authorization code flow with PKCE through the login pages', () => {
 
     const idClaims = tokens.claims();
     expect(idClaims).toMatchObject({ iss: server.ctx.config.publicUrl, sub: user.id, aud: clientId });
-    expect(idClaims?.tenant_id).toBe('acme');
+    expect(idClaims).toMatchObject({ tenant_id: 'acme', amr: ['pwd'], acr: 'urn:gatehouse:loa:pwd', auth_time: expect.any(Number) });
 
     expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ typ: 'at+jwt', alg: 'ES256' });
     const at = decodeJwt(tokens.access_token);

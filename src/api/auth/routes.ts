@@ -13,14 +13,34 @@ import type { OidcRuntime } from '../../oidc/index.ts';
 import { issueTokensForSession, refreshTokens, type IssuedTokens } from '../../oidc/token-issuer.ts';
 import { registerUser, requestPasswordReset, resetPassword, verifyEmail } from '../../services/account-recovery.ts';
 import { apiClientId } from '../../services/api-client.ts';
-import type { AuditMeta } from '../../services/audit.ts';
+import { recordAudit, type AuditMeta } from '../../services/audit.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
 import type { Mailer } from '../../services/mail.ts';
 import { findSession, listSessions, presentSession, startSession } from '../../services/sessions.ts';
+import { consumeMfaChallenge, createMfaChallenge, readMfaChallenge, recordWrongCode } from '../../services/mfa-challenges.ts';
+import {
+  activateEnrolment,
+  beginEnrolment,
+  disableMfa,
+  mfaRequirement,
+  mfaStatus,
+  regenerateBackupCodes,
+  verifySecondFactor,
+} from '../../services/mfa.ts';
+import { getTenant } from '../../services/tenants.ts';
 import { getUserProfile, presentUser } from '../../services/users.ts';
 
 const loginSchema = z.object({ usernameOrEmail: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512) });
+const mfaVerifySchema = z.object({ mfaToken: z.string().min(1).max(200), code: z.string().min(1).max(32) });
+const mfaTokenSchema = z.object({ mfaToken: z.string().min(1).max(200) });
+const codeSchema = z.object({ code: z.string().min(1).max(32) });
+const disableSchema = z
+  .object({ code: z.string().min(1).max(32).optional(), password: z.string().min(1).max(1024).optional() })
+  .refine((v) => v.code || v.password, {
+    path: ['code'],
+    params: { constraint: 'CODE_OR_PASSWORD' },
+  });
 
 export function authRouter(app: AppContext, oidc: OidcRuntime, mailer: Mailer): Router {
   const router = new Router({ prefix: '/api/v1/auth' });
@@ -31,20 +51,111 @@ export function authRouter(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
     await next();
   });
 
+  /** The last step of every sign-in: a session within the tenant's limit, then tokens. */
+  const completeSignIn = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
+    const meta = auditMeta(ctx);
+    const clientId = apiClientId(tenantId);
+    const { session, evictedGrantIds } = await startSession(
+      app,
+      { tenantId, userId, clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
+      meta,
+    );
+    await revokeGrants(app, oidc.provider(), evictedGrantIds);
+    const tokens = await issueTokensForSession(app, oidc, { tenantId, userId, sessionId: session.id, amr });
+    return { ...tokenData(tokens), user: presentUser(await getUserProfile(app, tenantId, userId)) };
+  };
+
   router.post('/login', async (ctx) => {
     const { usernameOrEmail, password } = parseOrThrow(loginSchema, ctx.request.body);
     const tenantId: string | undefined = ctx.state.tenantId;
     const meta = auditMeta(ctx);
-    const clientId = tenantId ? apiClientId(tenantId) : null;
-    const { tenant, user } = await authenticatePassword(app, tenantId, usernameOrEmail, password, { ...meta, clientId });
-    const { session, evictedGrantIds } = await startSession(
-      app,
-      { tenantId: tenant.id, userId: user.id, clientId, amr: ['pwd'], ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
-      meta,
-    );
-    await revokeGrants(app, oidc.provider(), evictedGrantIds);
-    const tokens = await issueTokensForSession(app, oidc, { tenantId: tenant.id, userId: user.id, sessionId: session.id, amr: ['pwd'] });
-    ctx.body = { success: true, data: { ...tokenData(tokens), user: presentUser(await getUserProfile(app, tenant.id, user.id)) } };
+    const { tenant, user } = await authenticatePassword(app, tenantId, usernameOrEmail, password, {
+      ...meta,
+      clientId: tenantId ? apiClientId(tenantId) : null,
+    });
+    const requirement = await mfaRequirement(app, tenant, user.id);
+    if (requirement !== 'none') {
+      // Guide, "MFA Required Error": this exact body, and no session until the second factor.
+      const mfaToken = await createMfaChallenge(app.store, { tenantId: tenant.id, userId: user.id, requirement });
+      await recordAudit(
+        app.db,
+        { tenantId: tenant.id, type: 'mfa.challenged', subjectId: user.id, data: { requirement } },
+        { ...meta, actorId: user.id },
+      );
+      ctx.status = 401;
+      ctx.body = {
+        success: false,
+        mfaRequired: true,
+        mfaToken,
+        message: 'MFA verification required',
+        ...(requirement === 'enrol' && { mfaEnrollmentRequired: true }),
+      };
+      return;
+    }
+    ctx.body = { success: true, data: await completeSignIn(ctx, tenant.id, user.id, ['pwd']) };
+  });
+
+  router.post('/mfa/verify', async (ctx) => {
+    const { mfaToken, code } = parseOrThrow(mfaVerifySchema, ctx.request.body);
+    const challenge = await readMfaChallenge(app.store, mfaToken);
+    if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
+    const meta = auditMeta(ctx);
+    let backupCodes: string[] | undefined;
+    try {
+      if (challenge.requirement === 'enrol') backupCodes = await activateEnrolment(app, challenge.tenantId, challenge.userId, code, meta);
+      else await verifySecondFactor(app, challenge.tenantId, challenge.userId, code, meta);
+    } catch (err) {
+      if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE' && (await recordWrongCode(app.store, mfaToken))) {
+        await recordAudit(
+          app.db,
+          { tenantId: challenge.tenantId, type: 'mfa.challenge_locked', outcome: 'failure', subjectId: challenge.userId },
+          meta,
+        );
+      }
+      throw err;
+    }
+    if (!(await consumeMfaChallenge(app.store, mfaToken)))
+      throw new AppError('INVALID_MFA_TOKEN', { detail: 'challenge used concurrently' });
+    const data = await completeSignIn(ctx, challenge.tenantId, challenge.userId, ['pwd', 'otp']);
+    ctx.body = { success: true, data: { ...data, ...(backupCodes && { backupCodes }) } };
+  });
+
+  /** Enrolment during sign-in, when the tenant requires MFA and the user has none yet. */
+  router.post('/mfa/enroll', async (ctx) => {
+    const { mfaToken } = parseOrThrow(mfaTokenSchema, ctx.request.body);
+    const challenge = await readMfaChallenge(app.store, mfaToken);
+    if (!challenge || challenge.requirement !== 'enrol') throw new AppError('INVALID_MFA_TOKEN');
+    ctx.body = { success: true, data: await beginEnrolment(app, challenge.tenantId, challenge.userId, auditMeta(ctx)) };
+  });
+
+  router.get('/mfa', requireUser, async (ctx) => {
+    const auth: AuthState = ctx.state.auth;
+    ctx.body = { success: true, data: await mfaStatus(app, auth.tenantId, auth.userId) };
+  });
+
+  router.post('/mfa/totp/enroll', requireUser, async (ctx) => {
+    const auth: AuthState = ctx.state.auth;
+    ctx.body = { success: true, data: await beginEnrolment(app, auth.tenantId, auth.userId, auditMeta(ctx)) };
+  });
+
+  router.post('/mfa/totp/activate', requireUser, async (ctx) => {
+    const auth: AuthState = ctx.state.auth;
+    const { code } = parseOrThrow(codeSchema, ctx.request.body);
+    ctx.body = { success: true, data: { backupCodes: await activateEnrolment(app, auth.tenantId, auth.userId, code, auditMeta(ctx)) } };
+  });
+
+  router.post('/mfa/backup-codes', requireUser, async (ctx) => {
+    const auth: AuthState = ctx.state.auth;
+    const { code } = parseOrThrow(codeSchema, ctx.request.body);
+    ctx.body = { success: true, data: { backupCodes: await regenerateBackupCodes(app, auth.tenantId, auth.userId, code, auditMeta(ctx)) } };
+  });
+
+  router.post('/mfa/disable', requireUser, async (ctx) => {
+    const auth: AuthState = ctx.state.auth;
+    const proof = parseOrThrow(disableSchema, ctx.request.body);
+    await disableMfa(app, auth.tenantId, auth.userId, proof, auditMeta(ctx));
+    const tenant = await getTenant(app, auth.tenantId);
+    ctx.body = { success: true, data: { enabled: false, requiredByTenant: tenant.mfaPolicy === 'required' } };
   });
 
   router.post('/refresh', async (ctx) => {

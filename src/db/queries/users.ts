@@ -149,3 +149,8 @@ export async function updatePasswordHash(db: Knex, tenantId: string, id: string,
 export async function markEmailVerified(db: Knex, tenantId: string, id: string): Promise<void> {
   await db('users').where({ tenant_id: tenantId, id }).update({ email_verified: true, updated_at: db.fn.now() });
 }
+
+export async function findPasswordHash(db: Knex, tenantId: string, id: string): Promise<string | undefined> {
+  const row = await db<UserRow>('users').where({ tenant_id: tenantId, id }).first('password_hash');
+  return row?.password_hash;
+}

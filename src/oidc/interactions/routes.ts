@@ -9,6 +9,7 @@ import { AppError } from '../../errors/app-error.ts';
 import { findTenantById } from '../../db/queries/tenants.ts';
 import { koaBody } from '../../http/koa-body.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
+import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor } from '../../services/mfa.ts';
 import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
 import { renderView } from '../../views.ts';
 import { revokeGrants } from '../grants.ts';
@@ -21,12 +22,19 @@ const CSRF_TTL_SECONDS = 3600;
 const LOGIN_ERRORS: Partial<Record<string, string>> = {
   INVALID_CREDENTIALS: 'The email, username or password is not right. Check them and try again.',
   SESSION_LIMIT_EXCEEDED: 'You are signed in on too many devices. Sign out on one of them, then try again.',
+  INVALID_MFA_CODE: 'That code is not right or was already used. Enter the current code from your app, or a backup code.',
 };
 const LOGIN_SESSION_TTL_SECONDS = 3600;
 
 /** Where the sign-in of one authorization chain (its `cid`) parks its session id until the grant exists. */
 const loginSessionKey = (cid: string) => `interaction:login-session:${cid}`;
 const csrfKey = (uid: string) => `interaction:csrf:${uid}`;
+const mfaAttemptsKey = (uid: string) => `interaction:mfa-attempts:${uid}`;
+const mfaEnrolledKey = (uid: string) => `interaction:mfa-enrolled:${uid}`;
+const MFA_MAX_ATTEMPTS = 5;
+
+/** `acr` values in ID tokens: what the sign-in proved. */
+const ACR = { pwd: 'urn:gatehouse:loa:pwd', mfa: 'urn:gatehouse:loa:mfa' } as const;
 
 export function interactionRouter(app: AppContext, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction' });
@@ -34,7 +42,10 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Frame-Options', 'DENY');
-    ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    ctx.set(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
+    );
     try {
       await next();
     } catch (err) {
@@ -52,6 +63,8 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
         error: null,
         login: details.params.login_hint ?? '',
       });
+    } else if (details.prompt.name === 'mfa') {
+      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), null, auditMeta(ctx));
     } else if (details.prompt.name === 'consent') {
       if (view.firstParty) return finishConsent(app, provider(), ctx, details);
       ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
@@ -68,26 +81,23 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     const { usernameOrEmail, password } = formFields(ctx, ['usernameOrEmail', 'password']);
     const meta = auditMeta(ctx);
     try {
-      const { user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, { ...meta, clientId: view.clientId });
-      const { session, evictedGrantIds } = await startSession(
-        app,
-        {
-          tenantId: view.tenantId,
-          userId: user.id,
-          clientId: view.clientId,
-          amr: ['pwd'],
-          ip: ctx.ip,
-          userAgent: ctx.get('user-agent') || null,
-        },
-        meta,
-      );
-      await revokeGrants(app, provider(), evictedGrantIds);
-      await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
+      const { tenant, user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, {
+        ...meta,
+        clientId: view.clientId,
+      });
       await app.store.del(csrfKey(details.uid));
+      if ((await mfaRequirement(app, tenant, user.id)) !== 'none') {
+        // The session starts only once the second factor is done (the `mfa` prompt follows).
+        const redirectTo = await provider().interactionResult(ctx.req, ctx.res, {
+          login: { accountId: user.id, amr: ['pwd'], acr: ACR.pwd, remember: true },
+        });
+        return seeOther(ctx, redirectTo);
+      }
+      await startBrowserSession(app, provider(), ctx, details, view, user.id, ['pwd']);
       const redirectTo = await provider().interactionResult(
         ctx.req,
         ctx.res,
-        { login: { accountId: user.id, amr: ['pwd'], remember: true } },
+        { login: { accountId: user.id, amr: ['pwd'], acr: ACR.pwd, remember: true } },
         { mergeWithLastSubmission: false },
       );
       seeOther(ctx, redirectTo);
@@ -98,6 +108,51 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
       ctx.status = err.status;
       ctx.body = await renderView('login', { ...view, csrf: await issueCsrf(app, details.uid), error: message, login: usernameOrEmail });
     }
+  });
+
+  router.post('/:uid/mfa', async (ctx) => {
+    const details = await provider().interactionDetails(ctx.req, ctx.res);
+    await assertCsrf(app, details.uid, ctx);
+    if (details.prompt.name !== 'mfa' || !details.session)
+      throw new AppError('NOT_FOUND', { detail: 'interaction is not at the MFA step' });
+    const view = await viewModel(app, provider(), details);
+    const userId = details.session.accountId;
+    const { code } = formFields(ctx, ['code']);
+    const meta = auditMeta(ctx);
+    const tenant = await findTenantById(app.db, view.tenantId);
+    const requirement = tenant ? await mfaRequirement(app, tenant, userId) : 'none';
+    try {
+      if (requirement === 'enrol') {
+        const backupCodes = await activateEnrolment(app, view.tenantId, userId, code, meta);
+        await app.store.set(mfaEnrolledKey(details.uid), '1', CSRF_TTL_SECONDS);
+        ctx.body = await renderView('backup-codes', { ...view, csrf: await issueCsrf(app, details.uid), backupCodes });
+        return;
+      }
+      await verifySecondFactor(app, view.tenantId, userId, code, meta);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.errors[0]?.code !== 'INVALID_MFA_CODE') throw err;
+      if ((await app.store.incr(mfaAttemptsKey(details.uid), CSRF_TTL_SECONDS)) >= MFA_MAX_ATTEMPTS) {
+        const redirectTo = await provider().interactionResult(ctx.req, ctx.res, {
+          error: 'access_denied',
+          error_description: 'too many wrong codes',
+        });
+        return seeOther(ctx, redirectTo);
+      }
+      ctx.status = 401;
+      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), LOGIN_ERRORS.INVALID_MFA_CODE as string, meta);
+      return;
+    }
+    await finishSecondFactor(app, provider(), ctx, details, view, userId);
+  });
+
+  /** After enrolment the backup codes were shown once; this continues the sign-in. */
+  router.post('/:uid/mfa/continue', async (ctx) => {
+    const details = await provider().interactionDetails(ctx.req, ctx.res);
+    await assertCsrf(app, details.uid, ctx);
+    if (details.prompt.name !== 'mfa' || !details.session || (await app.store.take(mfaEnrolledKey(details.uid))) === null) {
+      throw new AppError('NOT_FOUND', { detail: 'no completed enrolment to continue' });
+    }
+    await finishSecondFactor(app, provider(), ctx, details, await viewModel(app, provider(), details), details.session.accountId);
   });
 
   router.post('/:uid/consent', async (ctx) => {
@@ -177,6 +232,70 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
   await app.store.del(csrfKey(details.uid));
   const redirectTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   seeOther(ctx, redirectTo);
+}
+
+type ViewModel = Awaited<ReturnType<typeof viewModel>>;
+
+/** A Gatehouse session for this sign-in, within the tenant's limit, parked until the grant exists. */
+async function startBrowserSession(
+  app: AppContext,
+  provider: Provider,
+  ctx: Context,
+  details: Details,
+  view: ViewModel,
+  userId: string,
+  amr: string[],
+) {
+  const { session, evictedGrantIds } = await startSession(
+    app,
+    { tenantId: view.tenantId, userId, clientId: view.clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
+    auditMeta(ctx),
+  );
+  await revokeGrants(app, provider, evictedGrantIds);
+  await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
+}
+
+/** The second factor is done: start the session and upgrade the browser's login to `pwd otp`. */
+async function finishSecondFactor(app: AppContext, provider: Provider, ctx: Context, details: Details, view: ViewModel, userId: string) {
+  try {
+    await startBrowserSession(app, provider, ctx, details, view, userId, ['pwd', 'otp']);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.errors[0]?.code !== 'SESSION_LIMIT_EXCEEDED') throw err;
+    ctx.status = err.status;
+    ctx.body = await renderView('error', {
+      title: 'Sign-in could not continue',
+      message: LOGIN_ERRORS.SESSION_LIMIT_EXCEEDED,
+      detail: 409,
+      requestId: ctx.state.requestId,
+    });
+    return;
+  }
+  await app.store.del(csrfKey(details.uid), mfaAttemptsKey(details.uid));
+  const redirectTo = await provider.interactionResult(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: userId, amr: ['pwd', 'otp'], acr: ACR.mfa, remember: true } },
+    { mergeWithLastSubmission: false },
+  );
+  seeOther(ctx, redirectTo);
+}
+
+/** The code page, or — when the tenant requires MFA and the user has none — enrolment with the QR code. */
+async function renderMfaPage(
+  app: AppContext,
+  details: Details,
+  view: ViewModel,
+  csrf: string,
+  error: string | null,
+  meta: ReturnType<typeof auditMeta>,
+) {
+  const userId = details.session?.accountId as string;
+  const tenant = await findTenantById(app.db, view.tenantId);
+  if (tenant && (await mfaRequirement(app, tenant, userId)) === 'enrol') {
+    const enrolment = await beginEnrolment(app, view.tenantId, userId, meta);
+    return renderView('mfa-enrol', { ...view, csrf, error, ...enrolment });
+  }
+  return renderView('mfa', { ...view, csrf, error });
 }
 
 function requestedScopes(details: Details): string[] {

@@ -1,0 +1,129 @@
+// The second factor in the login pages: the TOTP step, backup codes, and forced enrolment with a QR code.
+import * as oidc from 'openid-client';
+import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts';
+import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { authorizeUrl, submitLogin } from '../helpers/oidc-flow.ts';
+import { totp } from '../helpers/totp.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { activateEnrolment, beginEnrolment } from '../../src/services/mfa.ts';
+
+const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+const PASSWORD = 'correct horse battery';
+let server: TestServer;
+const rps: Record<string, oidc.Configuration> = {};
+
+beforeAll(async () => {
+  server = await startTestServer();
+  for (const tenant of ['acme', 'strict']) {
+    await makeTenant(server.ctx, tenant);
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: tenant,
+      name: `${tenant} app`,
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+    });
+    rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
+      execute: [oidc.allowInsecureRequests],
+    });
+  }
+  await server.ctx.db('tenants').where({ id: 'strict' }).update({ mfa_policy: 'required' });
+});
+afterAll(() => server.stop());
+
+async function withMfa(email: string) {
+  const user = await makeUser(server.ctx, 'acme', email, PASSWORD);
+  const { secret } = await beginEnrolment(server.ctx, 'acme', user.id, {});
+  const backupCodes = await activateEnrolment(server.ctx, 'acme', user.id, await totp(secret), {});
+  return { user, secret, backupCodes };
+}
+
+/** Password step through the pages; returns the page that follows it. */
+async function passwordStep(tenant: string, email: string) {
+  const browser = new FormBrowser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const start = await browser.follow(
+    await authorizeUrl({ rp: rps[tenant] as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state),
+    server.url,
+  );
+  const posted = await submitLogin(browser, server.url, await start.res.text(), email, PASSWORD);
+  expect(posted.status).toBe(303);
+  const next = await browser.follow(new URL(posted.headers.get('location') as string, server.url).href, server.url);
+  return { browser, verifier, state, next, html: await next.res.text() };
+}
+
+async function submit(browser: FormBrowser, html: string, path: string, fields: Record<string, string> = {}) {
+  return browser.post(new URL(formAction(html, path), server.url).href, { csrf: hiddenField(html, 'csrf'), ...fields });
+}
+
+it('asks for the TOTP code after the password and puts otp in the ID token amr', async () => {
+  const { user, secret } = await withMfa('ann@acme.test');
+  const { browser, verifier, state, next, html } = await passwordStep('acme', 'ann@acme.test');
+  expect(next.res.status).toBe(200);
+  expect(html).toContain('Two-step verification');
+  expect(html).toContain('name="code"');
+  // The password alone starts no session.
+  expect(await server.ctx.db('sessions').where({ user_id: user.id }).select('id')).toEqual([]);
+
+  const wrong = await submit(browser, html, '/mfa', { code: '000000' });
+  expect(wrong.status).toBe(401);
+  const retry = await wrong.text();
+  expect(retry).toContain('That code is not right');
+
+  const done = await submit(browser, retry, '/mfa', { code: await totp(secret, 1) });
+  expect(done.status).toBe(303);
+  const callback = await browser.follow(new URL(done.headers.get('location') as string, server.url).href, server.url);
+  expect(callback.url.startsWith(REDIRECT_URI)).toBe(true);
+  const tokens = await oidc.authorizationCodeGrant(rps.acme!, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
+  expect(tokens.claims()).toMatchObject({ amr: ['pwd', 'otp'], acr: 'urn:gatehouse:loa:mfa' });
+  const sessions = await server.ctx.db('sessions').where({ user_id: user.id }).select('amr');
+  expect(sessions).toEqual([{ amr: ['pwd', 'otp'] }]);
+});
+
+it('accepts a backup code on the MFA page', async () => {
+  const { backupCodes } = await withMfa('bob@acme.test');
+  const { browser, verifier, state, html } = await passwordStep('acme', 'bob@acme.test');
+  const done = await submit(browser, html, '/mfa', { code: backupCodes[3] as string });
+  const callback = await browser.follow(new URL(done.headers.get('location') as string, server.url).href, server.url);
+  const tokens = await oidc.authorizationCodeGrant(rps.acme!, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
+  expect(tokens.claims()?.amr).toContain('otp');
+});
+
+it('sends the person back to the client with access_denied after five wrong codes', async () => {
+  await withMfa('cy@acme.test');
+  const { browser, html } = await passwordStep('acme', 'cy@acme.test');
+  let page = html;
+  let res: Response | undefined;
+  for (let i = 0; i < 5; i += 1) {
+    res = await submit(browser, page, '/mfa', { code: '000000' });
+    if (res.status === 303) break;
+    page = await res.text();
+  }
+  expect(res?.status).toBe(303);
+  const end = await browser.follow(new URL(res?.headers.get('location') as string, server.url).href, server.url);
+  expect(new URL(end.url).searchParams.get('error')).toBe('access_denied');
+});
+
+it('tenant policy required: enrolment with a QR code comes before any code is issued', async () => {
+  await makeUser(server.ctx, 'strict', 'sam@strict.test', PASSWORD);
+  const { browser, verifier, state, next, html } = await passwordStep('strict', 'sam@strict.test');
+  expect(next.url.startsWith(REDIRECT_URI)).toBe(false);
+  expect(html).toContain('Set up two-step verification');
+  expect(html).toMatch(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]+" alt="QR code/);
+  const secret = /Enter this key in the app: <code[^>]*>([A-Z2-7]+)<\/code>/.exec(html)?.[1] as string;
+
+  const activated = await submit(browser, html, '/mfa', { code: await totp(secret) });
+  expect(activated.status).toBe(200);
+  const codesPage = await activated.text();
+  expect(codesPage.match(/<li>[a-z2-9]{5}-[a-z2-9]{5}<\/li>/g)).toHaveLength(10);
+  expect(await server.ctx.db('user_mfa').where({ tenant_id: 'strict', status: 'active' }).first()).toBeDefined();
+
+  const cont = await submit(browser, codesPage, '/mfa/continue');
+  expect(cont.status).toBe(303);
+  const callback = await browser.follow(new URL(cont.headers.get('location') as string, server.url).href, server.url);
+  const tokens = await oidc.authorizationCodeGrant(rps.strict!, new URL(callback.url), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+  });
+  expect(tokens.claims()?.amr).toEqual(['pwd', 'otp']);
+});
