@@ -8,6 +8,8 @@ export interface CliDeps {
   config: Config;
   db: Db;
   logger: Logger;
+  /** The migrations this run applied before the command (every command brings the schema up to date first). */
+  migrationsApplied: string[];
 }
 
 export interface Command {

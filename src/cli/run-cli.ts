@@ -2,7 +2,7 @@
 // (1 for a refused operation, 2 for a usage error).
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { DirectoryLockedError } from '../db/directory-lock.ts';
 import { openDatabase, type Database } from '../db/knex.ts';
 import { migrateToLatest } from '../db/migrate.ts';
@@ -10,13 +10,7 @@ import { AppError } from '../errors/app-error.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import { createLogger } from '../logger.ts';
 import { UsageError, type Command } from './command.ts';
-import { clientCreate } from './commands/clients.ts';
-import { keysRotate } from './commands/keys.ts';
-import { migrate } from './commands/migrate.ts';
-import { tenantActivate, tenantCreate, tenantSuspend } from './commands/tenants.ts';
-import { userCreate } from './commands/users.ts';
-
-export const COMMANDS: readonly Command[] = [migrate, tenantCreate, tenantSuspend, tenantActivate, userCreate, clientCreate, keysRotate];
+import { COMMANDS } from './commands/index.ts';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -24,56 +18,76 @@ export interface CliIo {
   stderr(text: string): void;
 }
 
-const usage = () => ['usage: gatehouse <command> [flags]', '', ...COMMANDS.map((c) => `  gatehouse ${c.usage}`)].join('\n');
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const HELP_FLAGS = new Set(['help', '--help', '-h']);
+
+const usageOf = (commands: readonly Command[]) =>
+  ['usage: gatehouse <command> [flags]', '', ...commands.map((c) => `  gatehouse ${c.usage}`)].join('\n');
+
+const wordsOf = (command: Command) => command.name.split(' ');
+
+function findCommand(argv: string[]): Command | undefined {
+  return COMMANDS.find((c) => wordsOf(c).every((word, i) => argv[i] === word));
+}
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const print = (result: unknown) => {
+    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  };
   const fail = (code: string, message: string, extra: Record<string, unknown> = {}, exitCode = 1) => {
     io.stderr(`${JSON.stringify({ error: { code, message, ...extra } })}\n`);
     return exitCode;
   };
 
-  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    io.stdout(`${JSON.stringify({ usage: usage() })}\n`);
-    return argv.length === 0 ? 2 : 0;
-  }
-  const command = COMMANDS.find((c) => c.name === argv.slice(0, c.name.split(' ').length).join(' '));
-  if (!command) return fail('USAGE_ERROR', `unknown command "${argv.slice(0, 2).join(' ')}"`, { usage: usage() }, 2);
+  const [first] = argv;
+  if (first === undefined) return fail('USAGE_ERROR', 'no command given', { usage: usageOf(COMMANDS) }, 2);
+  if (HELP_FLAGS.has(first)) return print({ usage: usageOf(COMMANDS) });
 
-  let values: Record<string, string | boolean | string[] | undefined>;
+  const command = findCommand(argv);
+  if (!command) {
+    // Only the leading words: whatever follows a flag may be a password.
+    const flagAt = argv.findIndex((a) => a.startsWith('-'));
+    const words = argv.slice(0, Math.min(2, flagAt === -1 ? argv.length : flagAt));
+    const group = COMMANDS.filter((c) => wordsOf(c)[0] === first);
+    const message = words.length > 0 ? `unknown command "${words.join(' ')}"` : 'no command given';
+    return fail('USAGE_ERROR', message, { usage: usageOf(group.length > 0 ? group : COMMANDS) }, 2);
+  }
+
+  const args = argv.slice(wordsOf(command).length);
+  const options = { ...command.options, help: { type: 'boolean', short: 'h' } } as const;
+  let values: Values;
   try {
-    values = parseArgs({
-      args: argv.slice(command.name.split(' ').length),
-      options: command.options,
-      strict: true,
-      allowPositionals: false,
-    }).values as typeof values;
+    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
   } catch (err) {
-    return fail('USAGE_ERROR', (err as Error).message, { usage: `gatehouse ${command.usage}` }, 2);
+    return fail('USAGE_ERROR', describeParseError(err, args, options), { usage: `gatehouse ${command.usage}` }, 2);
   }
+  if (values.help === true) return print({ usage: `gatehouse ${command.usage}` });
+  delete values.help;
 
-  let config;
+  let config: Config;
   try {
-    config = loadConfig({ LOG_LEVEL: 'warn', ...io.env });
+    // The CLI's stdout is for its answer; below `warn` the logs are noise for an operator.
+    config = loadConfig({ ...io.env, LOG_LEVEL: io.env.LOG_LEVEL || 'warn' });
   } catch (err) {
     if (err instanceof ConfigError) return fail('CONFIG_ERROR', err.message);
-    throw err;
+    return fail('INTERNAL_ERROR', (err as Error).message);
   }
   // Logs go to stderr so that stdout holds exactly one JSON document.
   const logger = createLogger(config, pino.destination({ dest: 2, sync: true }));
   let database: Database | undefined;
   try {
     database = openDatabase(config, logger);
-    const applied = await migrateToLatest(database.db);
-    const result = command === migrate ? { applied } : await command.run({ config, db: database.db, logger }, values);
-    io.stdout(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
+    const migrationsApplied = await migrateToLatest(database.db);
+    return print(await command.run({ config, db: database.db, logger, migrationsApplied }, values));
   } catch (err) {
     if (err instanceof UsageError) return fail('USAGE_ERROR', err.message, { usage: `gatehouse ${command.usage}` }, 2);
     if (err instanceof DirectoryLockedError) return fail('DATA_DIR_LOCKED', err.message);
     const appError = err instanceof AppError ? err : fromDatabaseError(err);
     if (appError) {
-      const first = appError.errors[0];
-      return fail(first?.code ?? 'INTERNAL_ERROR', first?.message ?? appError.message, {
+      const item = appError.errors[0];
+      return fail(item?.code ?? 'INTERNAL_ERROR', item?.message ?? appError.message, {
         errors: appError.errors,
         ...(appError.detail && { detail: appError.detail }),
       });
@@ -83,4 +97,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await database?.close();
   }
+}
+
+/** parseArgs quotes a stray argument back, and with an unquoted passphrase that is part of the password. */
+function describeParseError(err: unknown, args: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): string {
+  if ((err as NodeJS.ErrnoException).code !== 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return (err as Error).message;
+  const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
+  const at = tokens.findIndex((t) => t.kind === 'positional');
+  const flag = tokens
+    .slice(0, at)
+    .reverse()
+    .find((t) => t.kind === 'option');
+  return `unexpected argument ${flag?.kind === 'option' ? `after ${flag.rawName}` : 'before the first flag'}; quote a value that contains spaces`;
 }

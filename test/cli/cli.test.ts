@@ -1,6 +1,7 @@
 // The gatehouse CLI as a real process on the test file's own database: JSON out, JSON errors, exit codes.
 import bcrypt from 'bcrypt';
 import { openDatabase, type Db } from '../../src/db/knex.ts';
+import { MIGRATIONS } from '../../migrations/index.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,10 +32,37 @@ const err = (r: Completed) => JSON.parse(r.stderr.trim().split('\n').pop() as st
 it('migrates, then has nothing left to apply', async () => {
   const first = await cli('migrate');
   expect(first.code).toBe(0);
-  expect(out(first).applied.length).toBeGreaterThan(5);
+  expect(out(first)).toEqual({ applied: MIGRATIONS.map(([name]) => name) });
   const second = await cli('migrate');
+  expect(second.code).toBe(0);
   expect(out(second)).toEqual({ applied: [] });
+  const recorded = await inDb((db) => db('knex_migrations').orderBy('id').pluck('name'));
+  expect(recorded).toEqual(MIGRATIONS.map(([name]) => name));
 }, 60_000);
+
+it('prints usage for help, and for --help after a command', async () => {
+  const help = await cli('help');
+  expect(help.code).toBe(0);
+  for (const command of ['migrate', 'tenant create', 'tenant suspend', 'tenant activate', 'user create', 'client create', 'keys rotate']) {
+    expect(out(help).usage).toContain(`gatehouse ${command}`);
+  }
+  expect(out(await cli('--help')).usage).toBe(out(help).usage);
+  const one = await cli('user', 'create', '--help');
+  expect(one.code).toBe(0);
+  expect(out(one).usage).toMatch(/^gatehouse user create --tenant SLUG --email E --password P .*\[--role R\]\.\.\.$/);
+
+  const none = await cli();
+  expect(none.code).toBe(2);
+  expect(none.stdout).toBe('');
+  expect(err(none)).toMatchObject({ code: 'USAGE_ERROR', usage: out(help).usage });
+  const group = await cli('tenant');
+  expect(group.code).toBe(2);
+  expect(
+    err(group)
+      .usage.split('\n')
+      .filter((l: string) => l.startsWith('  gatehouse')),
+  ).toHaveLength(3);
+});
 
 it('creates, suspends and activates a tenant', async () => {
   const created = await cli('tenant', 'create', '--id', 'acme', '--name', 'Acme Inc', '--session-limit', '3', '--mfa', 'required');
@@ -42,8 +70,16 @@ it('creates, suspends and activates a tenant', async () => {
   expect(out(created).tenant).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active', sessionLimit: 3, mfaPolicy: 'required' });
   expect(out(await cli('tenant', 'suspend', '--id', 'acme')).tenant.status).toBe('suspended');
   expect(out(await cli('tenant', 'activate', '--id', 'acme')).tenant.status).toBe('active');
-  const roles = await inDb((db) => db('roles').where({ tenant_id: 'acme' }).orderBy('name').pluck('name'));
+  const { roles, audit } = await inDb(async (db) => ({
+    roles: await db('roles').where({ tenant_id: 'acme' }).orderBy('name').pluck('name'),
+    audit: await db('audit_events').where({ tenant_id: 'acme', subject_id: 'acme' }).orderBy('id').select('type', 'actor_id'),
+  }));
   expect(roles).toEqual(['admin', 'member']);
+  expect(audit).toEqual([
+    { type: 'tenant.created', actor_id: 'cli' },
+    { type: 'tenant.suspended', actor_id: 'cli' },
+    { type: 'tenant.activated', actor_id: 'cli' },
+  ]);
 });
 
 it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue codes', async () => {
@@ -56,6 +92,13 @@ it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue 
   const missing = await cli('tenant', 'suspend', '--id', 'nope');
   expect(missing.code).toBe(1);
   expect(err(missing).code).toBe('NOT_FOUND');
+  expect(err(await cli('tenant', 'activate', '--id', 'nope')).code).toBe('NOT_FOUND');
+  const badLimit = await cli('tenant', 'create', '--id', 'limits', '--name', 'L', '--session-limit', '0');
+  expect(err(badLimit).errors).toEqual([
+    { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'sessionLimit', constraint: 'MIN_VALUE' },
+  ]);
+  const tenants = await inDb((db) => db('tenants').orderBy('id').pluck('id'));
+  expect(tenants).toEqual(['acme']);
 });
 
 it('creates users with roles; the password is stored as bcrypt and never printed', async () => {
@@ -89,9 +132,22 @@ it('creates users with roles; the password is stored as bcrypt and never printed
   expect(audit.actor_id).toBe('cli');
 });
 
-it('refuses bad users with every problem named', async () => {
-  const dup = await cli('user', 'create', '--tenant', 'acme', '--email', 'ANN@acme.test', '--password', 'a long passphrase');
+it('refuses bad users with every problem named, and never echoes the password', async () => {
+  const password = 'a long passphrase';
+  const dup = await cli('user', 'create', '--tenant', 'acme', '--email', 'ANN@acme.test', '--password', password);
+  expect(dup.code).toBe(1);
   expect(err(dup).code).toBe('DUPLICATE_RESOURCE');
+  const noTenant = await cli('user', 'create', '--tenant', 'nope', '--email', 'y@acme.test', '--password', password);
+  expect(err(noTenant)).toMatchObject({ code: 'NOT_FOUND', errors: [{ code: 'NOT_FOUND', field: 'tenant' }] });
+  // An unquoted passphrase leaves stray words that parseArgs would otherwise quote back.
+  const unquoted = await cli('user', 'create', '--tenant', 'acme', '--email', 'z@acme.test', '--password', 'a', 'long', 'passphrase');
+  expect(unquoted.code).toBe(2);
+  expect(err(unquoted)).toMatchObject({ code: 'USAGE_ERROR', message: expect.stringContaining('after --password') });
+  for (const r of [dup, noTenant, unquoted]) {
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toMatch(/passphrase|long/);
+  }
+
   const role = await cli(
     'user',
     'create',
@@ -105,11 +161,16 @@ it('refuses bad users with every problem named', async () => {
     'wizard',
   );
   expect(err(role)).toMatchObject({ code: 'NOT_FOUND', errors: [{ field: 'role' }] });
+  expect(role.stderr).not.toContain(password);
   const bad = await cli('user', 'create', '--tenant', 'acme', '--email', 'not-an-email', '--password', 'short');
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).not.toContain('short');
   expect(err(bad).errors).toEqual([
     { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'email', constraint: 'EMAIL_FORMAT' },
     { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'password', constraint: 'MIN_LENGTH' },
   ]);
+  const emails = await inDb((db) => db('users').where({ tenant_id: 'acme' }).orderBy('email').pluck('email'));
+  expect(emails).toEqual(['Ann@Acme.test', 'bob@acme.test']);
 });
 
 it('creates a confidential client and prints its secret once; stores only a hash', async () => {
@@ -148,9 +209,10 @@ it('creates a confidential client and prints its secret once; stores only a hash
   ]);
 });
 
-it('rotates signing keys', async () => {
-  const res = await cli('keys', 'rotate');
+it('rotates signing keys; logs go to stderr and leave stdout one JSON document', async () => {
+  const res = await runScript('bin/gatehouse.js', ['keys', 'rotate'], { ...env.vars, LOG_LEVEL: 'info' });
   expect(res.code).toBe(0);
+  expect(res.stderr).toContain('"msg":"signing keys created"');
   const { active, retired } = out(res);
   expect(active).toHaveLength(2);
   const again = out(await cli('keys', 'rotate'));

@@ -1,10 +1,9 @@
-// gatehouse migrate
+// gatehouse migrate — the runner has already brought the schema up to date; report what it applied.
 import type { Command } from '../command.ts';
 
 export const migrate: Command = {
   name: 'migrate',
   usage: 'migrate',
   options: {},
-  // The runner has already brought the schema up to date; report what it applied.
-  run: async () => ({}),
+  run: async (deps) => ({ applied: deps.migrationsApplied }),
 };
