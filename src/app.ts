@@ -4,6 +4,7 @@ import type { AppContext } from './context.ts';
 import { authRouter } from './api/auth/routes.ts';
 import { demoRouter } from './api/demo.ts';
 import { healthRouter } from './api/health.ts';
+import { koaAbuseProtection } from './http/koa-abuse.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
 import { koaBody } from './http/koa-body.ts';
 import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
@@ -16,16 +17,21 @@ import { cookieKeys } from './services/secrets.ts';
 
 export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   // oidc-provider's cookies.keys must equal the parent app's keys (notes on oidc-provider 9).
-  const app = new Koa({ proxy: ctx.config.trustProxy, keys: cookieKeys(ctx.config.secretKey) });
+  // Behind a proxy, only the address the nearest proxy appended to X-Forwarded-For is believed (maxIpsCount 1):
+  // whatever a client writes into the header itself does not change its IP.
+  const app = new Koa({ proxy: ctx.config.trustProxy, maxIpsCount: 1, keys: cookieKeys(ctx.config.secretKey) });
   app.on('error', (err: Error) => ctx.logger.error({ err }, 'unhandled koa error'));
 
   app.use(koaRequestId(ctx.logger));
   app.use(koaAccessLog());
   app.use(koaErrorEnvelope());
 
-  // Bodies are parsed for our own API only: oidc-provider reads its raw bodies itself.
+  // Bodies are parsed for our own routes only: oidc-provider reads its raw bodies itself.
   const parseBody = koaBody(ctx.config.bodyLimitBytes);
-  app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
+  app.use((koaCtx, next) =>
+    koaCtx.path.startsWith('/api/') || koaCtx.path.startsWith('/interaction/') ? parseBody(koaCtx, next) : next(),
+  );
+  app.use(koaAbuseProtection(ctx));
 
   app.use(healthRouter(ctx).routes());
   app.use(authRouter(ctx, oidc, createMailer(ctx)).routes());

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,6 +17,26 @@ const intIn = (min: number, max: number) =>
     .regex(/^\d+$/, { message: `must be a whole number from ${min} to ${max}` })
     .transform(Number)
     .refine((n) => n >= min && n <= max, { message: `must be a whole number from ${min} to ${max}` });
+
+/** `points/seconds`, e.g. `10/60`: ten requests a minute. */
+const rate = z
+  .string()
+  .regex(/^\d+\/\d+$/, { message: 'must be POINTS/SECONDS, e.g. 10/60' })
+  .transform((v) => {
+    const [points, seconds] = v.split('/').map(Number) as [number, number];
+    return { points, duration: seconds };
+  })
+  .refine((r) => r.points >= 1 && r.duration >= 1, { message: 'must be POINTS/SECONDS with both at least 1' });
+
+function isCidr(value: string): boolean {
+  if (value === '') return true;
+  try {
+    ipaddr.parseCIDR(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const url = (protocols: string[]) =>
   z.string().refine(
@@ -50,6 +71,22 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: intIn(0, 600000).default(10000),
   SEED_DEMO: boolish.optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  RATE_LIMIT_LOGIN: rate.prefault('10/60'),
+  RATE_LIMIT_LOGIN_ACCOUNT: rate.prefault('20/900'),
+  RATE_LIMIT_REGISTRATION: rate.prefault('10/600'),
+  RATE_LIMIT_TOKEN: rate.prefault('600/60'),
+  RATE_LIMIT_AUTHORIZE: rate.prefault('60/60'),
+  RATE_LIMIT_API: rate.prefault('300/60'),
+  RATE_LIMIT_ADMIN: rate.prefault('300/60'),
+  IP_BLOCK_SECONDS: intIn(1, 30 * 24 * 3600).default(3600),
+  IP_BLOCK_AFTER_TRIPS: intIn(1, 100000).default(20),
+  IP_BLOCK_AFTER_ACCOUNTS: intIn(1, 100000).default(20),
+  TRUSTED_CIDRS: z
+    .string()
+    .refine((v) => v.split(',').every((c) => isCidr(c.trim())), {
+      message: 'must be a comma-separated list of CIDRs such as 10.0.0.0/8,::1/128',
+    })
+    .default(''),
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
 });
 
@@ -79,7 +116,15 @@ export interface Config {
   /** SMTP server for outgoing mail; unset: mail goes to the outbox table. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Rate limits per endpoint class (SPEC §9), each `points` requests per `duration` seconds. */
+  rateLimits: Record<RateLimitClass, { points: number; duration: number }>;
+  ipBlockSeconds: number;
+  ipBlockAfterTrips: number;
+  ipBlockAfterAccounts: number;
+  trustedCidrs: string[];
 }
+
+export type RateLimitClass = 'login' | 'loginAccount' | 'registration' | 'token' | 'authorize' | 'api' | 'admin';
 
 /** A configuration problem; its message is the one line the process prints before exiting. */
 export class ConfigError extends Error {
@@ -143,6 +188,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.SEED_DEMO ?? !isProduction,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
+    rateLimits: {
+      login: env.RATE_LIMIT_LOGIN,
+      loginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
+      registration: env.RATE_LIMIT_REGISTRATION,
+      token: env.RATE_LIMIT_TOKEN,
+      authorize: env.RATE_LIMIT_AUTHORIZE,
+      api: env.RATE_LIMIT_API,
+      admin: env.RATE_LIMIT_ADMIN,
+    },
+    ipBlockSeconds: env.IP_BLOCK_SECONDS,
+    ipBlockAfterTrips: env.IP_BLOCK_AFTER_TRIPS,
+    ipBlockAfterAccounts: env.IP_BLOCK_AFTER_ACCOUNTS,
+    trustedCidrs: env.TRUSTED_CIDRS.split(',')
+      .map((c) => c.trim())
+      .filter(Boolean),
   });
 }
 

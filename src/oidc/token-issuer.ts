@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
+import { INTERNAL_CALL_HEADER, internalCallToken } from '../http/koa-abuse.ts';
 import { findGrantIdOfPayload } from '../db/queries/oidc-payloads.ts';
 import { findSessionByGrantId } from '../db/queries/sessions.ts';
 import { API_CALLBACK_PATH, API_SCOPE, ensureApiClient } from '../services/api-client.ts';
@@ -97,7 +98,11 @@ export async function refreshTokens(app: AppContext, refreshToken: string, expec
 async function callTokenEndpoint(app: AppContext, params: Record<string, string>): Promise<TokenEndpointResponse> {
   const res = await fetch(`${app.internalUrl}${OIDC_ROUTES.token}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Accept: 'application/json',
+      [INTERNAL_CALL_HEADER]: internalCallToken(app.config.secretKey),
+    },
     body: new URLSearchParams(params),
   });
   return (await res.json()) as TokenEndpointResponse;

@@ -20,8 +20,8 @@ export interface KvStore {
    * The two keys must share a Redis Cluster hash slot.
    */
   consumeOnce(recordKey: string, markerKey: string, value: string): Promise<'consumed' | 'already' | 'missing'>;
-  /** Adds a member to a set, extending the set's TTL to at least ttlSeconds. */
-  setAdd(key: string, member: string, ttlSeconds: number): Promise<void>;
+  /** Adds a member to a set, extending the set's TTL to at least ttlSeconds; returns the set's size. */
+  setAdd(key: string, member: string, ttlSeconds: number): Promise<number>;
   /** Reads all members of a set and deletes it. */
   setTake(key: string): Promise<string[]>;
   /** Throws when the store cannot serve requests. */

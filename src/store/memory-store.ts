@@ -64,12 +64,13 @@ export class MemoryStore implements KvStore {
     return 'consumed';
   }
 
-  async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {
+  async setAdd(key: string, member: string, ttlSeconds: number): Promise<number> {
     const entry = this.#live(key);
     const members = new Set<string>(entry ? (JSON.parse(entry.value) as string[]) : []);
     members.add(member);
     const expiresAt = Math.max(entry?.expiresAt ?? 0, Date.now() + ttlSeconds * 1000);
     this.#entries.set(key, { value: JSON.stringify([...members]), expiresAt });
+    return members.size;
   }
 
   async setTake(key: string): Promise<string[]> {

@@ -90,10 +90,11 @@ export class RedisStore implements KvStore {
     return result === 1 ? 'consumed' : result === 0 ? 'already' : 'missing';
   }
 
-  async setAdd(key: string, member: string, ttlSeconds: number): Promise<void> {
+  async setAdd(key: string, member: string, ttlSeconds: number): Promise<number> {
     const ttl = Math.max(1, Math.ceil(ttlSeconds));
     // EXPIRE NX sets the TTL of a new set; GT only ever lengthens it (Redis 7).
-    await this.client.multi().sadd(key, member).expire(key, ttl, 'NX').expire(key, ttl, 'GT').exec();
+    const result = await this.client.multi().sadd(key, member).expire(key, ttl, 'NX').expire(key, ttl, 'GT').scard(key).exec();
+    return Number(result?.[3]?.[1] ?? 0);
   }
 
   async setTake(key: string): Promise<string[]> {

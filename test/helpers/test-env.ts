@@ -30,6 +30,16 @@ export async function createTestEnv(): Promise<TestEnv> {
     BCRYPT_COST: '4',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_DEMO: 'false',
+    // Generous limits: only the abuse-protection tests are about limits, and they set their own.
+    RATE_LIMIT_LOGIN: '100000/60',
+    RATE_LIMIT_LOGIN_ACCOUNT: '100000/60',
+    RATE_LIMIT_REGISTRATION: '100000/60',
+    RATE_LIMIT_TOKEN: '100000/60',
+    RATE_LIMIT_AUTHORIZE: '100000/60',
+    RATE_LIMIT_API: '100000/60',
+    RATE_LIMIT_ADMIN: '100000/60',
+    IP_BLOCK_AFTER_TRIPS: '100000',
+    IP_BLOCK_AFTER_ACCOUNTS: '100000',
   };
   const cleanups: Array<() => Promise<void>> = [async () => rmSync(dataDir, { recursive: true, force: true })];
 

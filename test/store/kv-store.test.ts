@@ -101,9 +101,9 @@ describe.each(kinds)('%s store', (_kind, open) => {
 
   it('keeps set members until taken, with the longest TTL', async () => {
     const k = key('set');
-    await a.setAdd(k, 'one', 10);
-    await b.setAdd(k, 'two', 60);
-    await a.setAdd(k, 'one', 5);
+    expect(await a.setAdd(k, 'one', 10)).toBe(1);
+    expect(await b.setAdd(k, 'two', 60)).toBe(2);
+    expect(await a.setAdd(k, 'one', 5)).toBe(2);
     expect(await a.ttl(k)).toBeGreaterThan(55);
     expect((await b.setTake(k)).sort()).toEqual(['one', 'two']);
     expect(await a.setTake(k)).toEqual([]);

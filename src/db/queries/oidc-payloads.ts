@@ -34,12 +34,19 @@ export async function findOidcPayloadByUid(db: Knex, modelName: string, uid: str
   return live(db('oidc_payloads').where({ model_name: modelName, uid })).first('payload', 'consumed_at');
 }
 
-/** Marks a payload consumed unless it already was; true when this call consumed it (atomic under races). */
+/**
+ * Marks a live payload consumed unless it already was: one conditional UPDATE, so of any number of racing calls
+ * (on any process) exactly one returns true. The payload's own `consumed` is what oidc-provider reads.
+ */
 export async function consumeOidcPayload(db: Knex, modelName: string, id: string): Promise<boolean> {
-  const updated = await live(db('oidc_payloads').where({ model_name: modelName, id }).whereNull('consumed_at')).update({
-    consumed_at: db.fn.now(),
-  });
-  return updated === 1;
+  const updated = await live(db('oidc_payloads').where({ model_name: modelName, id }).whereNull('consumed_at')).update(
+    {
+      consumed_at: db.fn.now(),
+      payload: db.raw("payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)"),
+    },
+    ['id'],
+  );
+  return updated.length === 1;
 }
 
 export async function deleteOidcPayload(db: Knex, modelName: string, id: string): Promise<void> {
@@ -59,5 +66,7 @@ export async function findGrantIdOfPayload(db: Knex, modelName: string, id: stri
 
 /** Housekeeping: removes expired rows of every model. */
 export async function deleteExpiredOidcPayloads(db: Knex): Promise<number> {
-  return db('oidc_payloads').where('expires_at', '<=', new Date()).delete();
+  const result: unknown = await db('oidc_payloads').where('expires_at', '<=', new Date()).delete();
+  // knex-pglite answers a DELETE with the driver's result object rather than the row count.
+  return typeof result === 'number' ? result : Number((result as { rowCount?: number }).rowCount ?? 0);
 }

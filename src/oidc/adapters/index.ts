@@ -6,25 +6,45 @@ import type { KvStore } from '../../store/kv-store.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { StoreAdapter } from './store-adapter.ts';
 
-export const SHORT_LIVED_MODELS = new Set([
-  'AuthorizationCode',
-  'Interaction',
-  'PushedAuthorizationRequest',
-  'ReplayDetection',
-  'AccessToken',
-  'ClientCredentials',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
+export const DURABLE_MODELS: ReadonlySet<string> = new Set([
+  'Session',
+  'Grant',
+  'RefreshToken',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
 ]);
 
+/** A constructor oidc-provider would accept as its `adapter` option (it calls `new Adapter(modelName)`). */
+export type AdapterConstructorLike = new (modelName: string) => Adapter;
+
 export interface AdapterOptions {
-  /** The Client model is served from our own clients table. */
-  client: new (modelName: string) => Adapter;
+  /** Serves the Client model (from our own clients table); without it the factory refuses 'Client'. */
+  client?: AdapterConstructorLike;
 }
 
-export function createAdapterFactory(deps: { db: Db; store: KvStore }, options: AdapterOptions): (modelName: string) => Adapter {
+export type AdapterBackend = 'client' | 'postgres' | 'store';
+
+/** Models not listed as durable (codes, interactions, PAR, replay detection, opaque access tokens, …) go to the store. */
+export function adapterBackendFor(modelName: string): AdapterBackend {
+  if (modelName === 'Client') return 'client';
+  return DURABLE_MODELS.has(modelName) ? 'postgres' : 'store';
+}
+
+/**
+ * The `adapter` option for oidc-provider: it accepts a plain (non-async) factory and calls it once per model,
+ * caching the result (lib/helpers/initialize_adapter.js, lib/models/base_model.js).
+ */
+export function createAdapterFactory(deps: { db: Db; store: KvStore }, options: AdapterOptions = {}): (modelName: string) => Adapter {
   return (modelName) => {
-    if (modelName === 'Client') return new options.client(modelName);
-    return SHORT_LIVED_MODELS.has(modelName) ? new StoreAdapter(deps.store, modelName) : new PostgresAdapter(deps.db, modelName);
+    switch (adapterBackendFor(modelName)) {
+      case 'client':
+        if (!options.client)
+          throw new Error("oidc adapter: the Client model needs the 'client' option (clients are served from the clients table)");
+        return new options.client(modelName);
+      case 'postgres':
+        return new PostgresAdapter(deps.db, modelName);
+      case 'store':
+        return new StoreAdapter(deps.store, modelName);
+    }
   };
 }

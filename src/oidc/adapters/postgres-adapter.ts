@@ -41,12 +41,13 @@ export class PostgresAdapter implements Adapter {
   }
 
   async findByUserCode(): Promise<AdapterPayload | undefined> {
-    return undefined; // device flow is not enabled
+    return undefined; // DeviceCode lives in the store
   }
 
   async consume(id: string): Promise<void> {
-    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail.
-    if (!(await consumeOidcPayload(this.#db, this.#model, id))) throw new errors.InvalidGrant(`${this.#model} already consumed`);
+    // oidc-provider checks `consumed` before calling this and ignores what it returns: a racing second
+    // redemption (or one after the grant was revoked) must throw for the token endpoint to answer invalid_grant.
+    if (!(await consumeOidcPayload(this.#db, this.#model, id))) throw new errors.InvalidGrant(`${this.#model} already consumed or gone`);
   }
 
   async destroy(id: string): Promise<void> {

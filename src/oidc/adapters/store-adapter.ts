@@ -1,6 +1,7 @@
 // Short-lived oidc-provider models (codes, interactions, PAR requests) in the TTL store: Redis when configured,
-// else process memory. Keys of one record share a Redis Cluster hash slot ({…}); `consume` is a SET NX, so a
-// code is redeemed at most once across processes; a per-grant index makes revokeByGrantId complete.
+// else process memory. Keys of one record share a Redis Cluster hash slot ({…}) and no command spans two
+// records; `consume` is one atomic store step, so a code is redeemed at most once across processes; a
+// per-grant index makes revokeByGrantId complete.
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KvStore } from '../../store/kv-store.ts';
 
@@ -20,46 +21,62 @@ export class StoreAdapter implements Adapter {
     return `oidc:{${this.#model}:${id}}`;
   }
 
+  #consumedKey(id: string) {
+    return `${this.#key(id)}:consumed`;
+  }
+
   #grantIndex(grantId: string) {
     return `oidc:grant:{${grantId}}:${this.#model}`;
+  }
+
+  #uidIndex(uid: string) {
+    return `oidc:uid:${this.#model}:${uid}`;
+  }
+
+  #userCodeIndex(userCode: string) {
+    return `oidc:usercode:${this.#model}:${userCode}`;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const ttl = expiresIn && expiresIn > 0 ? expiresIn : FALLBACK_TTL_SECONDS;
     await this.#store.set(this.#key(id), JSON.stringify(payload), ttl);
     if (payload.grantId) await this.#store.setAdd(this.#grantIndex(payload.grantId), id, ttl);
-    if (payload.userCode) await this.#store.set(`oidc:usercode:${this.#model}:${payload.userCode}`, id, ttl);
+    if (payload.uid) await this.#store.set(this.#uidIndex(payload.uid), id, ttl);
+    if (payload.userCode) await this.#store.set(this.#userCodeIndex(payload.userCode), id, ttl);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const [raw, consumed] = await Promise.all([this.#store.get(this.#key(id)), this.#store.get(`${this.#key(id)}:consumed`)]);
+    const [raw, consumed] = await Promise.all([this.#store.get(this.#key(id)), this.#store.get(this.#consumedKey(id))]);
     if (raw === null) return undefined;
     const payload = JSON.parse(raw) as AdapterPayload;
     return consumed === null ? payload : { ...payload, consumed: Number(consumed) };
   }
 
-  async findByUid(): Promise<AdapterPayload | undefined> {
-    return undefined; // only Session uses uids, and sessions live in PostgreSQL
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#store.get(this.#uidIndex(uid));
+    return id === null ? undefined : this.find(id);
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#store.get(`oidc:usercode:${this.#model}:${userCode}`);
+    const id = await this.#store.get(this.#userCodeIndex(userCode));
     return id === null ? undefined : this.find(id);
   }
 
   async consume(id: string): Promise<void> {
-    // oidc-provider checks `consumed` before calling this; a racing second redemption must still fail, also
-    // when a third request revoked the whole grant in between (so existence is checked in the same step).
-    const outcome = await this.#store.consumeOnce(this.#key(id), `${this.#key(id)}:consumed`, String(Math.floor(Date.now() / 1000)));
+    // oidc-provider checks `consumed` before calling this and ignores what it returns: a racing second
+    // redemption must throw, also when a third request revoked the whole grant in between (so existence is
+    // checked in the same step).
+    const outcome = await this.#store.consumeOnce(this.#key(id), this.#consumedKey(id), String(Math.floor(Date.now() / 1000)));
     if (outcome !== 'consumed') throw new errors.InvalidGrant(`${this.#model} ${outcome === 'missing' ? 'not found' : 'already consumed'}`);
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#store.del(this.#key(id), `${this.#key(id)}:consumed`);
+    await this.#store.del(this.#key(id), this.#consumedKey(id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
     const ids = await this.#store.setTake(this.#grantIndex(grantId));
-    if (ids.length > 0) await this.#store.del(...ids.flatMap((id) => [this.#key(id), `${this.#key(id)}:consumed`]));
+    // One DEL per record: records of one grant sit in different hash slots.
+    await Promise.all(ids.map((id) => this.destroy(id)));
   }
 }

@@ -1,0 +1,215 @@
+// Abuse protection (SPEC §9, guide "Rate Limiting Issues"): blocked addresses answer 403 IP_BLOCKED; every
+// limited endpoint counts requests per endpoint class and per IP — and per account or client where that
+// applies — in Redis (shared by every process) or memory; responses carry X-RateLimit-Limit/-Remaining/-Reset,
+// and a 429 adds Retry-After. Trusted CIDRs are exempt. With Redis down, limited endpoints answer 503 rather
+// than run unprotected.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import type { Context, Middleware } from 'koa';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimitClass } from '../config/index.ts';
+import type { AppContext } from '../context.ts';
+import { AppError } from '../errors/app-error.ts';
+import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
+import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
+import { deriveKey } from '../services/secrets.ts';
+import { RedisStore } from '../store/redis-store.ts';
+import { renderView } from '../views.ts';
+
+/** Marks this process's own calls to its token endpoint (the JSON API's code redemption), which are not limited. */
+export const INTERNAL_CALL_HEADER = 'X-Gatehouse-Internal';
+export function internalCallToken(secretKey: string): string {
+  return createHmac('sha256', deriveKey(secretKey, 'token-hash')).update('internal-token-call').digest('base64url');
+}
+
+type Surface = 'api' | 'oauth' | 'page';
+interface Classified {
+  cls: RateLimitClass;
+  surface: Surface;
+  /** Extra limiter keys besides the IP: the account or the client. */
+  subject?: { cls: RateLimitClass; key: string } | undefined;
+  /** Failed sign-ins on this route count towards blocking the address. */
+  isLogin: boolean;
+}
+
+const LOGIN_API = new Set(['/api/v1/auth/login', '/api/v1/auth/mfa/verify', '/api/v1/auth/mfa/enroll']);
+const REGISTRATION_API = new Set([
+  '/api/v1/auth/register',
+  '/api/v1/auth/verify-email',
+  '/api/v1/auth/password/forgot',
+  '/api/v1/auth/password/reset',
+]);
+const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
+
+function classify(ctx: Context): Classified | undefined {
+  const { path, method } = ctx;
+  if (path.startsWith('/api/v1/admin/')) return { cls: 'admin', surface: 'api', isLogin: false };
+  if (LOGIN_API.has(path) && method === 'POST') {
+    const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;
+    const login = typeof body?.usernameOrEmail === 'string' ? body.usernameOrEmail.toLowerCase().slice(0, 254) : undefined;
+    const tenant = ctx.get('X-Tenant-ID').toLowerCase() || ctx.hostname;
+    return {
+      cls: 'login',
+      surface: 'api',
+      subject: login ? { cls: 'loginAccount', key: `${tenant}:${login}` } : undefined,
+      isLogin: path.endsWith('/login'),
+    };
+  }
+  if (REGISTRATION_API.has(path)) return { cls: 'registration', surface: 'api', isLogin: false };
+  if (path.startsWith('/api/')) return { cls: 'api', surface: 'api', isLogin: false };
+  if (path.startsWith('/interaction/')) {
+    if (method !== 'POST') return { cls: 'authorize', surface: 'page', isLogin: false };
+    const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;
+    const login = typeof body?.usernameOrEmail === 'string' ? body.usernameOrEmail.toLowerCase().slice(0, 254) : undefined;
+    return {
+      cls: 'login',
+      surface: 'page',
+      subject: login ? { cls: 'loginAccount', key: `page:${login}` } : undefined,
+      isLogin: path.endsWith('/login'),
+    };
+  }
+  if (path === '/oauth2/authorize' || path.startsWith('/oauth2/authorize/')) return { cls: 'authorize', surface: 'page', isLogin: false };
+  if (CLIENT_AUTH_ENDPOINTS.has(path)) {
+    const clientId = basicClientId(ctx.get('authorization'));
+    return { cls: 'token', surface: 'oauth', subject: clientId ? { cls: 'token', key: `client:${clientId}` } : undefined, isLogin: false };
+  }
+  if (path.startsWith('/oauth2/')) return { cls: 'api', surface: 'oauth', isLogin: false };
+  return undefined; // health, discovery, JWKS, pages of our own: unlimited
+}
+
+function basicClientId(header: string): string | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? decodeURIComponent(decoded.slice(0, colon)).slice(0, 200) : undefined;
+}
+
+export function koaAbuseProtection(app: AppContext): Middleware {
+  const redis = app.store instanceof RedisStore ? app.store.client : undefined;
+  const limiters = new Map<RateLimitClass, RateLimiterAbstract>();
+  const limiter = (cls: RateLimitClass) => {
+    let found = limiters.get(cls);
+    if (!found) {
+      const { points, duration } = app.config.rateLimits[cls];
+      found = redis
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${cls}`, points, duration, rejectIfRedisNotReady: true })
+        : new RateLimiterMemory({ keyPrefix: `rl:${cls}`, points, duration });
+      limiters.set(cls, found);
+    }
+    return found;
+  };
+  const trusted = app.config.trustedCidrs.map((c) => ipaddr.parseCIDR(c));
+  const isTrusted = (ip: string) => {
+    try {
+      const address = ipaddr.process(ip);
+      return trusted.some(([range, bits]) => address.kind() === range.kind() && address.match(range, bits));
+    } catch {
+      return false;
+    }
+  };
+  const internal = Buffer.from(internalCallToken(app.config.secretKey));
+  const isInternal = (ctx: Context) => {
+    const sent = Buffer.from(ctx.get(INTERNAL_CALL_HEADER));
+    return sent.length === internal.length && timingSafeEqual(sent, internal);
+  };
+
+  return async (ctx, next) => {
+    const classified = classify(ctx);
+    if (!classified || isInternal(ctx) || isTrusted(ctx.ip)) return next();
+    const meta = { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state.requestId as string };
+
+    let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number }>;
+    try {
+      const blocked = await blockedFor(app.store, ctx.ip);
+      if (blocked) return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      const consumptions = [{ cls: classified.cls, key: `ip:${ctx.ip}` }, ...(classified.subject ? [classified.subject] : [])];
+      outcomes = await Promise.all(
+        consumptions.map(async ({ cls, key }) => {
+          const { points } = app.config.rateLimits[cls];
+          try {
+            return { res: await limiter(cls).consume(key), limited: false, points };
+          } catch (rejected) {
+            // The library rejects with a RateLimiterRes when over the limit, with an Error when its store fails.
+            if (rejected instanceof RateLimiterRes) return { res: rejected, limited: true, points };
+            throw rejected;
+          }
+        }),
+      );
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      app.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable');
+      return refuse(ctx, classified.surface, 'SERVICE_UNAVAILABLE', { 'Retry-After': '5' });
+    }
+
+    // The headers describe the limit that bit, or else the tightest of those that applied.
+    const tightest = outcomes.find((o) => o.limited) ?? outcomes.reduce((a, b) => (b.res.remainingPoints < a.res.remainingPoints ? b : a));
+    const headers = {
+      'X-RateLimit-Limit': String(tightest.points),
+      'X-RateLimit-Remaining': String(Math.max(0, tightest.res.remainingPoints)),
+      'X-RateLimit-Reset': String(Math.ceil((Date.now() + tightest.res.msBeforeNext) / 1000)),
+    };
+    ctx.set(headers);
+    if (tightest.limited) {
+      await recordLimitTrip(app, ctx.ip, meta);
+      return refuse(ctx, classified.surface, 'RATE_LIMIT_EXCEEDED', {
+        ...headers,
+        'Retry-After': String(Math.max(1, Math.ceil(tightest.res.msBeforeNext / 1000))),
+      });
+    }
+
+    // A failed sign-in is thrown by the JSON API (INVALID_CREDENTIALS) and rendered by the login page (401).
+    let failedSignIn = false;
+    try {
+      await next();
+      failedSignIn = ctx.status === 401 && !isMfaChallenge(ctx.body);
+    } catch (err) {
+      failedSignIn = err instanceof AppError && err.errors[0]?.code === 'INVALID_CREDENTIALS';
+      throw err;
+    } finally {
+      if (failedSignIn && classified.isLogin && classified.subject) await recordFailedLogin(app, ctx.ip, classified.subject.key, meta);
+    }
+  };
+}
+
+function isMfaChallenge(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { mfaRequired?: unknown }).mfaRequired === true;
+}
+
+const OAUTH_ERRORS = {
+  RATE_LIMIT_EXCEEDED: {
+    status: 429,
+    body: { error: 'rate_limit_exceeded', error_description: ERROR_CATALOGUE.RATE_LIMIT_EXCEEDED.message },
+  },
+  IP_BLOCKED: { status: 403, body: { error: 'access_denied', error_description: ERROR_CATALOGUE.IP_BLOCKED.message } },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    body: { error: 'temporarily_unavailable', error_description: ERROR_CATALOGUE.SERVICE_UNAVAILABLE.message },
+  },
+} as const;
+
+const PAGE_MESSAGES = {
+  RATE_LIMIT_EXCEEDED: 'Too many attempts in a short time. Wait a moment, then try again.',
+  IP_BLOCKED: 'Sign-in from your network is blocked for a while because of too many failed attempts. Try again later.',
+  SERVICE_UNAVAILABLE: 'Sign-in is unavailable for a moment. Try again shortly.',
+} as const;
+
+/** The refusal in the form the caller understands: the API envelope, an OAuth error body, or a page. */
+async function refuse(ctx: Context, surface: Surface, code: keyof typeof OAUTH_ERRORS, headers: Record<string, string>): Promise<void> {
+  if (surface === 'api') throw new AppError(code, { headers });
+  ctx.set(headers);
+  ctx.set('Cache-Control', 'no-store');
+  const { status, body } = OAUTH_ERRORS[code];
+  ctx.status = status;
+  if (surface === 'page' && ctx.accepts('json', 'html') === 'html') {
+    ctx.type = 'html';
+    ctx.body = await renderView('error', {
+      title: 'Please wait',
+      message: PAGE_MESSAGES[code],
+      detail: status,
+      requestId: ctx.state.requestId,
+    });
+    return;
+  }
+  ctx.body = body;
+}
