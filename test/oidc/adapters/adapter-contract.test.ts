@@ -31,10 +31,17 @@ afterAll(async () => {
 
 type Pair = (model: string) => [Adapter, Adapter];
 
+/** The file's one migrated database (PGlite must not be opened twice on one directory). */
+async function primaryDatabase(): Promise<Database> {
+  if (!databases[0]) {
+    databases.push(openDatabase(env.config()));
+    await migrateToLatest(databases[0]!.db);
+  }
+  return databases[0]!;
+}
+
 async function postgresPair(): Promise<Pair> {
-  const first = openDatabase(env.config());
-  databases.push(first);
-  await migrateToLatest(first.db);
+  const first = await primaryDatabase();
   // PGlite is one process by design: there the "second process" shares the one connection.
   const second = first.kind === 'postgres' ? openDatabase(env.config()) : first;
   if (second !== first) databases.push(second);
@@ -216,9 +223,7 @@ describe('postgres payload table', () => {
   let adapter: PostgresAdapter;
 
   beforeAll(async () => {
-    database = openDatabase(env.config());
-    databases.push(database);
-    await migrateToLatest(database.db);
+    database = await primaryDatabase();
     adapter = new PostgresAdapter(database.db, 'RefreshToken');
   });
 
