@@ -2,79 +2,95 @@
 // process; `gatehouse keys rotate` adds a new generation and keeps the old one published until what it signed
 // has expired. Each generation is an ES256 key (access tokens) and an RS256 key (ID tokens, and resource
 // servers that need RS256).
-import { generateKeyPair } from 'node:crypto';
+import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import type { Knex } from 'knex';
 import type { ServiceDeps } from '../context.ts';
 import {
   countActiveSigningKeys,
   findPublishedSigningKeys,
+  findSigningKeysFingerprint,
   insertSigningKeys,
+  lockSigningKeys,
   retireActiveSigningKeys,
-  signingKeysFingerprint,
+  type NewSigningKey,
 } from '../db/queries/signing-keys.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { decryptSecret, encryptSecret } from './encryption.ts';
 
-/** A retired key stays published a day: far longer than any token it signed lives (ID tokens 1 h, access 15 min). */
-const RETIRED_KEY_RETENTION_MS = 24 * 3600 * 1000;
-/** Serialises key creation across processes sharing one PostgreSQL. */
-const KEYS_LOCK = 727_465_001;
-const PRIVATE_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
+/**
+ * How long a retired key stays in the JWKS: it must outlive every token it signed (ID tokens 1 h, access
+ * tokens 15 min, SPEC §4), with room for clock skew and caches of the JWKS at resource servers.
+ */
+const RETIRED_KEY_RETENTION_SECONDS = 24 * 3600;
 
 const generate = promisify(generateKeyPair);
 
-async function newGeneration(secretKey: string) {
+async function toStoredKey(secretKey: string, alg: 'ES256' | 'RS256', privateKey: KeyObject): Promise<NewSigningKey> {
+  // The public JWK is exported from the public key, not filtered from the private one: nothing private can slip in.
+  const publicMembers = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint(publicMembers); // RFC 7638
+  const privateJwk = { ...(privateKey.export({ format: 'jwk' }) as JWK), kid, alg, use: 'sig' };
+  return {
+    kid,
+    alg,
+    private_jwk_encrypted: encryptSecret(secretKey, JSON.stringify(privateJwk)),
+    public_jwk: { ...publicMembers, kid, alg, use: 'sig' },
+  };
+}
+
+/** One generation: made outside any transaction, since RSA key generation takes a while. */
+async function newGeneration(secretKey: string): Promise<NewSigningKey[]> {
   const [ec, rsa] = await Promise.all([generate('ec', { namedCurve: 'P-256' }), generate('rsa', { modulusLength: 2048 })]);
-  return Promise.all(
-    [
-      { alg: 'ES256', key: ec.privateKey },
-      { alg: 'RS256', key: rsa.privateKey },
-    ].map(async ({ alg, key }) => {
-      const exported = key.export({ format: 'jwk' }) as JWK;
-      const kid = await calculateJwkThumbprint(exported);
-      const privateJwk = { ...exported, kid, alg, use: 'sig' };
-      const publicJwk = Object.fromEntries(Object.entries(privateJwk).filter(([member]) => !PRIVATE_MEMBERS.has(member)));
-      return { kid, alg, private_jwk_encrypted: encryptSecret(secretKey, JSON.stringify(privateJwk)), public_jwk: publicJwk };
-    }),
-  );
+  return Promise.all([toStoredKey(secretKey, 'ES256', ec.privateKey), toStoredKey(secretKey, 'RS256', rsa.privateKey)]);
 }
 
-async function withKeysLock<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (trx) => {
-    await trx.raw('select pg_advisory_xact_lock(?)', [KEYS_LOCK]);
-    return work(trx);
-  });
-}
-
+/** Creates the first generation unless one exists; processes starting together create exactly one. */
 export async function ensureSigningKeys(deps: ServiceDeps): Promise<void> {
   if ((await countActiveSigningKeys(deps.db)) > 0) return;
   const rows = await newGeneration(deps.config.secretKey);
-  await withKeysLock(deps.db, async (trx) => {
-    if ((await countActiveSigningKeys(trx)) > 0) return; // another process made them while we waited
+  const created = await deps.db.transaction(async (trx) => {
+    await lockSigningKeys(trx);
+    if ((await countActiveSigningKeys(trx)) > 0) return false; // another process made them while we waited
     await insertSigningKeys(trx, rows);
-    deps.logger.info({ kids: rows.map((r) => r.kid) }, 'signing keys created');
+    return true;
   });
+  if (created) deps.logger.info({ kids: rows.map((r) => r.kid) }, 'signing keys created');
 }
 
-/** Private JWKs for oidc-provider: active keys first (it signs with the first match), then retired ones. */
+/** Private JWKs for oidc-provider's `jwks`: active keys first (it signs with the first match), then retired ones. */
 export async function loadSigningJwks(deps: ServiceDeps): Promise<{ keys: JWK[] }> {
   const rows = await findPublishedSigningKeys(deps.db);
-  return { keys: rows.map((row) => JSON.parse(decryptSecret(deps.config.secretKey, row.private_jwk_encrypted)) as JWK) };
+  const keys = rows.map((row) => {
+    let jwk: JWK;
+    try {
+      jwk = JSON.parse(decryptSecret(deps.config.secretKey, row.private_jwk_encrypted)) as JWK;
+    } catch (err) {
+      throw new Error(`signing key ${row.kid}: ${(err as Error).message} (was SECRET_KEY changed?)`, { cause: err });
+    }
+    // The ciphertext is not bound to its row; a key copied into another row must not be served under that kid.
+    if (jwk.kid !== row.kid || jwk.alg !== row.alg) throw new Error(`signing key ${row.kid}: stored key does not match its row`);
+    return jwk;
+  });
+  return { keys };
 }
 
+/** Starts a new generation and retires the active one, which stays published for RETIRED_KEY_RETENTION_SECONDS. */
 export async function rotateSigningKeys(deps: ServiceDeps, meta: AuditMeta): Promise<{ active: string[]; retired: string[] }> {
   const rows = await newGeneration(deps.config.secretKey);
-  return withKeysLock(deps.db, async (trx) => {
-    const retired = await retireActiveSigningKeys(trx, new Date(Date.now() + RETIRED_KEY_RETENTION_MS));
+  const active = rows.map((r) => r.kid);
+  const retired = await deps.db.transaction(async (trx) => {
+    await lockSigningKeys(trx);
+    const kids = await retireActiveSigningKeys(trx, RETIRED_KEY_RETENTION_SECONDS);
     await insertSigningKeys(trx, rows);
-    const active = rows.map((r) => r.kid);
-    await recordAudit(trx, { tenantId: null, type: 'keys.rotated', data: { active, retired } }, meta);
-    return { active, retired };
+    await recordAudit(trx, { tenantId: null, type: 'keys.rotated', data: { active, retired: kids } }, meta);
+    return kids;
   });
+  deps.logger.info({ active, retired }, 'signing keys rotated');
+  return { active, retired };
 }
 
+/** Changes whenever keys are created, retired or unpublished: servers poll it to reload their keys. */
 export function signingKeysVersion(deps: ServiceDeps): Promise<string> {
-  return signingKeysFingerprint(deps.db);
+  return findSigningKeysFingerprint(deps.db);
 }

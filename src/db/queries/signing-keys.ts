@@ -1,4 +1,5 @@
-// SQL for the signing_keys table.
+// SQL for the signing_keys table (platform-wide: keys belong to no tenant). Times are the database's, so
+// processes with drifting clocks agree on what is published.
 import type { Knex } from 'knex';
 
 export interface SigningKeyRow {
@@ -12,10 +13,14 @@ export interface SigningKeyRow {
   unpublish_after: Date | null;
 }
 
-export async function insertSigningKeys(
-  db: Knex,
-  rows: Array<Pick<SigningKeyRow, 'kid' | 'alg' | 'private_jwk_encrypted' | 'public_jwk'>>,
-): Promise<void> {
+export type NewSigningKey = Pick<SigningKeyRow, 'kid' | 'alg' | 'private_jwk_encrypted' | 'public_jwk'>;
+
+/** Serialises key creation and rotation across every process sharing the database (until the transaction ends). */
+export async function lockSigningKeys(trx: Knex.Transaction): Promise<void> {
+  await trx.raw("select pg_advisory_xact_lock(hashtextextended('signing-keys', 0))");
+}
+
+export async function insertSigningKeys(db: Knex, rows: NewSigningKey[]): Promise<void> {
   await db('signing_keys').insert(rows.map((r) => ({ ...r, public_jwk: JSON.stringify(r.public_jwk) })));
 }
 
@@ -24,31 +29,32 @@ export async function countActiveSigningKeys(db: Knex): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Active keys first (newest first), then retired keys still published. */
+/** Active keys (newest first), then retired keys still published (newest first). */
 export async function findPublishedSigningKeys(db: Knex): Promise<SigningKeyRow[]> {
   return db<SigningKeyRow>('signing_keys')
     .where({ status: 'active' })
-    .orWhere((q) => q.where({ status: 'retired' }).andWhere('unpublish_after', '>', new Date()))
-    .orderByRaw("CASE status WHEN 'active' THEN 0 ELSE 1 END, created_at DESC");
+    .orWhere((q) => q.where({ status: 'retired' }).andWhere('unpublish_after', '>', db.fn.now()))
+    .orderByRaw("CASE status WHEN 'active' THEN 0 ELSE 1 END, created_at DESC, kid");
 }
 
-export async function retireActiveSigningKeys(db: Knex, unpublishAfter: Date): Promise<string[]> {
+/** Retires every active key, published for `retentionSeconds` more; returns their kids. */
+export async function retireActiveSigningKeys(db: Knex, retentionSeconds: number): Promise<string[]> {
   const rows = await db('signing_keys')
     .where({ status: 'active' })
-    .update({ status: 'retired', retired_at: db.fn.now(), unpublish_after: unpublishAfter })
+    .update({
+      status: 'retired',
+      retired_at: db.fn.now(),
+      unpublish_after: db.raw('now() + make_interval(secs => ?)', [retentionSeconds]),
+    })
     .returning<{ kid: string }[]>('kid');
-  return rows.map((r) => r.kid);
+  return rows.map((r) => r.kid).sort();
 }
 
-/** Changes whenever a key is added or retired, or a retired key stops being published. */
-export async function signingKeysFingerprint(db: Knex): Promise<string> {
-  const row = await db('signing_keys')
-    .select(
-      db.raw('count(*) as n'),
-      db.raw('max(created_at) as created'),
-      db.raw('max(retired_at) as retired'),
-      db.raw('count(*) filter (where unpublish_after <= now()) as unpublished'),
-    )
-    .first();
-  return JSON.stringify(row);
+/** Changes whenever a key is added or retired, or a retired key stops being published; cheap enough to poll. */
+export async function findSigningKeysFingerprint(db: Knex): Promise<string> {
+  const { rows } = await db.raw<{ rows: Array<{ fingerprint: string }> }>(
+    `select concat_ws('|', count(*), max(created_at), max(retired_at), count(*) filter (where unpublish_after <= now())) as fingerprint
+       from signing_keys`,
+  );
+  return rows[0]?.fingerprint ?? '';
 }
