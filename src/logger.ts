@@ -19,8 +19,9 @@ const REDACT = [
   '*.refreshToken',
   'accessToken',
   '*.accessToken',
-  'code',
-  '*.code',
+  // Not `code`: that would hide err.code (23505, ECONNREFUSED). Authorization codes are never logged as fields.
+  'mfaToken',
+  '*.mfaToken',
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',

@@ -50,3 +50,8 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolM
     },
   };
 }
+
+/** Rows a DELETE removed: knex-pglite answers with the driver's result object, pg with the count. */
+export function deletedRows(result: unknown): number {
+  return typeof result === 'number' ? result : Number((result as { rowCount?: number } | undefined)?.rowCount ?? 0);
+}

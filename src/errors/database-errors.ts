@@ -21,6 +21,11 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
   const e = err as { code?: string; constraint?: string; name?: string; message?: string };
   if (!e || typeof e !== 'object') return undefined;
   if (e.code === '23505') return new AppError('DUPLICATE_RESOURCE', { detail: e.constraint });
+  // A reference to a row that does not exist (or no longer does).
+  if (e.code === '23503') return new AppError('NOT_FOUND', { detail: e.constraint });
+  // A value the schema refuses: a CHECK constraint, or longer than its column allows.
+  if (e.code === '23514') return new AppError('INVALID_FORMAT', { detail: e.constraint });
+  if (e.code === '22001') return new AppError('INVALID_FORMAT', { constraint: 'MAX_LENGTH', detail: e.message });
   if (e.code && UNAVAILABLE.has(e.code)) return new AppError('SERVICE_UNAVAILABLE', { detail: e.code });
   if (e.name === 'KnexTimeoutError') return new AppError('SERVICE_UNAVAILABLE', { detail: 'database pool timeout' });
   if (typeof e.message === 'string' && /Connection terminated|Client has encountered a connection error/.test(e.message)) {

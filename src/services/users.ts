@@ -37,6 +37,10 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
   const values = parseOrThrow(newUserSchema, input);
   await getTenant(deps, values.tenantId);
   const roleNames = [...new Set(values.roles)];
+  // Unknown roles fail before the (deliberately slow) hash; the transaction checks them again.
+  const known = await findRolesByNames(deps.db, values.tenantId, roleNames);
+  const unknownRoles = roleNames.filter((name) => !known.some((r) => r.name === name));
+  if (unknownRoles.length > 0) throw new AppError('NOT_FOUND', { field: 'role', detail: `unknown role(s) ${unknownRoles.join(', ')}` });
   const passwordHash = await hashPassword(values.password, deps.config.bcryptCost);
   return deps.db.transaction(async (trx) => {
     const roles = await findRolesByNames(trx, values.tenantId, roleNames);

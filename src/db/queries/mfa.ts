@@ -1,5 +1,6 @@
 // SQL for user_mfa and mfa_backup_codes.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export interface MfaRecord {
   userId: string;
@@ -59,7 +60,7 @@ export async function acceptTimeStep(db: Knex, tenantId: string, userId: string,
 
 export async function deleteMfa(db: Knex, tenantId: string, userId: string): Promise<boolean> {
   await db('mfa_backup_codes').where({ tenant_id: tenantId, user_id: userId }).delete();
-  return (await db('user_mfa').where({ tenant_id: tenantId, user_id: userId }).delete()) === 1;
+  return deletedRows(await db('user_mfa').where({ tenant_id: tenantId, user_id: userId }).delete()) === 1;
 }
 
 export async function replaceBackupCodes(db: Knex, tenantId: string, userId: string, codeHashes: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 // SQL for oidc_payloads: the durable oidc-provider models.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export interface OidcPayloadRow {
   payload: Record<string, unknown>;
@@ -66,7 +67,5 @@ export async function findGrantIdOfPayload(db: Knex, modelName: string, id: stri
 
 /** Housekeeping: removes expired rows of every model. */
 export async function deleteExpiredOidcPayloads(db: Knex): Promise<number> {
-  const result: unknown = await db('oidc_payloads').where('expires_at', '<=', new Date()).delete();
-  // knex-pglite answers a DELETE with the driver's result object rather than the row count.
-  return typeof result === 'number' ? result : Number((result as { rowCount?: number }).rowCount ?? 0);
+  return deletedRows(await db('oidc_payloads').where('expires_at', '<=', new Date()).delete());
 }
