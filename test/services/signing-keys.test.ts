@@ -226,11 +226,12 @@ describe('rotateSigningKeys', () => {
 
   it('still verifies a token signed before the rotation', async () => {
     const { keys } = await loadSigningJwks(deps);
+    const es256 = keys.find((k) => k.alg === 'ES256') as JWK;
     const jwt = await new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: keys[0]?.kid as string })
+      .setProtectedHeader({ alg: 'ES256', kid: es256.kid as string })
       .setExpirationTime('5m')
-      .sign(await importJWK(keys[0] as JWK, 'ES256'));
-    expect(decodeProtectedHeader(jwt).kid).toBe(keys[0]?.kid);
+      .sign(await importJWK(es256, 'ES256'));
+    expect(decodeProtectedHeader(jwt).kid).toBe(es256.kid);
     await rotateSigningKeys(deps, { actorId: 'test' });
     const published = (await loadSigningJwks(deps)).keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub);
     await expect(jwtVerify(jwt, createLocalJWKSet({ keys: published }))).resolves.toBeDefined();

@@ -34,7 +34,7 @@ export async function findPublishedSigningKeys(db: Knex): Promise<SigningKeyRow[
   return db<SigningKeyRow>('signing_keys')
     .where({ status: 'active' })
     .orWhere((q) => q.where({ status: 'retired' }).andWhere('unpublish_after', '>', db.fn.now()))
-    .orderByRaw("CASE status WHEN 'active' THEN 0 ELSE 1 END, created_at DESC, kid");
+    .orderByRaw("CASE status WHEN 'active' THEN 0 ELSE 1 END, created_at DESC, alg, kid");
 }
 
 /** Retires every active key, published for `retentionSeconds` more; returns their kids. */
