@@ -39,7 +39,11 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   const runtime: OidcRuntime = {
     provider: () => current.provider,
     middleware: (ctx, next) => current.mounted(ctx, next),
-    verifier: createAccessTokenVerifier(app, () => current.publicKeys),
+    verifier: createAccessTokenVerifier(
+      app,
+      () => current.publicKeys,
+      () => runtime.checkKeys(),
+    ),
     publicKeys: () => current.publicKeys,
     checkKeys: async () => {
       const latest = await signingKeysVersion(app);

@@ -29,7 +29,19 @@ export function publicJwks(jwks: { keys: Record<string, unknown>[] }): JSONWebKe
   } as JSONWebKeySet;
 }
 
-export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWebKeySet): AccessTokenVerifier {
+/** How often an unknown `kid` may trigger a key reload (a forged kid must not become a reload storm). */
+const UNKNOWN_KID_RELOAD_MS = 2000;
+
+/**
+ * `reloadKeys` is asked (at most every two seconds) when a token names a key this process does not know yet:
+ * after `gatehouse keys rotate`, another process may sign with the new key before this one's poll sees it.
+ */
+export function createAccessTokenVerifier(
+  deps: ServiceDeps,
+  keys: () => JSONWebKeySet,
+  reloadKeys?: () => Promise<boolean>,
+): AccessTokenVerifier {
+  let lastReload = 0;
   let cachedFor: JSONWebKeySet | undefined;
   let keySet: ReturnType<typeof createLocalJWKSet> | undefined;
   const currentKeySet = () => {
@@ -43,13 +55,17 @@ export function createAccessTokenVerifier(deps: ServiceDeps, keys: () => JSONWeb
 
   return {
     async verify(token) {
+      const options = { issuer: deps.config.publicUrl, typ: 'at+jwt', algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'] };
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, currentKeySet(), {
-          issuer: deps.config.publicUrl,
-          typ: 'at+jwt',
-          algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'],
-        }));
+        try {
+          ({ payload } = await jwtVerify(token, currentKeySet(), options));
+        } catch (err) {
+          if (!(err instanceof joseErrors.JWKSNoMatchingKey) || !reloadKeys || Date.now() - lastReload < UNKNOWN_KID_RELOAD_MS) throw err;
+          lastReload = Date.now();
+          if (!(await reloadKeys())) throw err;
+          ({ payload } = await jwtVerify(token, currentKeySet(), options));
+        }
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED', { detail: 'access token expired' });
         throw new AppError('INVALID_TOKEN', { detail: `access token rejected: ${(err as Error).message}` });

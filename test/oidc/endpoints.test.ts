@@ -7,6 +7,7 @@ import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
 import { signInThroughPages, submitLogin } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { describeWithSharedServices } from '../helpers/services.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const AFTER_LOGOUT = 'http://127.0.0.1:7777/signed-out';
@@ -108,5 +109,25 @@ describe('RP-initiated logout', () => {
     await expect(oidc.refreshTokenGrant(rp, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
     const ended = await server.ctx.db('sessions').where({ user_id: user.id }).whereNotNull('ended_at').select('end_reason');
     expect(ended.map((s: { end_reason: string }) => s.end_reason)).toContain('logout');
+  });
+});
+
+describeWithSharedServices('key rotation across processes', () => {
+  it('accepts at once a token signed with a key this process has not loaded yet', async () => {
+    const other = await startTestServer({ PUBLIC_URL: server.ctx.config.publicUrl }, server.env);
+    try {
+      await rotateSigningKeys(server.ctx, { actorId: 'test' });
+      expect(await server.oidc.checkKeys()).toBe(true); // the signing process has the new keys; the other has not polled yet
+      const res = await fetch(`${server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'acme' },
+        body: JSON.stringify({ usernameOrEmail: user.email, password: user.password }),
+      });
+      const { accessToken } = (await readJson(res)).data;
+      const me = await fetch(`${other.url}/api/v1/auth/me`, { headers: { Authorization: `Bearer ${accessToken}` } });
+      expect(me.status).toBe(200);
+    } finally {
+      await other.stop();
+    }
   });
 });
