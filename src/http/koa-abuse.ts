@@ -11,6 +11,7 @@ import type { RateLimitClass } from '../config/index.ts';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
 import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
 import { deriveKey } from '../services/secrets.ts';
 import { RedisStore } from '../store/redis-store.ts';
@@ -30,6 +31,8 @@ interface Classified {
   subject?: { cls: RateLimitClass; key: string } | undefined;
   /** Failed sign-ins on this route count towards blocking the address. */
   isLogin: boolean;
+  /** The tenant the request names (X-Tenant-ID), whose own limits apply when it has some. */
+  tenantId?: string | undefined;
 }
 
 const LOGIN_API = new Set(['/api/v1/auth/login', '/api/v1/auth/mfa/verify', '/api/v1/auth/mfa/enroll']);
@@ -42,6 +45,12 @@ const REGISTRATION_API = new Set([
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
 
 function classify(ctx: Context): Classified | undefined {
+  const classified = classifyRoute(ctx);
+  const tenantId = ctx.get('X-Tenant-ID').trim().toLowerCase();
+  return classified && tenantId && classified.surface === 'api' ? { ...classified, tenantId } : classified;
+}
+
+function classifyRoute(ctx: Context): Classified | undefined {
   const { path, method } = ctx;
   if (path.startsWith('/api/v1/admin/')) return { cls: 'admin', surface: 'api', isLogin: false };
   if (LOGIN_API.has(path) && method === 'POST') {
@@ -87,18 +96,20 @@ function basicClientId(header: string): string | undefined {
 
 export function koaAbuseProtection(app: AppContext): Middleware {
   const redis = app.store instanceof RedisStore ? app.store.client : undefined;
-  const limiters = new Map<RateLimitClass, RateLimiterAbstract>();
-  const limiter = (cls: RateLimitClass) => {
-    let found = limiters.get(cls);
+  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiter = (cls: RateLimitClass, { points, duration }: Limit) => {
+    const name = `${cls}:${points}/${duration}`;
+    let found = limiters.get(name);
     if (!found) {
-      const { points, duration } = app.config.rateLimits[cls];
+      const keyPrefix = `rl:${cls}:${points}-${duration}`;
       found = redis
-        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${cls}`, points, duration, rejectIfRedisNotReady: true })
-        : new RateLimiterMemory({ keyPrefix: `rl:${cls}`, points, duration });
-      limiters.set(cls, found);
+        ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration, rejectIfRedisNotReady: true })
+        : new RateLimiterMemory({ keyPrefix, points, duration });
+      limiters.set(name, found);
     }
     return found;
   };
+  const tenantLimits = cachedTenantLimits(app);
   const trusted = app.config.trustedCidrs.map((c) => ipaddr.parseCIDR(c));
   const isTrusted = (ip: string) => {
     try {
@@ -123,12 +134,16 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     try {
       const blocked = await blockedFor(app.store, ctx.ip);
       if (blocked) return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
+      const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
+      const scope = (cls: RateLimitClass) => (own?.[cls] ? `tenant:${classified.tenantId}:` : '');
       const consumptions = [{ cls: classified.cls, key: `ip:${ctx.ip}` }, ...(classified.subject ? [classified.subject] : [])];
       outcomes = await Promise.all(
         consumptions.map(async ({ cls, key }) => {
-          const { points } = app.config.rateLimits[cls];
+          const limit = own?.[cls] ?? app.config.rateLimits[cls];
+          const { points } = limit;
           try {
-            return { res: await limiter(cls).consume(key), limited: false, points };
+            return { res: await limiter(cls, limit).consume(`${scope(cls)}${key}`), limited: false, points };
           } catch (rejected) {
             // The library rejects with a RateLimiterRes when over the limit, with an Error when its store fails.
             if (rejected instanceof RateLimiterRes) return { res: rejected, limited: true, points };
@@ -169,6 +184,23 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     } finally {
       if (failedSignIn && classified.isLogin && classified.subject) await recordFailedLogin(app, ctx.ip, classified.subject.key, meta);
     }
+  };
+}
+
+type Limit = { points: number; duration: number };
+
+/** Tenants' own limits, read at most every 30 seconds per tenant and process. */
+function cachedTenantLimits(app: AppContext): (tenantId: string) => Promise<Partial<Record<RateLimitClass, Limit>> | undefined> {
+  const cache = new Map<string, { limits: Partial<Record<RateLimitClass, Limit>> | undefined; until: number }>();
+  return async (tenantId) => {
+    const hit = cache.get(tenantId);
+    if (hit && hit.until > Date.now()) return hit.limits;
+    const tenant = await findTenantById(app.db, tenantId);
+    const limits =
+      tenant && Object.keys(tenant.rateLimits).length > 0 ? (tenant.rateLimits as Partial<Record<RateLimitClass, Limit>>) : undefined;
+    if (cache.size > 10_000) cache.clear();
+    cache.set(tenantId, { limits, until: Date.now() + 30_000 });
+    return limits;
   };
 }
 

@@ -12,12 +12,21 @@ export const tenantIdSchema = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'lowercase letters, digits and hyphens, 1-63 characters' });
 
+export const RATE_LIMIT_CLASSES = ['login', 'loginAccount', 'registration', 'token', 'authorize', 'api', 'admin'] as const;
+
+/** A tenant's own limits, replacing the global ones for requests that name the tenant (SPEC §3, §9). */
+export const tenantRateLimitsSchema = z.partialRecord(
+  z.enum(RATE_LIMIT_CLASSES),
+  z.object({ points: z.number().int().min(1).max(1_000_000), duration: z.number().int().min(1).max(86_400) }),
+);
+
 const newTenantSchema = z.object({
   id: tenantIdSchema,
   name: z.string().trim().min(1).max(200),
   sessionLimit: z.number().int().min(1).max(1000).optional(),
   sessionStrategy: z.enum(['reject', 'evict_oldest']).optional(),
   mfaPolicy: z.enum(['off', 'optional', 'required']).optional(),
+  rateLimits: tenantRateLimitsSchema.optional(),
 });
 
 export type NewTenantInput = z.input<typeof newTenantSchema>;

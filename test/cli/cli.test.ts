@@ -254,3 +254,25 @@ it('refuses an embedded data directory that a running server holds', async () =>
   const after = await runScript('bin/gatehouse.js', ['tenant', 'create', '--id', 'x', '--name', 'X'], embedded);
   expect(after.code).toBe(0);
 }, 120_000);
+
+it("sets a tenant's own rate limits", async () => {
+  const res = await cli(
+    'tenant',
+    'create',
+    '--id',
+    'limited',
+    '--name',
+    'Limited',
+    '--rate-limit',
+    'login=5/60',
+    '--rate-limit',
+    'api=100/60',
+  );
+  expect(res.code).toBe(0);
+  expect(out(res).tenant.rateLimits).toEqual({ login: { points: 5, duration: 60 }, api: { points: 100, duration: 60 } });
+  const bad = await cli('tenant', 'create', '--id', 'bad', '--name', 'Bad', '--rate-limit', 'login:5');
+  expect(bad.code).toBe(2);
+  expect(err(bad).code).toBe('USAGE_ERROR');
+  const unknown = await cli('tenant', 'create', '--id', 'bad', '--name', 'Bad', '--rate-limit', 'everything=5/60');
+  expect(err(unknown)).toMatchObject({ code: 'INVALID_FORMAT', errors: [{ field: 'rateLimits' }] });
+});

@@ -8,6 +8,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { liftIpBlock, listIpBlocks } from '../../src/services/ip-blocks.ts';
+import { createTenant } from '../../src/services/tenants.ts';
 
 const GUIDE_RATE_LIMITED = { success: false, errors: [{ code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded for this endpoint' }] };
 const GUIDE_IP_BLOCKED = { success: false, errors: [{ code: 'IP_BLOCKED', message: 'IP address is temporarily blocked' }] };
@@ -70,6 +71,35 @@ describe('without TRUST_PROXY', () => {
 
   it('leaves health and discovery unlimited', async () => {
     for (let i = 0; i < 10; i += 1) expect((await fetch(`${server.url}/health/live`)).headers.get('x-ratelimit-limit')).toBeNull();
+  });
+});
+
+describe('per-tenant limits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_LOGIN: '1000/60' });
+    await createTenant(server.ctx, { id: 'tight', name: 'Tight', rateLimits: { login: { points: 2, duration: 60 } } }, { actorId: 'test' });
+    await makeTenant(server.ctx, 'loose');
+  });
+  afterAll(() => server.stop());
+
+  const login = (tenant: string) =>
+    fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': tenant },
+      body: JSON.stringify({ usernameOrEmail: 'nobody@x.test', password: 'whatever!' }),
+    });
+
+  it("apply the tenant's own limit to requests that name it, and the global one to others", async () => {
+    const first = await login('tight');
+    expect(first.headers.get('x-ratelimit-limit')).toBe('2');
+    expect((await login('tight')).status).toBe(401);
+    const third = await login('tight');
+    expect(third.status).toBe(429);
+    expect(withoutRequestId(await readJson(third))).toEqual(GUIDE_RATE_LIMITED);
+    const other = await login('loose');
+    expect(other.status).toBe(401);
+    expect(other.headers.get('x-ratelimit-limit')).toBe('1000');
   });
 });
 

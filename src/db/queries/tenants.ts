@@ -26,6 +26,7 @@ export interface NewTenant {
   sessionLimit?: number | undefined;
   sessionStrategy?: SessionStrategy | undefined;
   mfaPolicy?: MfaPolicy | undefined;
+  rateLimits?: Record<string, { points: number; duration: number }> | undefined;
 }
 
 interface TenantRow {
@@ -66,6 +67,7 @@ export async function insertTenant(db: Knex, tenant: NewTenant): Promise<Tenant>
       ...(tenant.sessionLimit !== undefined && { session_limit: tenant.sessionLimit }),
       ...(tenant.sessionStrategy !== undefined && { session_strategy: tenant.sessionStrategy }),
       ...(tenant.mfaPolicy !== undefined && { mfa_policy: tenant.mfaPolicy }),
+      ...(tenant.rateLimits !== undefined && { rate_limits: JSON.stringify(tenant.rateLimits) as unknown as Record<string, unknown> }),
     })
     .returning('*');
   return toTenant(row as TenantRow);
