@@ -8,6 +8,8 @@ import { runScript, spawnServer } from './helpers/processes.ts';
 import { FormBrowser } from './helpers/form-browser.ts';
 import { submitLogin } from './helpers/oidc-flow.ts';
 import { freePort } from './helpers/test-server.ts';
+import { describeWithSharedServices } from './helpers/services.ts';
+import { createTestEnv } from './helpers/test-env.ts';
 
 const freshDir = () => mkdtempSync(join(tmpdir(), 'gatehouse-main-'));
 const embedded = (dataDir: string) => ({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, BCRYPT_COST: '4', LOG_LEVEL: 'info' });
@@ -118,3 +120,32 @@ async function signInWithPrintedDemo(output: string, url: string): Promise<void>
   expect(res.status).toBe(200);
   expect(await readJson(res)).toMatchObject({ token_type: 'Bearer', id_token: expect.any(String), refresh_token: expect.any(String) });
 }
+
+describeWithSharedServices('WORKERS', () => {
+  it('runs several processes on one port, each answering, and stops them all on SIGTERM', async () => {
+    const env = await createTestEnv();
+    try {
+      const port = await freePort();
+      const server = await spawnServer(
+        { ...env.vars, WORKERS: '2', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' },
+        90_000,
+      );
+      try {
+        // Both workers start listening; requests are spread over them.
+        const deadline = Date.now() + 30_000;
+        while ((server.output().match(/"msg":"listening"/g) ?? []).length < 2 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 20; i += 1) expect((await fetch(`${server.url}/health/ready`)).status).toBe(200);
+        const pids = new Set(
+          [...server.output().matchAll(/"pid":(\d+),"requestId":"[^"]+","method":"GET","path":"\/health\/ready"/g)].map((m) => m[1]),
+        );
+        expect(pids.size).toBe(2);
+      } finally {
+        expect(await server.stop('SIGTERM')).toBe(0);
+      }
+      expect((server.output().match(/"msg":"shut down"/g) ?? []).length).toBe(2);
+    } finally {
+      await env.destroy();
+    }
+  }, 120_000);
+});
