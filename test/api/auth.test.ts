@@ -4,7 +4,7 @@ import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { readJson } from '../helpers/http.ts';
+import { authApi } from '../helpers/http.ts';
 import { signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { setUserStatus, unlockUser } from '../../src/services/users.ts';
@@ -49,22 +49,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server.stop());
 
-async function api(
-  method: string,
-  path: string,
-  options: { body?: unknown; tenant?: string; token?: string; headers?: Record<string, string> } = {},
-) {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
-  if (options.tenant) headers['X-Tenant-ID'] = options.tenant;
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const res = await fetch(`${server.url}/api/v1/auth${path}`, {
-    method,
-    headers,
-    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-  });
-  const body = await readJson(res);
-  return { status: res.status, body, headers: res.headers };
-}
+const api = authApi(() => server.url);
 
 const login = (tenant: string | undefined, usernameOrEmail: string, password = PASSWORD) =>
   api('POST', '/login', { body: { usernameOrEmail, password }, ...(tenant && { tenant }) });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { readJson } from '../helpers/http.ts';
+import { authApi } from '../helpers/http.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { resetMfa } from '../../src/services/mfa.ts';
@@ -21,17 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-async function api(method: string, path: string, options: { body?: unknown; tenant?: string; token?: string } = {}) {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-  if (options.tenant) headers['X-Tenant-ID'] = options.tenant;
-  if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const res = await fetch(`${server.url}/api/v1/auth${path}`, {
-    method,
-    headers,
-    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-  });
-  return { status: res.status, body: await readJson(res) };
-}
+const api = authApi(() => server.url);
 const login = (tenant: string, email: string) => api('POST', '/login', { tenant, body: { usernameOrEmail: email, password: PASSWORD } });
 
 /** Signs in, enrols TOTP and activates it; returns the secret and backup codes. */

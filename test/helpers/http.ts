@@ -5,3 +5,27 @@
 export async function readJson(res: Response): Promise<any> {
   return res.json();
 }
+
+export interface ApiCallOptions {
+  body?: unknown;
+  tenant?: string;
+  token?: string;
+  headers?: Record<string, string>;
+}
+
+/** Calls the JSON auth API of a server: `api('POST', '/login', { tenant, body })`. */
+export function authApi(baseUrl: () => string) {
+  return async (method: string, path: string, options: ApiCallOptions = {}) => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
+    if (options.tenant) headers['X-Tenant-ID'] = options.tenant;
+    if (options.token) headers.Authorization = `Bearer ${options.token}`;
+    const res = await fetch(`${baseUrl()}/api/v1/auth${path}`, {
+      method,
+      headers,
+      ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const body: any = await readJson(res);
+    return { status: res.status, body, headers: res.headers };
+  };
+}
