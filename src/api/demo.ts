@@ -10,6 +10,7 @@ export function demoRouter(app: AppContext): Router {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code : null;
     const error = typeof ctx.query.error === 'string' ? ctx.query.error : null;
     ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
     ctx.body = await renderView('demo-callback', {
       title: 'Demo App',
       code,

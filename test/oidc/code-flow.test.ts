@@ -66,7 +66,9 @@ async function signIn(params: {
   });
   const loginPage = await browser.follow(authorizeUrl.href, server.url);
   expect(loginPage.res.status).toBe(200);
+  expect(loginPage.res.headers.get('content-type')).toMatch(/^text\/html/);
   const html = await loginPage.res.text();
+  expect(html).toMatch(/^<!doctype html>\s*<html lang="en">/);
   expect(html).toContain('Sign in to Tenant acme');
   expect(html).toContain('name="usernameOrEmail"');
   const posted = await browser.post(new URL(formAction(html, '/login'), server.url).href, {

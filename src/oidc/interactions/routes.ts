@@ -40,6 +40,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   const router = new Router({ prefix: '/interaction' });
   router.use(koaBody(app.config.bodyLimitBytes));
   router.use(async (ctx, next) => {
+    ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set(
