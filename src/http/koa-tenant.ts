@@ -2,8 +2,7 @@
 // `{tenant}.{TENANT_DOMAIN}` (SPEC §3). A malformed value counts as none.
 import type { Middleware } from 'koa';
 import type { Config } from '../config/index.ts';
-
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+import { tenantIdSchema } from '../services/tenants.ts';
 
 export function koaTenant(config: Pick<Config, 'tenantDomain'>): Middleware {
   const suffix = config.tenantDomain ? `.${config.tenantDomain.toLowerCase()}` : undefined;
@@ -13,7 +12,7 @@ export function koaTenant(config: Pick<Config, 'tenantDomain'>): Middleware {
     if (!tenantId && suffix && ctx.hostname.toLowerCase().endsWith(suffix)) {
       tenantId = ctx.hostname.toLowerCase().slice(0, -suffix.length);
     }
-    ctx.state.tenantId = tenantId && SLUG.test(tenantId) ? tenantId : undefined;
+    ctx.state.tenantId = tenantId && tenantIdSchema.safeParse(tenantId).success ? tenantId : undefined;
     await next();
   };
 }

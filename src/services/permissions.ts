@@ -17,11 +17,6 @@ export const PERMISSIONS = [
   'tenant:write',
 ] as const;
 
-/** Held only by admins of the `platform` tenant: manage every tenant. */
-export const OPERATOR_PERMISSIONS = ['tenants:read', 'tenants:write'] as const;
-
-export const PLATFORM_TENANT_ID = 'platform';
-
 export const BUILT_IN_ROLES = [
   { name: 'admin', description: 'Manages the tenant: users, roles, clients, sessions, audit log', permissions: [...PERMISSIONS] },
   { name: 'member', description: 'Signs in; no administrative rights', permissions: [] as string[] },
