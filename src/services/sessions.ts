@@ -13,6 +13,7 @@ import {
   insertSession,
   insertSessionGrant,
   setOidcSessionUid,
+  type NewSession,
   type SessionRecord,
 } from '../db/queries/sessions.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
@@ -20,14 +21,8 @@ import { recordAudit, type AuditMeta } from './audit.ts';
 /** Sessions live as long as the refresh tokens issued in them (SPEC §4: 30 days). */
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
-export interface StartSessionInput {
-  tenantId: string;
-  userId: string;
-  clientId: string | null;
-  amr: string[];
-  ip: string | null;
-  userAgent: string | null;
-}
+/** What a sign-in knows; the id and expiry are the service's to choose. */
+export type StartSessionInput = Omit<NewSession, 'id' | 'expiresAt'>;
 
 export interface StartedSession {
   session: SessionRecord;

@@ -1,11 +1,10 @@
 // The first-party JSON API over real HTTP on real PostgreSQL/Redis, against the guide's exact bodies.
 import { request } from 'node:http';
 import { jest } from '@jest/globals';
-import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authApi } from '../helpers/http.ts';
-import { signInThroughPages } from '../helpers/oidc-flow.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { setUserStatus, unlockUser } from '../../src/services/users.ts';
 import { setTenantStatus } from '../../src/services/tenants.ts';
@@ -287,9 +286,7 @@ describe('sessions', () => {
       redirectUris: ['http://127.0.0.1:7777/cb'],
       firstParty: true,
     });
-    const rp = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
+    const rp = await discoverRp(server.url, client.clientId, clientSecret);
     await signInThroughPages({
       baseUrl: server.url,
       rp,

@@ -3,6 +3,7 @@ import type { ServiceDeps } from '../../src/context.ts';
 import { createClient, type NewClientInput } from '../../src/services/clients.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 import { createUser } from '../../src/services/users.ts';
+import { discoverRp } from './oidc-flow.ts';
 
 const TEST_ACTOR = { actorId: 'test' };
 
@@ -22,4 +23,16 @@ export async function makeUser(deps: ServiceDeps, tenantId: string, email: strin
 
 export async function makeClient(deps: ServiceDeps, input: NewClientInput) {
   return createClient(deps, input, TEST_ACTOR);
+}
+
+/** A first-party confidential client of the tenant, and openid-client's configuration for it. */
+export async function makeFirstPartyRp(
+  deps: ServiceDeps,
+  baseUrl: string,
+  tenantId: string,
+  redirectUri: string,
+  name = `${tenantId} app`,
+) {
+  const { client, clientSecret } = await makeClient(deps, { tenantId, name, redirectUris: [redirectUri], firstParty: true });
+  return discoverRp(baseUrl, client.clientId, clientSecret);
 }

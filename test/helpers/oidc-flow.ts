@@ -91,3 +91,8 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   if (!step.url.startsWith(options.redirectUri)) throw new Error(`did not reach the client: ${step.url} (${step.res.status})`);
   return { callback: new URL(step.url), browser, verifier, state };
 }
+
+/** openid-client's configuration for a client of the test server (plain http is allowed on loopback). */
+export function discoverRp(baseUrl: string, clientId: string, clientSecret?: string): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(baseUrl), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+}

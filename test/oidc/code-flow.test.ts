@@ -6,7 +6,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
-import { authorizeUrl } from '../helpers/oidc-flow.ts';
+import { authorizeUrl, discoverRp } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -33,7 +33,7 @@ beforeAll(async () => {
   });
   clientId = created.client.clientId;
   clientSecret = created.clientSecret as string;
-  rp = await oidc.discovery(new URL(server.url), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await discoverRp(server.url, clientId, clientSecret);
 });
 afterAll(() => server.stop());
 

@@ -5,7 +5,7 @@ import { rotateSigningKeys } from '../../src/services/signing-keys.ts';
 import { FormBrowser, hiddenField } from '../helpers/form-browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
-import { signInThroughPages, submitLogin } from '../helpers/oidc-flow.ts';
+import { discoverRp, signInThroughPages, submitLogin } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
     postLogoutRedirectUris: [AFTER_LOGOUT],
     firstParty: true,
   });
-  rp = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+  rp = await discoverRp(server.url, client.clientId, clientSecret);
 });
 afterAll(() => server.stop());
 

@@ -1,7 +1,7 @@
 // The second factor in the login pages: the TOTP step, backup codes, and forced enrolment with a QR code.
 import * as oidc from 'openid-client';
 import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts';
-import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { makeFirstPartyRp, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authorizeUrl, submitLogin } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -16,15 +16,7 @@ beforeAll(async () => {
   server = await startTestServer();
   for (const tenant of ['acme', 'strict']) {
     await makeTenant(server.ctx, tenant);
-    const { client, clientSecret } = await makeClient(server.ctx, {
-      tenantId: tenant,
-      name: `${tenant} app`,
-      redirectUris: [REDIRECT_URI],
-      firstParty: true,
-    });
-    rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
+    rps[tenant] = await makeFirstPartyRp(server.ctx, server.url, tenant, REDIRECT_URI, `${tenant} app`);
   }
   await server.ctx.db('tenants').where({ id: 'strict' }).update({ mfa_policy: 'required' });
 });

@@ -1,10 +1,10 @@
 // Several processes on one PostgreSQL and Redis (SPEC §12): a code issued by one process is redeemed at another,
 // and a code or refresh token is redeemed exactly once however many requests race for it across processes.
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { createLogger } from '../../src/logger.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { signInThroughPages } from '../helpers/oidc-flow.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { spawnServer, type ServerProcess } from '../helpers/processes.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
@@ -41,7 +41,7 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
       firstParty: true,
     });
     basic = `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}`;
-    rp = await oidc.discovery(new URL(a.url), client.clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
+    rp = await discoverRp(a.url, client.clientId, clientSecret);
   }, 120_000);
 
   afterAll(async () => {

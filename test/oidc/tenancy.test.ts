@@ -1,7 +1,7 @@
 // Tenant boundaries on the OAuth side: only the client's tenant's active users ever get a code or token.
 import * as oidc from 'openid-client';
 import { FormBrowser } from '../helpers/form-browser.ts';
-import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { makeFirstPartyRp, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authorizeUrl, signInThroughPages, submitLogin } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { setUserStatus } from '../../src/services/users.ts';
@@ -19,15 +19,7 @@ beforeAll(async () => {
   for (const tenant of ['acme', 'globex', 'initech']) {
     await makeTenant(server.ctx, tenant);
     users[tenant] = await makeUser(server.ctx, tenant, `someone@${tenant}.test`);
-    const { client, clientSecret } = await makeClient(server.ctx, {
-      tenantId: tenant,
-      name: `${tenant} app`,
-      redirectUris: [REDIRECT_URI],
-      firstParty: true,
-    });
-    rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
-      execute: [oidc.allowInsecureRequests],
-    });
+    rps[tenant] = await makeFirstPartyRp(server.ctx, server.url, tenant, REDIRECT_URI, `${tenant} app`);
   }
 });
 afterAll(() => server.stop());

@@ -3,7 +3,7 @@
 import * as oidc from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { describeInBrowser, launchChromium } from '../helpers/browser.ts';
-import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { makeFirstPartyRp, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authorizeUrl } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -22,15 +22,7 @@ describeInBrowser('login pages in Chromium', () => {
     redirectUri = `${server.url}/health/live`;
     for (const tenant of ['acme', 'strict']) {
       await makeTenant(server.ctx, tenant);
-      const { client, clientSecret } = await makeClient(server.ctx, {
-        tenantId: tenant,
-        name: `${tenant} CRM`,
-        redirectUris: [redirectUri],
-        firstParty: true,
-      });
-      rps[tenant] = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, {
-        execute: [oidc.allowInsecureRequests],
-      });
+      rps[tenant] = await makeFirstPartyRp(server.ctx, server.url, tenant, redirectUri, `${tenant} CRM`);
     }
     await server.ctx.db('tenants').where({ id: 'strict' }).update({ mfa_policy: 'required' });
     await makeUser(server.ctx, 'acme', 'ann@acme.test', PASSWORD);

@@ -49,16 +49,7 @@ const toSession = (r: SessionRow): SessionRecord => ({
   endReason: r.end_reason,
 });
 
-export interface NewSession {
-  id: string;
-  tenantId: string;
-  userId: string;
-  clientId: string | null;
-  amr: string[];
-  ip: string | null;
-  userAgent: string | null;
-  expiresAt: Date;
-}
+export type NewSession = Pick<SessionRecord, 'id' | 'tenantId' | 'userId' | 'clientId' | 'amr' | 'ip' | 'userAgent' | 'expiresAt'>;
 
 export async function insertSession(db: Knex, s: NewSession): Promise<SessionRecord> {
   const [row] = await db<SessionRow>('sessions')

@@ -138,6 +138,19 @@ describe('oidc-provider on the factory', () => {
     return grant.save();
   }
 
+  /** A refresh token of a new grant, as the code exchange would have issued it. */
+  async function newRefreshToken(): Promise<{ grantId: string; refreshToken: string }> {
+    const grantId = await newGrant();
+    const refreshToken = await new provider.RefreshToken({
+      client: await appClient(),
+      grantId,
+      accountId: 'acc-1',
+      scope: 'openid offline_access',
+      gty: 'authorization_code',
+    }).save();
+    return { grantId, refreshToken };
+  }
+
   function redeem(params: Record<string, string>) {
     return fetch(tokenUrl, {
       method: 'POST',
@@ -192,15 +205,7 @@ describe('oidc-provider on the factory', () => {
   });
 
   it('rotates a refresh token once when 20 requests race for it', async () => {
-    const client = await appClient();
-    const grantId = await newGrant();
-    const refreshToken = await new provider.RefreshToken({
-      client,
-      grantId,
-      accountId: 'acc-1',
-      scope: 'openid offline_access',
-      gty: 'authorization_code',
-    }).save();
+    const { refreshToken } = await newRefreshToken();
 
     const results = await Promise.all(
       Array.from({ length: 20 }, () => redeem({ grant_type: 'refresh_token', refresh_token: refreshToken })),
@@ -210,15 +215,7 @@ describe('oidc-provider on the factory', () => {
   });
 
   it('revokes what a grant issued when its refresh token is reused', async () => {
-    const client = await appClient();
-    const grantId = await newGrant();
-    const first = await new provider.RefreshToken({
-      client,
-      grantId,
-      accountId: 'acc-1',
-      scope: 'openid offline_access',
-      gty: 'authorization_code',
-    }).save();
+    const { grantId, refreshToken: first } = await newRefreshToken();
 
     const rotated = await redeem({ grant_type: 'refresh_token', refresh_token: first });
     expect(rotated.status).toBe(200);
