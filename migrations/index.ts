@@ -12,6 +12,7 @@ import * as sessionGrants from './20261124100100_session-grants.ts';
 import * as userTokensAndOutbox from './20261124110000_user-tokens-and-outbox.ts';
 import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
+import * as adminApi from './20261124140000_admin-api.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -28,4 +29,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124110000_user-tokens-and-outbox', userTokensAndOutbox],
   ['20261124120000_mfa', mfa],
   ['20261124130000_ip-blocks', ipBlocks],
+  ['20261124140000_admin-api', adminApi],
 ];

@@ -1,6 +1,7 @@
 // Composes the Koa app: middleware order and mounts, nothing else.
 import Koa from 'koa';
 import type { AppContext } from './context.ts';
+import { adminRouters } from './api/admin/index.ts';
 import { authRouter } from './api/auth/routes.ts';
 import { demoRouter } from './api/demo.ts';
 import { healthRouter } from './api/health.ts';
@@ -35,6 +36,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
 
   app.use(healthRouter(ctx).routes());
   app.use(authRouter(ctx, oidc, createMailer(ctx)).routes());
+  for (const router of adminRouters(ctx, oidc)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());

@@ -17,10 +17,23 @@ const UNAVAILABLE = new Set([
   '53300',
 ]);
 
+/** The field a unique constraint protects, named in the DUPLICATE_RESOURCE answer. */
+const UNIQUE_FIELDS: Record<string, string> = {
+  tenants_pkey: 'id',
+  users_tenant_email_unique: 'email',
+  users_tenant_username_unique: 'username',
+  clients_tenant_name_unique: 'name',
+  clients_tenant_lower_name_unique: 'name',
+  roles_tenant_name_unique: 'name',
+};
+
 export function fromDatabaseError(err: unknown): AppError | undefined {
   const e = err as { code?: string; constraint?: string; name?: string; message?: string };
   if (!e || typeof e !== 'object') return undefined;
-  if (e.code === '23505') return new AppError('DUPLICATE_RESOURCE', { detail: e.constraint });
+  if (e.code === '23505') {
+    const field = e.constraint ? UNIQUE_FIELDS[e.constraint] : undefined;
+    return new AppError('DUPLICATE_RESOURCE', { ...(field && { field }), detail: e.constraint });
+  }
   // A reference to a row that does not exist (or no longer does).
   if (e.code === '23503') return new AppError('NOT_FOUND', { detail: e.constraint });
   // A value the schema refuses: a CHECK constraint, or longer than its column allows.

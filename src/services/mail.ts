@@ -3,7 +3,7 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Db } from '../db/knex.ts';
-import { insertOutboxMessage } from '../db/queries/mail-outbox.ts';
+import { findOutboxMessages, insertOutboxMessage, type OutboxMessage } from '../db/queries/mail-outbox.ts';
 
 export interface MailMessage {
   tenantId: string | null;
@@ -27,4 +27,13 @@ export function createMailer(deps: { config: Pick<Config, 'smtpUrl' | 'mailFrom'
       await transport.sendMail({ from: mailFrom, to: message.to, subject: message.subject, text: message.body });
     },
   };
+}
+
+/** The tenant's mail kept in the outbox, newest first (what the admin API shows). */
+export function listOutbox(
+  deps: { db: Db },
+  tenantId: string,
+  filter: { to?: string | undefined; limit: number },
+): Promise<OutboxMessage[]> {
+  return findOutboxMessages(deps.db, tenantId, filter);
 }

@@ -3,9 +3,18 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { insertRoles } from '../db/queries/roles.ts';
-import { findTenantById, insertTenant, updateTenantStatus, type Tenant, type TenantStatus } from '../db/queries/tenants.ts';
+import {
+  findAllTenantsPage,
+  findTenantById,
+  insertTenant,
+  updateTenantSettings,
+  updateTenantStatus,
+  type Tenant,
+  type TenantStatus,
+} from '../db/queries/tenants.ts';
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
+import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { BUILT_IN_ROLES } from './permissions.ts';
 
 export const tenantIdSchema = z
@@ -20,14 +29,18 @@ export const tenantRateLimitsSchema = z.partialRecord(
   z.object({ points: z.number().int().min(1).max(1_000_000), duration: z.number().int().min(1).max(86_400) }),
 );
 
-const newTenantSchema = z.object({
-  id: tenantIdSchema,
-  name: z.string().trim().min(1).max(200),
+/** A tenant's settings (SPEC §3): all optional, the database holds the defaults. */
+export const tenantSettingsSchema = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
   sessionLimit: z.number().int().min(1).max(1000).optional(),
   sessionStrategy: z.enum(['reject', 'evict_oldest']).optional(),
   mfaPolicy: z.enum(['off', 'optional', 'required']).optional(),
+  lockoutMaxFailures: z.number().int().min(1).max(100).optional(),
+  lockoutDurationSeconds: z.number().int().min(1).max(86_400).optional(),
   rateLimits: tenantRateLimitsSchema.optional(),
 });
+
+export const newTenantSchema = tenantSettingsSchema.extend({ id: tenantIdSchema, name: z.string().trim().min(1).max(200) });
 
 export type NewTenantInput = z.input<typeof newTenantSchema>;
 
@@ -59,4 +72,41 @@ export async function getTenant(deps: ServiceDeps, id: string): Promise<Tenant> 
   const tenant = await findTenantById(deps.db, id);
   if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenant', detail: `tenant ${id}` });
   return tenant;
+}
+
+export async function updateTenant(
+  deps: ServiceDeps,
+  id: string,
+  input: z.input<typeof tenantSettingsSchema>,
+  meta: AuditMeta,
+): Promise<Tenant> {
+  const settings = parseOrThrow(tenantSettingsSchema, input);
+  return deps.db.transaction(async (trx) => {
+    const tenant = await updateTenantSettings(trx, id, settings);
+    if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenantId', detail: `tenant ${id}` });
+    await recordAudit(trx, { tenantId: id, type: 'tenant.updated', subjectId: id, data: { settings } }, meta);
+    return tenant;
+  });
+}
+
+/** Platform operators only: every tenant, in id order. */
+export async function listAllTenants(deps: ServiceDeps, page: { cursor?: string | undefined; limit: number }): Promise<Page<Tenant>> {
+  const afterId = decodeCursor(page.cursor, 1)?.[0];
+  return toPage(await findAllTenantsPage(deps.db, { afterId, limit: page.limit + 1 }), page.limit, (t) => [t.id]);
+}
+
+export function presentTenant(tenant: Tenant) {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    status: tenant.status,
+    sessionLimit: tenant.sessionLimit,
+    sessionStrategy: tenant.sessionStrategy,
+    mfaPolicy: tenant.mfaPolicy,
+    lockoutMaxFailures: tenant.lockoutMaxFailures,
+    lockoutDurationSeconds: tenant.lockoutDurationSeconds,
+    rateLimits: tenant.rateLimits,
+    createdAt: tenant.createdAt,
+    updatedAt: tenant.updatedAt,
+  };
 }

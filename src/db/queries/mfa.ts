@@ -85,3 +85,13 @@ export async function countUnusedBackupCodes(db: Knex, tenantId: string, userId:
     .first();
   return Number(row?.n ?? 0);
 }
+
+/** Which of these users of a tenant have an active second factor. */
+export async function findUserIdsWithActiveMfa(db: Knex, tenantId: string, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await db('user_mfa')
+    .where({ tenant_id: tenantId, status: 'active' })
+    .whereIn('user_id', [...userIds])
+    .select<{ user_id: string }[]>('user_id');
+  return new Set(rows.map((r) => r.user_id));
+}

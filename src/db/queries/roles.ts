@@ -71,3 +71,62 @@ export async function findRoleNamesOfUser(db: Knex, tenantId: string, userId: st
     .select<{ name: string }[]>('r.name');
   return rows.map((r) => r.name);
 }
+
+/** The union of the permissions of a user's roles in one tenant. */
+export async function findPermissionsOfUser(db: Knex, tenantId: string, userId: string): Promise<string[]> {
+  const rows = await db('user_roles as ur')
+    .join('roles as r', 'r.id', 'ur.role_id')
+    .where({ 'ur.user_id': userId, 'r.tenant_id': tenantId })
+    .select<{ permission: string }[]>(db.raw('DISTINCT unnest(r.permissions) AS permission'));
+  return rows.map((r) => r.permission);
+}
+
+/** Role names of several users of one tenant at once (a page of the admin user list). */
+export async function findRoleNamesOfUsers(db: Knex, tenantId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byUser = new Map<string, string[]>(userIds.map((id) => [id, []]));
+  if (userIds.length === 0) return byUser;
+  const rows = await db('user_roles as ur')
+    .join('roles as r', 'r.id', 'ur.role_id')
+    .where('r.tenant_id', tenantId)
+    .whereIn('ur.user_id', [...userIds])
+    .orderBy('r.name')
+    .select<{ user_id: string; name: string }[]>('ur.user_id', 'r.name');
+  for (const row of rows) byUser.get(row.user_id)?.push(row.name);
+  return byUser;
+}
+
+/** Replaces a user's roles with `roleIds` (all of the user's tenant, checked by the caller). */
+export async function replaceUserRoles(db: Knex, userId: string, roleIds: readonly string[]): Promise<void> {
+  await db('user_roles').where({ user_id: userId }).delete();
+  await assignRoles(db, userId, roleIds);
+}
+
+export async function findRoles(db: Knex, tenantId: string): Promise<Role[]> {
+  return (await db<RoleRow>('roles').where({ tenant_id: tenantId }).orderBy('name')).map(toRole);
+}
+
+export async function findRoleByName(db: Knex, tenantId: string, name: string): Promise<Role | undefined> {
+  const row = await db<RoleRow>('roles').where({ tenant_id: tenantId, name }).first();
+  return row && toRole(row);
+}
+
+export async function updateRole(
+  db: Knex,
+  tenantId: string,
+  name: string,
+  changes: { description?: string | undefined; permissions?: readonly string[] | undefined },
+): Promise<Role | undefined> {
+  const [row] = await db<RoleRow>('roles')
+    .where({ tenant_id: tenantId, name, built_in: false })
+    .update({
+      ...(changes.description !== undefined && { description: changes.description }),
+      ...(changes.permissions !== undefined && { permissions: [...changes.permissions] }),
+      updated_at: db.fn.now() as unknown as Date,
+    } as Partial<RoleRow>)
+    .returning('*');
+  return row && toRole(row as RoleRow);
+}
+
+export async function deleteRole(db: Knex, tenantId: string, name: string): Promise<boolean> {
+  return (await db('roles').where({ tenant_id: tenantId, name, built_in: false }).delete()) === 1;
+}

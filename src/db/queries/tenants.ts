@@ -26,8 +26,22 @@ export interface NewTenant {
   sessionLimit?: number | undefined;
   sessionStrategy?: SessionStrategy | undefined;
   mfaPolicy?: MfaPolicy | undefined;
+  lockoutMaxFailures?: number | undefined;
+  lockoutDurationSeconds?: number | undefined;
   rateLimits?: Record<string, { points: number; duration: number }> | undefined;
 }
+
+export type TenantSettings = Partial<Omit<NewTenant, 'id'>>;
+
+const settingsToRow = (t: TenantSettings) => ({
+  ...(t.name !== undefined && { name: t.name }),
+  ...(t.sessionLimit !== undefined && { session_limit: t.sessionLimit }),
+  ...(t.sessionStrategy !== undefined && { session_strategy: t.sessionStrategy }),
+  ...(t.mfaPolicy !== undefined && { mfa_policy: t.mfaPolicy }),
+  ...(t.lockoutMaxFailures !== undefined && { lockout_max_failures: t.lockoutMaxFailures }),
+  ...(t.lockoutDurationSeconds !== undefined && { lockout_duration_seconds: t.lockoutDurationSeconds }),
+  ...(t.rateLimits !== undefined && { rate_limits: JSON.stringify(t.rateLimits) as unknown as Record<string, unknown> }),
+});
 
 interface TenantRow {
   id: string;
@@ -61,14 +75,7 @@ const toTenant = (r: TenantRow): Tenant => ({
 
 export async function insertTenant(db: Knex, tenant: NewTenant): Promise<Tenant> {
   const [row] = await db<TenantRow>('tenants')
-    .insert({
-      id: tenant.id,
-      name: tenant.name,
-      ...(tenant.sessionLimit !== undefined && { session_limit: tenant.sessionLimit }),
-      ...(tenant.sessionStrategy !== undefined && { session_strategy: tenant.sessionStrategy }),
-      ...(tenant.mfaPolicy !== undefined && { mfa_policy: tenant.mfaPolicy }),
-      ...(tenant.rateLimits !== undefined && { rate_limits: JSON.stringify(tenant.rateLimits) as unknown as Record<string, unknown> }),
-    })
+    .insert({ id: tenant.id, ...settingsToRow(tenant) })
     .returning('*');
   return toTenant(row as TenantRow);
 }
@@ -90,4 +97,19 @@ export async function updateTenantStatus(db: Knex, id: string, status: TenantSta
 export async function countAllTenants(db: Knex): Promise<number> {
   const row = await db('tenants').count<{ count: string | number }>({ count: '*' }).first();
   return Number(row?.count ?? 0);
+}
+
+export async function updateTenantSettings(db: Knex, id: string, settings: TenantSettings): Promise<Tenant | undefined> {
+  const [row] = await db<TenantRow>('tenants')
+    .where({ id })
+    .update({ ...settingsToRow(settings), updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
+  return row && toTenant(row as TenantRow);
+}
+
+/** Platform-operator query: a page of all tenants in id order, after the tenant id `afterId`. */
+export async function findAllTenantsPage(db: Knex, filter: { afterId?: string | undefined; limit: number }): Promise<Tenant[]> {
+  const q = db<TenantRow>('tenants').orderBy('id').limit(filter.limit);
+  if (filter.afterId) q.where('id', '>', filter.afterId);
+  return (await q).map(toTenant);
 }

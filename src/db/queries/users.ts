@@ -154,3 +154,43 @@ export async function findPasswordHash(db: Knex, tenantId: string, id: string): 
   const row = await db<UserRow>('users').where({ tenant_id: tenantId, id }).first('password_hash');
   return row?.password_hash;
 }
+
+/** A page of a tenant's users in creation order, optionally filtered by a substring of email or username. */
+export async function findUsersPage(
+  db: Knex,
+  tenantId: string,
+  filter: { search?: string | undefined; status?: UserStatus | undefined; afterId?: string | undefined; limit: number },
+): Promise<User[]> {
+  const q = db<UserRow>('users')
+    .where({ tenant_id: tenantId })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .limit(filter.limit);
+  if (filter.search) {
+    const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    q.andWhere((w) => w.whereRaw('lower(email) LIKE ?', [pattern]).orWhereRaw('lower(username) LIKE ?', [pattern]));
+  }
+  if (filter.status) q.andWhere({ status: filter.status });
+  // The cursor row's own timestamp, at the database's microsecond precision (a JS Date would round it).
+  if (filter.afterId) {
+    q.andWhereRaw('(created_at, id) > (SELECT created_at, id FROM users WHERE tenant_id = ? AND id = ?)', [tenantId, filter.afterId]);
+  }
+  return (await q).map(toUser);
+}
+
+export async function updateUserProfile(
+  db: Knex,
+  tenantId: string,
+  id: string,
+  changes: { email?: string | undefined; username?: string | null | undefined; emailVerified?: boolean | undefined },
+): Promise<User | undefined> {
+  const [row] = await db<UserRow>('users')
+    .where({ tenant_id: tenantId, id })
+    .update({
+      ...(changes.email !== undefined && { email: changes.email }),
+      ...(changes.username !== undefined && { username: changes.username }),
+      ...(changes.emailVerified !== undefined && { email_verified: changes.emailVerified }),
+      updated_at: db.fn.now() as unknown as Date,
+    })
+    .returning('*');
+  return row && toUser(row as UserRow);
+}

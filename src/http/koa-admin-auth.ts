@@ -1,0 +1,58 @@
+// The admin API's guard (SPEC §10): a live bearer token — an admin user's, or a client's from
+// client_credentials with permission scopes — holding the route's permission in the target tenant.
+// Guide, "Authorization Issues": TENANT_ACCESS_DENIED when the target is not the token's tenant (platform
+// operators excepted), then INSUFFICIENT_PERMISSIONS when a permission is missing.
+import type { Middleware } from 'koa';
+import type { RouteSpec } from '../api/route-spec.ts';
+import type { ServiceDeps } from '../context.ts';
+import { findPermissionsOfUser } from '../db/queries/roles.ts';
+import { AppError } from '../errors/app-error.ts';
+import type { AccessTokenVerifier } from '../services/access-tokens.ts';
+import type { AuditMeta } from '../services/audit.ts';
+import { isPermission, permissionsOfScope, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from '../services/permissions.ts';
+import { verifyBearer } from './koa-bearer-auth.ts';
+
+export interface AdminState {
+  /** The tenant the request acts on: `:tenantId` in the path, else X-Tenant-ID / subdomain, else the token's. */
+  tenantId: string;
+  /** The token's own tenant. */
+  actorTenantId: string;
+  actor: { type: 'user' | 'client'; id: string };
+  permissions: ReadonlySet<Permission>;
+  platformOperator: boolean;
+  meta: AuditMeta;
+}
+
+export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVerifier, spec: RouteSpec): Middleware {
+  return async (ctx, next) => {
+    const claims = await verifyBearer(ctx, verifier(), deps.config.publicUrl);
+    const actorTenantId = claims.tenant_id;
+    const platformOperator = actorTenantId === PLATFORM_TENANT_ID;
+
+    if (ctx.get('X-Tenant-ID') && !ctx.state.tenantId) throw new AppError('TENANT_ACCESS_DENIED', { detail: 'malformed X-Tenant-ID' });
+    const tenantId: string = ctx.params?.tenantId ?? ctx.state.tenantId ?? actorTenantId;
+    if (tenantId !== actorTenantId && !platformOperator) {
+      throw new AppError('TENANT_ACCESS_DENIED', { detail: `token of ${actorTenantId}, request for ${tenantId}` });
+    }
+
+    const isUser = claims.sid !== undefined;
+    const held = isUser
+      ? (await findPermissionsOfUser(deps.db, actorTenantId, claims.sub)).filter(isPermission)
+      : permissionsOfScope(claims.scope);
+    const permissions = new Set(platformOperator ? held : held.filter((p) => !PLATFORM_PERMISSIONS.includes(p)));
+    if ((spec.platformOnly && !platformOperator) || (spec.permission && !permissions.has(spec.permission))) {
+      throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `needs ${spec.permission ?? 'a platform operator'}` });
+    }
+
+    const actor = { type: isUser ? ('user' as const) : ('client' as const), id: claims.sub };
+    const meta: AuditMeta = {
+      actorId: isUser ? claims.sub : `client:${claims.sub}`,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      requestId: ctx.state.requestId as string,
+    };
+    const admin: AdminState = { tenantId, actorTenantId, actor, permissions, platformOperator, meta };
+    ctx.state.admin = admin;
+    await next();
+  };
+}
