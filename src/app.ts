@@ -1,8 +1,7 @@
 // Composes the Koa app: middleware order and mounts, nothing else.
 import Koa from 'koa';
 import type { AppContext } from './context.ts';
-import { adminRouters } from './api/admin/index.ts';
-import { authRouter } from './api/auth/routes.ts';
+import { apiRouteGroups, apiRouters } from './api/index.ts';
 import { demoRouter } from './api/demo.ts';
 import { healthRouter } from './api/health.ts';
 import { koaAbuseProtection } from './http/koa-abuse.ts';
@@ -35,8 +34,8 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(koaAbuseProtection(ctx));
 
   app.use(healthRouter(ctx).routes());
-  app.use(authRouter(ctx, oidc, createMailer(ctx)).routes());
-  for (const router of adminRouters(ctx, oidc)) app.use(router.routes());
+  const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
+  for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());

@@ -44,6 +44,10 @@ async function issueToken(
   return token;
 }
 
+export const verifyEmailSchema = z.object({ token: z.string().min(1).max(200) });
+export const forgotPasswordSchema = z.object({ email: z.email().max(254) });
+export const resetPasswordSchema = z.object({ token: z.string().min(1).max(200), password: passwordSchema });
+
 export const registrationSchema = z.object({
   email: z.email().max(254),
   password: passwordSchema,
@@ -79,7 +83,7 @@ export async function registerUser(
 }
 
 export async function verifyEmail(deps: ServiceDeps, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<void> {
-  const { token } = parseOrThrow(z.object({ token: z.string().min(1).max(200) }), input);
+  const { token } = parseOrThrow(verifyEmailSchema, input);
   const tenant = await activeTenant(deps, tenantId);
   const userId = await useUserToken(deps.db, tenant.id, hashToken(token), 'verify_email');
   if (!userId) throw new AppError('INVALID_TOKEN', { detail: 'verification token unknown, used or expired' });
@@ -95,7 +99,7 @@ export async function requestPasswordReset(
   input: unknown,
   meta: AuditMeta,
 ): Promise<void> {
-  const { email } = parseOrThrow(z.object({ email: z.email().max(254) }), input);
+  const { email } = parseOrThrow(forgotPasswordSchema, input);
   const tenant = await activeTenant(deps, tenantId);
   const user = await findUserByLogin(deps.db, tenant.id, email);
   await recordAudit(
@@ -121,7 +125,7 @@ export async function resetPassword(
   input: unknown,
   meta: AuditMeta,
 ): Promise<{ tenantId: string; userId: string }> {
-  const { token, password } = parseOrThrow(z.object({ token: z.string().min(1).max(200), password: passwordSchema }), input);
+  const { token, password } = parseOrThrow(resetPasswordSchema, input);
   const tenant = await activeTenant(deps, tenantId);
   const userId = await useUserToken(deps.db, tenant.id, hashToken(token), 'password_reset');
   const user = userId ? await findUserById(deps.db, tenant.id, userId) : undefined;

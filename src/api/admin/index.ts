@@ -1,12 +1,8 @@
 // The admin API, /api/v1/admin (SPEC §10): every route is an admin route whose guard checks the bearer
-// token's permission in the target tenant; the groups below are mounted and documented from one list.
-import type Router from '@koa/router';
+// token's permission in the target tenant.
 import type { AppContext } from '../../context.ts';
-import { koaRequireAdmin } from '../../http/koa-admin-auth.ts';
-import { koaRequireUser } from '../../http/koa-bearer-auth.ts';
-import { koaTenant } from '../../http/koa-tenant.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
-import { mountRouteGroup, type RouteGroup } from '../route-spec.ts';
+import type { RouteGroup } from '../route-spec.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { ipBlockRoutes } from './ip-blocks.ts';
@@ -27,16 +23,4 @@ export function adminRouteGroups(app: AppContext, oidc: OidcRuntime): RouteGroup
     { prefix: ADMIN_PREFIX, tag: 'Admin: IP blocks', routes: ipBlockRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: mail outbox', routes: outboxRoutes(app) },
   ];
-}
-
-export function adminRouters(app: AppContext, oidc: OidcRuntime, groups = adminRouteGroups(app, oidc)): Router[] {
-  const guards = {
-    user: koaRequireUser(() => oidc.verifier, app.config.publicUrl),
-    admin: (spec: Parameters<typeof koaRequireAdmin>[2]) => koaRequireAdmin(app, () => oidc.verifier, spec),
-  };
-  const noStore = async (ctx: { set(name: string, value: string): void }, next: () => Promise<unknown>) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  };
-  return groups.map((group) => mountRouteGroup(group, guards, [koaTenant(app.config), noStore]));
 }

@@ -1,17 +1,23 @@
-// The first-party JSON auth API, /api/v1/auth (SPEC §7): each handler parses its input, calls services, and
-// returns the guide's shapes. Errors leave through koa-error-envelope.
-import Router from '@koa/router';
+// The first-party JSON auth API, /api/v1/auth (SPEC §7): one declared route per endpoint (route-spec.ts) whose
+// handler calls services and returns the guide's shapes. Errors leave through koa-error-envelope.
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
-import { parseOrThrow } from '../../errors/validation.ts';
-import { koaRequireUser, type AuthState } from '../../http/koa-bearer-auth.ts';
-import { koaTenant } from '../../http/koa-tenant.ts';
+import type { AuthState } from '../../http/koa-bearer-auth.ts';
 import { endSessionAndRevoke, endSessionsOfUser, revokeGrants } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import { issueTokensForSession, refreshTokens, type IssuedTokens } from '../../oidc/token-issuer.ts';
-import { registerUser, requestPasswordReset, resetPassword, verifyEmail } from '../../services/account-recovery.ts';
+import {
+  forgotPasswordSchema,
+  registerUser,
+  registrationSchema,
+  requestPasswordReset,
+  resetPassword,
+  resetPasswordSchema,
+  verifyEmail,
+  verifyEmailSchema,
+} from '../../services/account-recovery.ts';
 import { apiClientId } from '../../services/api-client.ts';
 import { recordAudit, type AuditMeta } from '../../services/audit.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
@@ -29,6 +35,10 @@ import {
 } from '../../services/mfa.ts';
 import { getTenant } from '../../services/tenants.ts';
 import { getUserProfile, presentUser } from '../../services/users.ts';
+import { defineRoute, type RouteSpec } from '../route-spec.ts';
+import { enrolment, mfaChallenge, session, signedIn, tokenPair, user } from './shapes.ts';
+
+export const AUTH_PREFIX = '/api/v1/auth';
 
 const loginSchema = z.object({ usernameOrEmail: z.string().min(1).max(254), password: z.string().min(1).max(1024) });
 const refreshSchema = z.object({ refreshToken: z.string().min(1).max(512) });
@@ -41,195 +51,328 @@ const disableSchema = z
     path: ['code'],
     params: { constraint: 'CODE_OR_PASSWORD' },
   });
+const backupCodes = z.array(z.string()).describe('Ten single-use codes, shown once');
 
-export function authRouter(app: AppContext, oidc: OidcRuntime, mailer: Mailer): Router {
-  const router = new Router({ prefix: '/api/v1/auth' });
-  const requireUser = koaRequireUser(() => oidc.verifier, app.config.publicUrl);
-  router.use(koaTenant(app.config));
-  router.use(async (ctx, next) => {
-    ctx.set('Cache-Control', 'no-store');
-    await next();
-  });
-
+export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): RouteSpec[] {
   /** The last step of every sign-in: a session within the tenant's limit, then tokens. */
   const completeSignIn = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
     const meta = auditMeta(ctx);
     const clientId = apiClientId(tenantId);
-    const { session, evictedGrantIds } = await startSession(
+    const { session: started, evictedGrantIds } = await startSession(
       app,
       { tenantId, userId, clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
       meta,
     );
     await revokeGrants(app, oidc.provider(), evictedGrantIds);
-    const tokens = await issueTokensForSession(app, oidc, { tenantId, userId, sessionId: session.id, amr });
+    const tokens = await issueTokensForSession(app, oidc, { tenantId, userId, sessionId: started.id, amr });
     return { ...tokenData(tokens), user: presentUser(await getUserProfile(app, tenantId, userId)) };
   };
+  const auth = (ctx: Context): AuthState => ctx.state.auth as AuthState;
 
-  router.post('/login', async (ctx) => {
-    const { usernameOrEmail, password } = parseOrThrow(loginSchema, ctx.request.body);
-    const tenantId: string | undefined = ctx.state.tenantId;
-    const meta = auditMeta(ctx);
-    const { tenant, user } = await authenticatePassword(app, tenantId, usernameOrEmail, password, {
-      ...meta,
-      clientId: tenantId ? apiClientId(tenantId) : null,
-    });
-    const requirement = await mfaRequirement(app, tenant, user.id);
-    if (requirement !== 'none') {
-      // Guide, "MFA Required Error": this exact body, and no session until the second factor.
-      const mfaToken = await createMfaChallenge(app.store, { tenantId: tenant.id, userId: user.id, requirement });
-      await recordAudit(
-        app.db,
-        { tenantId: tenant.id, type: 'mfa.challenged', subjectId: user.id, data: { requirement } },
-        { ...meta, actorId: user.id },
-      );
-      ctx.status = 401;
-      ctx.body = {
-        success: false,
-        mfaRequired: true,
-        mfaToken,
-        message: 'MFA verification required',
-        ...(requirement === 'enrol' && { mfaEnrollmentRequired: true }),
-      };
-      return;
-    }
-    ctx.body = { success: true, data: await completeSignIn(ctx, tenant.id, user.id, ['pwd']) };
-  });
-
-  router.post('/mfa/verify', async (ctx) => {
-    const { mfaToken, code } = parseOrThrow(mfaVerifySchema, ctx.request.body);
-    const challenge = await readMfaChallenge(app.store, mfaToken);
-    if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
-    const meta = auditMeta(ctx);
-    let backupCodes: string[] | undefined;
-    try {
-      if (challenge.requirement === 'enrol') backupCodes = await activateEnrolment(app, challenge.tenantId, challenge.userId, code, meta);
-      else await verifySecondFactor(app, challenge.tenantId, challenge.userId, code, meta);
-    } catch (err) {
-      if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE' && (await recordWrongCode(app.store, mfaToken))) {
-        await recordAudit(
-          app.db,
-          { tenantId: challenge.tenantId, type: 'mfa.challenge_locked', outcome: 'failure', subjectId: challenge.userId },
-          meta,
-        );
-      }
-      throw err;
-    }
-    if (!(await consumeMfaChallenge(app.store, mfaToken)))
-      throw new AppError('INVALID_MFA_TOKEN', { detail: 'challenge used concurrently' });
-    const data = await completeSignIn(ctx, challenge.tenantId, challenge.userId, ['pwd', 'otp']);
-    ctx.body = { success: true, data: { ...data, ...(backupCodes && { backupCodes }) } };
-  });
-
-  /** Enrolment during sign-in, when the tenant requires MFA and the user has none yet. */
-  router.post('/mfa/enroll', async (ctx) => {
-    const { mfaToken } = parseOrThrow(mfaTokenSchema, ctx.request.body);
-    const challenge = await readMfaChallenge(app.store, mfaToken);
-    if (!challenge || challenge.requirement !== 'enrol') throw new AppError('INVALID_MFA_TOKEN');
-    ctx.body = { success: true, data: await beginEnrolment(app, challenge.tenantId, challenge.userId, auditMeta(ctx)) };
-  });
-
-  router.get('/mfa', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    ctx.body = { success: true, data: await mfaStatus(app, auth.tenantId, auth.userId) };
-  });
-
-  router.post('/mfa/totp/enroll', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    ctx.body = { success: true, data: await beginEnrolment(app, auth.tenantId, auth.userId, auditMeta(ctx)) };
-  });
-
-  router.post('/mfa/totp/activate', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const { code } = parseOrThrow(codeSchema, ctx.request.body);
-    ctx.body = { success: true, data: { backupCodes: await activateEnrolment(app, auth.tenantId, auth.userId, code, auditMeta(ctx)) } };
-  });
-
-  router.post('/mfa/backup-codes', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const { code } = parseOrThrow(codeSchema, ctx.request.body);
-    ctx.body = { success: true, data: { backupCodes: await regenerateBackupCodes(app, auth.tenantId, auth.userId, code, auditMeta(ctx)) } };
-  });
-
-  router.post('/mfa/disable', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const proof = parseOrThrow(disableSchema, ctx.request.body);
-    await disableMfa(app, auth.tenantId, auth.userId, proof, auditMeta(ctx));
-    const tenant = await getTenant(app, auth.tenantId);
-    ctx.body = { success: true, data: { enabled: false, requiredByTenant: tenant.mfaPolicy === 'required' } };
-  });
-
-  router.post('/refresh', async (ctx) => {
-    const { refreshToken } = parseOrThrow(refreshSchema, ctx.request.body);
-    const tokens = await refreshTokens(app, refreshToken, ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined);
-    ctx.body = { success: true, data: tokenData(tokens) };
-  });
-
-  router.post('/logout', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    await endSessionAndRevoke(app, oidc.provider(), auth.tenantId, auth.sessionId, 'logout', auditMeta(ctx));
-    ctx.body = { success: true, data: { sessionId: auth.sessionId } };
-  });
-
-  router.get('/me', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const user = await getUserProfile(app, auth.tenantId, auth.userId);
-    ctx.body = { success: true, data: { user: presentUser(user), sessionId: auth.sessionId, scope: auth.claims.scope ?? '' } };
-  });
-
-  router.get('/sessions', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const sessions = await listSessions(app, auth.tenantId, auth.userId);
-    ctx.body = { success: true, data: { sessions: sessions.map((s) => presentSession(s, auth.sessionId)) } };
-  });
-
-  router.delete('/sessions/:id', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const session = await findSession(app, auth.tenantId, ctx.params.id as string);
-    // Another user's session id is answered exactly like an unknown one.
-    if (!session || session.userId !== auth.userId) throw new AppError('SESSION_NOT_FOUND', { status: 404 });
-    await endSessionAndRevoke(app, oidc.provider(), auth.tenantId, session.id, 'ended_by_user', auditMeta(ctx));
-    ctx.body = { success: true, data: { sessionId: session.id } };
-  });
-
-  router.delete('/sessions', requireUser, async (ctx) => {
-    const auth: AuthState = ctx.state.auth;
-    const ended = await endSessionsOfUser(
-      app,
-      oidc.provider(),
-      auth.tenantId,
-      auth.userId,
-      'ended_by_user',
-      auditMeta(ctx),
-      auth.sessionId,
-    );
-    ctx.body = { success: true, data: { ended } };
-  });
-
-  router.post('/register', async (ctx) => {
-    const user = await registerUser(app, mailer, ctx.state.tenantId, ctx.request.body, auditMeta(ctx));
-    ctx.status = 201;
-    ctx.body = { success: true, data: { user: presentUser(user), emailVerificationRequired: true } };
-  });
-
-  router.post('/verify-email', async (ctx) => {
-    await verifyEmail(app, ctx.state.tenantId, ctx.request.body, auditMeta(ctx));
-    ctx.body = { success: true, data: { emailVerified: true } };
-  });
-
-  router.post('/password/forgot', async (ctx) => {
-    await requestPasswordReset(app, mailer, ctx.state.tenantId, ctx.request.body, auditMeta(ctx));
-    ctx.status = 202;
-    ctx.body = { success: true, data: { message: 'If an account with that email exists, a reset token has been sent to it' } };
-  });
-
-  router.post('/password/reset', async (ctx) => {
-    const meta = auditMeta(ctx);
-    const { tenantId, userId } = await resetPassword(app, ctx.state.tenantId, ctx.request.body, meta);
-    const ended = await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'password_reset', meta);
-    ctx.body = { success: true, data: { passwordReset: true, sessionsEnded: ended } };
-  });
-
-  return router;
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/login',
+      name: 'login',
+      summary: 'Sign in with a username or email and a password',
+      description:
+        'Answers tokens, or — when the user has MFA or the tenant requires it — 401 with the guide\'s "MFA Required" body ' +
+        'and an `mfaToken` for `/mfa/verify` (or `/mfa/enroll` when `mfaEnrollmentRequired`).',
+      auth: 'none',
+      body: loginSchema,
+      response: signedIn,
+      errors: ['INVALID_CREDENTIALS', 'SESSION_LIMIT_EXCEEDED'],
+      example: { usernameOrEmail: 'user@example.com', password: 'your password' },
+      handler: async (ctx, { body }) => {
+        const tenantId: string | undefined = ctx.state.tenantId;
+        const meta = auditMeta(ctx);
+        const { tenant, user: signedInUser } = await authenticatePassword(app, tenantId, body.usernameOrEmail, body.password, {
+          ...meta,
+          clientId: tenantId ? apiClientId(tenantId) : null,
+        });
+        const requirement = await mfaRequirement(app, tenant, signedInUser.id);
+        if (requirement !== 'none') {
+          // Guide, "MFA Required Error": this exact body, and no session until the second factor.
+          const mfaToken = await createMfaChallenge(app.store, { tenantId: tenant.id, userId: signedInUser.id, requirement });
+          await recordAudit(
+            app.db,
+            { tenantId: tenant.id, type: 'mfa.challenged', subjectId: signedInUser.id, data: { requirement } },
+            { ...meta, actorId: signedInUser.id },
+          );
+          ctx.status = 401;
+          ctx.body = {
+            success: false,
+            mfaRequired: true,
+            mfaToken,
+            message: 'MFA verification required',
+            ...(requirement === 'enrol' && { mfaEnrollmentRequired: true }),
+          } satisfies z.input<typeof mfaChallenge>;
+          return undefined;
+        }
+        return completeSignIn(ctx, tenant.id, signedInUser.id, ['pwd']);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/verify',
+      name: 'verifyMfa',
+      summary: 'Complete a sign-in with a TOTP code or a backup code',
+      description:
+        'The mfaToken is single-use, lives 5 minutes and dies after 5 wrong codes; a TOTP code cannot be replayed. ' +
+        'During enrolment the first code activates MFA and the answer adds `backupCodes`.',
+      auth: 'none',
+      body: mfaVerifySchema,
+      response: signedIn.extend({ backupCodes: backupCodes.optional() }),
+      errors: ['INVALID_MFA_TOKEN', 'INVALID_MFA_CODE', 'SESSION_LIMIT_EXCEEDED'],
+      example: { mfaToken: '{{mfaToken}}', code: '123456' },
+      handler: async (ctx, { body }) => {
+        const challenge = await readMfaChallenge(app.store, body.mfaToken);
+        if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
+        const meta = auditMeta(ctx);
+        let codes: string[] | undefined;
+        try {
+          if (challenge.requirement === 'enrol')
+            codes = await activateEnrolment(app, challenge.tenantId, challenge.userId, body.code, meta);
+          else await verifySecondFactor(app, challenge.tenantId, challenge.userId, body.code, meta);
+        } catch (err) {
+          if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE' && (await recordWrongCode(app.store, body.mfaToken))) {
+            await recordAudit(
+              app.db,
+              { tenantId: challenge.tenantId, type: 'mfa.challenge_locked', outcome: 'failure', subjectId: challenge.userId },
+              meta,
+            );
+          }
+          throw err;
+        }
+        if (!(await consumeMfaChallenge(app.store, body.mfaToken)))
+          throw new AppError('INVALID_MFA_TOKEN', { detail: 'challenge used concurrently' });
+        const data = await completeSignIn(ctx, challenge.tenantId, challenge.userId, ['pwd', 'otp']);
+        return { ...data, ...(codes && { backupCodes: codes }) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/enroll',
+      name: 'enrollMfaDuringSignIn',
+      summary: 'Enrol TOTP during sign-in, when the tenant requires MFA and the user has none yet',
+      auth: 'none',
+      body: mfaTokenSchema,
+      response: enrolment,
+      errors: ['INVALID_MFA_TOKEN', 'DUPLICATE_RESOURCE'],
+      example: { mfaToken: '{{mfaToken}}' },
+      handler: async (ctx, { body }) => {
+        const challenge = await readMfaChallenge(app.store, body.mfaToken);
+        if (!challenge || challenge.requirement !== 'enrol') throw new AppError('INVALID_MFA_TOKEN');
+        return beginEnrolment(app, challenge.tenantId, challenge.userId, auditMeta(ctx));
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/mfa',
+      name: 'getMfaStatus',
+      summary: "The signed-in user's MFA status",
+      auth: 'user',
+      response: z.object({ enabled: z.boolean(), pendingEnrolment: z.boolean(), backupCodesRemaining: z.number().int() }),
+      handler: async (ctx) => mfaStatus(app, auth(ctx).tenantId, auth(ctx).userId),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/totp/enroll',
+      name: 'enrollTotp',
+      summary: 'Start TOTP enrolment: a secret, its otpauth URI and a QR code',
+      auth: 'user',
+      response: enrolment,
+      errors: ['DUPLICATE_RESOURCE'],
+      handler: async (ctx) => beginEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, auditMeta(ctx)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/totp/activate',
+      name: 'activateTotp',
+      summary: 'Activate TOTP with a first code; answers the backup codes once',
+      auth: 'user',
+      body: codeSchema,
+      response: z.object({ backupCodes }),
+      errors: ['INVALID_MFA_CODE'],
+      example: { code: '123456' },
+      handler: async (ctx, { body }) => ({
+        backupCodes: await activateEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
+      }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/backup-codes',
+      name: 'regenerateBackupCodes',
+      summary: 'Replace the backup codes (needs a current TOTP code)',
+      auth: 'user',
+      body: codeSchema,
+      response: z.object({ backupCodes }),
+      errors: ['INVALID_MFA_CODE'],
+      example: { code: '123456' },
+      handler: async (ctx, { body }) => ({
+        backupCodes: await regenerateBackupCodes(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
+      }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/mfa/disable',
+      name: 'disableMfa',
+      summary: 'Disable MFA with a code or the password',
+      auth: 'user',
+      body: disableSchema,
+      response: z.object({ enabled: z.literal(false), requiredByTenant: z.boolean() }),
+      errors: ['INVALID_MFA_CODE', 'INVALID_CREDENTIALS'],
+      example: { password: 'your password' },
+      handler: async (ctx, { body }) => {
+        await disableMfa(app, auth(ctx).tenantId, auth(ctx).userId, body, auditMeta(ctx));
+        const tenant = await getTenant(app, auth(ctx).tenantId);
+        return { enabled: false, requiredByTenant: tenant.mfaPolicy === 'required' };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/refresh',
+      name: 'refresh',
+      summary: 'Exchange a refresh token for a new pair (the old refresh token is spent)',
+      description: 'A refresh token used twice revokes the whole grant (SPEC §4).',
+      auth: 'none',
+      body: refreshSchema,
+      response: tokenPair,
+      errors: ['INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_NOT_FOUND', 'TENANT_ACCESS_DENIED'],
+      example: { refreshToken: '{{refreshToken}}' },
+      handler: async (ctx, { body }) =>
+        tokenData(await refreshTokens(app, body.refreshToken, ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/logout',
+      name: 'logout',
+      summary: 'End the current session and revoke its tokens',
+      auth: 'user',
+      response: z.object({ sessionId: z.string() }),
+      handler: async (ctx) => {
+        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMeta(ctx));
+        return { sessionId: auth(ctx).sessionId };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/me',
+      name: 'me',
+      summary: 'The signed-in user, the session and the granted scope',
+      auth: 'user',
+      response: z.object({ user, sessionId: z.string(), scope: z.string() }),
+      handler: async (ctx) => {
+        const profile = await getUserProfile(app, auth(ctx).tenantId, auth(ctx).userId);
+        return { user: presentUser(profile), sessionId: auth(ctx).sessionId, scope: auth(ctx).claims.scope ?? '' };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/sessions',
+      name: 'listSessions',
+      summary: "The signed-in user's live sessions",
+      auth: 'user',
+      response: z.object({ sessions: z.array(session) }),
+      handler: async (ctx) => {
+        const sessions = await listSessions(app, auth(ctx).tenantId, auth(ctx).userId);
+        return { sessions: sessions.map((s) => presentSession(s, auth(ctx).sessionId)) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/sessions/:id',
+      name: 'endSession',
+      summary: 'End one of your sessions',
+      auth: 'user',
+      params: z.object({ id: z.string().min(1).max(200) }),
+      response: z.object({ sessionId: z.string() }),
+      errors: ['SESSION_NOT_FOUND'],
+      handler: async (ctx, { params }) => {
+        const found = await findSession(app, auth(ctx).tenantId, params.id);
+        // Another user's session id is answered exactly like an unknown one.
+        if (!found || found.userId !== auth(ctx).userId) throw new AppError('SESSION_NOT_FOUND', { status: 404 });
+        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, found.id, 'ended_by_user', auditMeta(ctx));
+        return { sessionId: found.id };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/sessions',
+      name: 'endOtherSessions',
+      summary: 'End all your sessions but the current one',
+      auth: 'user',
+      response: z.object({ ended: z.number().int() }),
+      handler: async (ctx) => {
+        const { tenantId, userId, sessionId } = auth(ctx);
+        return { ended: await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'ended_by_user', auditMeta(ctx), sessionId) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/register',
+      name: 'register',
+      summary: 'Create an account; a verification token is mailed',
+      auth: 'none',
+      body: registrationSchema,
+      status: 201,
+      response: z.object({ user, emailVerificationRequired: z.literal(true) }),
+      errors: ['DUPLICATE_RESOURCE', 'TENANT_ACCESS_DENIED'],
+      example: { email: 'new.user@example.com', password: 'a long passphrase' },
+      handler: async (ctx, { body }) => {
+        const created = await registerUser(app, mailer, ctx.state.tenantId, body, auditMeta(ctx));
+        return { user: presentUser(created), emailVerificationRequired: true };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/verify-email',
+      name: 'verifyEmail',
+      summary: 'Confirm an email address with the mailed token',
+      auth: 'none',
+      body: verifyEmailSchema,
+      response: z.object({ emailVerified: z.literal(true) }),
+      errors: ['INVALID_TOKEN', 'TENANT_ACCESS_DENIED'],
+      example: { token: 'the token from the mail' },
+      handler: async (ctx, { body }) => {
+        await verifyEmail(app, ctx.state.tenantId, body, auditMeta(ctx));
+        return { emailVerified: true };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/password/forgot',
+      name: 'forgotPassword',
+      summary: 'Mail a password-reset token (answers the same whether or not the account exists)',
+      auth: 'none',
+      body: forgotPasswordSchema,
+      status: 202,
+      response: z.object({ message: z.string() }),
+      errors: ['TENANT_ACCESS_DENIED'],
+      example: { email: 'user@example.com' },
+      handler: async (ctx, { body }) => {
+        await requestPasswordReset(app, mailer, ctx.state.tenantId, body, auditMeta(ctx));
+        return { message: 'If an account with that email exists, a reset token has been sent to it' };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/password/reset',
+      name: 'resetPassword',
+      summary: 'Set a new password with the mailed token; ends every session of the account',
+      auth: 'none',
+      body: resetPasswordSchema,
+      response: z.object({ passwordReset: z.literal(true), sessionsEnded: z.number().int() }),
+      errors: ['INVALID_TOKEN', 'TENANT_ACCESS_DENIED'],
+      example: { token: 'the token from the mail', password: 'a new long passphrase' },
+      handler: async (ctx, { body }) => {
+        const meta = auditMeta(ctx);
+        const { tenantId, userId } = await resetPassword(app, ctx.state.tenantId, body, meta);
+        const ended = await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'password_reset', meta);
+        return { passwordReset: true, sessionsEnded: ended };
+      },
+    }),
+  ];
 }
 
 function tokenData(tokens: IssuedTokens) {
