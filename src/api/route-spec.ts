@@ -38,6 +38,8 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   status?: number;
   /** The shape of `data` in the success envelope. */
   response?: z.ZodType;
+  /** Answers in another shape than the envelope, e.g. the guide's 401 "MFA Required" body of /login. */
+  otherResponses?: Array<{ status: number; description: string; body: z.ZodType }>;
   /** Route-specific error codes; the common ones of its auth level and input are added by `errorsOf`. */
   errors?: ErrorCode[];
   /** An example body for the docs and the Postman collection. */

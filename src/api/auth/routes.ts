@@ -81,6 +81,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       auth: 'none',
       body: loginSchema,
       response: signedIn,
+      otherResponses: [{ status: 401, description: 'MFA verification required (guide: "MFA Required Error")', body: mfaChallenge }],
       errors: ['INVALID_CREDENTIALS', 'SESSION_LIMIT_EXCEEDED'],
       example: { usernameOrEmail: 'user@example.com', password: 'your password' },
       handler: async (ctx, { body }) => {
