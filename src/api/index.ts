@@ -2,6 +2,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
+import { DOCS_PREFIX, docsRoutes } from '../docs/routes.ts';
 import { koaRequireAdmin } from '../http/koa-admin-auth.ts';
 import { koaRequireUser } from '../http/koa-bearer-auth.ts';
 import { koaTenant } from '../http/koa-tenant.ts';
@@ -12,10 +13,15 @@ import { AUTH_PREFIX, authRoutes } from './auth/routes.ts';
 import { mountRouteGroup, type RouteGroup, type RouteSpec } from './route-spec.ts';
 
 export function apiRouteGroups(app: AppContext, oidc: OidcRuntime, mailer: Mailer): RouteGroup[] {
-  return [{ prefix: AUTH_PREFIX, tag: 'Auth', routes: authRoutes(app, oidc, mailer) }, ...adminRouteGroups(app, oidc)];
+  const groups: RouteGroup[] = [
+    { prefix: AUTH_PREFIX, tag: 'Auth', routes: authRoutes(app, oidc, mailer) },
+    ...adminRouteGroups(app, oidc),
+  ];
+  groups.push({ prefix: DOCS_PREFIX, tag: 'Docs', routes: docsRoutes(app, () => groups) });
+  return groups;
 }
 
-/** Token responses and account data must not be cached by browsers or proxies. */
+/** Token responses and account data must not be cached by browsers or proxies (routes may say otherwise). */
 const noStore: Middleware = async (ctx, next) => {
   ctx.set('Cache-Control', 'no-store');
   await next();

@@ -40,10 +40,18 @@ export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType 
   response?: z.ZodType;
   /** Answers in another shape than the envelope, e.g. the guide's 401 "MFA Required" body of /login. */
   otherResponses?: Array<{ status: number; description: string; body: z.ZodType }>;
+  /** A route-specific status for a code, answered besides the catalogue's (SESSION_NOT_FOUND is 404 on a session id). */
+  errorStatus?: Partial<Record<ErrorCode, number>>;
   /** Route-specific error codes; the common ones of its auth level and input are added by `errorsOf`. */
   errors?: ErrorCode[];
-  /** An example body for the docs and the Postman collection. */
+  /** An example body for the docs and the Postman collection (`{{name}}` refers to a collection variable). */
   example?: unknown;
+  /** Postman collection variables this route's answer sets, as dotted paths into the body (`data.accessToken`). */
+  captures?: Record<string, string>;
+  /** Ends the caller's own session: the Postman collection runs it last. */
+  endsSession?: boolean;
+  /** The success body is not the JSON envelope but this media type (the docs themselves). */
+  contentType?: string;
   /**
    * Returns `data` for the success envelope. A handler that answers in another shape (the guide's
    * "MFA Required" body) sets ctx.status and ctx.body itself and returns undefined.

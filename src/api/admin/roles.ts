@@ -54,6 +54,7 @@ export function roleRoutes(app: AppContext): RouteSpec[] {
       response: z.object({ role }),
       errors: ['DUPLICATE_RESOURCE'],
       example: { name: 'support', description: 'Reads users and ends their sessions', permissions: ['users:read', 'sessions:write'] },
+      captures: { name: 'data.role.name' },
       handler: async (ctx, { body }) => ({ role: presentRole(await createRole(app, admin(ctx).tenantId, body, admin(ctx).meta)) }),
     }),
     defineRoute({

@@ -91,6 +91,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       response: z.object({ user: adminUser }),
       errors: ['DUPLICATE_RESOURCE', 'NOT_FOUND'],
       example: { email: 'new.user@example.com', password: 'a long passphrase', roles: ['member'] },
+      captures: { userId: 'data.user.id' },
       handler: async (ctx, { body }) => {
         const { tenantId, meta } = admin(ctx);
         const user = await createUser(app, { ...body, tenantId }, meta);
@@ -253,6 +254,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       params: sessionParams,
       response: z.object({ sessionId: z.string() }),
       errors: ['SESSION_NOT_FOUND'],
+      errorStatus: { SESSION_NOT_FOUND: 404 },
       handler: async (ctx, { params }) => {
         const { tenantId, meta } = admin(ctx);
         const found = await findSession(app, tenantId, params.sessionId);

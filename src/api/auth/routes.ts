@@ -83,7 +83,8 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       response: signedIn,
       otherResponses: [{ status: 401, description: 'MFA verification required (guide: "MFA Required Error")', body: mfaChallenge }],
       errors: ['INVALID_CREDENTIALS', 'SESSION_LIMIT_EXCEEDED'],
-      example: { usernameOrEmail: 'user@example.com', password: 'your password' },
+      example: { usernameOrEmail: '{{usernameOrEmail}}', password: '{{password}}' },
+      captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', mfaToken: 'mfaToken' },
       handler: async (ctx, { body }) => {
         const tenantId: string | undefined = ctx.state.tenantId;
         const meta = auditMeta(ctx);
@@ -125,7 +126,8 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       body: mfaVerifySchema,
       response: signedIn.extend({ backupCodes: backupCodes.optional() }),
       errors: ['INVALID_MFA_TOKEN', 'INVALID_MFA_CODE', 'SESSION_LIMIT_EXCEEDED'],
-      example: { mfaToken: '{{mfaToken}}', code: '123456' },
+      example: { mfaToken: '{{mfaToken}}', code: '{{mfaCode}}' },
+      captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken' },
       handler: async (ctx, { body }) => {
         const challenge = await readMfaChallenge(app.store, body.mfaToken);
         if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
@@ -195,7 +197,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       body: codeSchema,
       response: z.object({ backupCodes }),
       errors: ['INVALID_MFA_CODE'],
-      example: { code: '123456' },
+      example: { code: '{{mfaCode}}' },
       handler: async (ctx, { body }) => ({
         backupCodes: await activateEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
       }),
@@ -209,7 +211,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       body: codeSchema,
       response: z.object({ backupCodes }),
       errors: ['INVALID_MFA_CODE'],
-      example: { code: '123456' },
+      example: { code: '{{mfaCode}}' },
       handler: async (ctx, { body }) => ({
         backupCodes: await regenerateBackupCodes(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
       }),
@@ -241,6 +243,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       response: tokenPair,
       errors: ['INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_NOT_FOUND', 'TENANT_ACCESS_DENIED'],
       example: { refreshToken: '{{refreshToken}}' },
+      captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken' },
       handler: async (ctx, { body }) =>
         tokenData(await refreshTokens(app, body.refreshToken, ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined)),
     }),
@@ -250,6 +253,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       name: 'logout',
       summary: 'End the current session and revoke its tokens',
       auth: 'user',
+      endsSession: true,
       response: z.object({ sessionId: z.string() }),
       handler: async (ctx) => {
         await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMeta(ctx));
@@ -289,6 +293,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       params: z.object({ id: z.string().min(1).max(200) }),
       response: z.object({ sessionId: z.string() }),
       errors: ['SESSION_NOT_FOUND'],
+      errorStatus: { SESSION_NOT_FOUND: 404 },
       handler: async (ctx, { params }) => {
         const found = await findSession(app, auth(ctx).tenantId, params.id);
         // Another user's session id is answered exactly like an unknown one.
