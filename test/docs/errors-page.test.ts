@@ -1,5 +1,6 @@
 // The troubleshooting page over real HTTP: an anchor for every catalogue code, and the `docs` link of real
 // error responses lands on an existing entry.
+import { readFileSync } from 'node:fs';
 import { ERROR_CATALOGUE, OAUTH_ERROR_CATALOGUE } from '../../src/errors/catalogue.ts';
 import { readJson } from '../helpers/http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -61,5 +62,16 @@ it('links every item of a real error response to an existing entry', async () =>
     expect(link.hash).toBe(`#${item.code}`);
     const { html } = await fetchPage(link.href.replace(/#.*$/, ''));
     expect(idsOf(html)).toContain(item.code);
+  }
+});
+
+it("keeps the README's troubleshooting table true to the catalogue", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('## Troubleshooting'), readme.indexOf('## Architecture'));
+  for (const [code, entry] of [...Object.entries(ERROR_CATALOGUE), ...Object.entries(OAUTH_ERROR_CATALOGUE)]) {
+    const row = table.split('\n').find((line) => line.startsWith(`| \`${code}\` `));
+    expect({ code, row }).toEqual({ code, row: expect.stringMatching(new RegExp(`^\\| \`${code}\` +\\| ${entry.status}\\b`)) });
+    expect(row).toContain(`| ${entry.message}`);
+    expect(row).toContain(`\`/docs/errors#${code}\``);
   }
 });
