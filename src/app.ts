@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { AppContext } from './context.ts';
 import { apiRouteGroups, apiRouters } from './api/index.ts';
 import { demoRouter } from './api/demo.ts';
+import { errorDocsRouter } from './docs/errors-page.ts';
 import { healthRouter } from './api/health.ts';
 import { koaAbuseProtection } from './http/koa-abuse.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
@@ -24,7 +25,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
 
   app.use(koaRequestId(ctx.logger));
   app.use(koaAccessLog());
-  app.use(koaErrorEnvelope());
+  app.use(koaErrorEnvelope(ctx.config.publicUrl));
 
   // Bodies are parsed for our own routes only: oidc-provider reads its raw bodies itself.
   const parseBody = koaBody(ctx.config.bodyLimitBytes);
@@ -38,6 +39,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
+  app.use(errorDocsRouter(ctx).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());
 
   // RFC 8414 metadata is served from the same document as OIDC discovery.

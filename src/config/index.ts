@@ -65,6 +65,8 @@ const envSchema = z.object({
   TRUST_PROXY: boolish.default(false),
   TENANT_DOMAIN: z.string().optional(),
   BCRYPT_COST: intIn(4, 15).default(12),
+  // At most a day: after `keys rotate` the old key stays published for a day, so no token may outlive that.
+  ACCESS_TOKEN_TTL: intIn(5, 86400).default(900),
   WORKERS: intIn(1, 64).default(1),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   BODY_LIMIT_KB: intIn(1, 10240).default(100),
@@ -107,6 +109,8 @@ export interface Config {
   trustProxy: boolean;
   tenantDomain: string | undefined;
   bcryptCost: number;
+  /** Lifetime of access tokens in seconds (SPEC §4: 15 minutes by default). */
+  accessTokenTtl: number;
   workers: number;
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
@@ -181,6 +185,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.TRUST_PROXY,
     tenantDomain: env.TENANT_DOMAIN,
     bcryptCost: env.BCRYPT_COST,
+    accessTokenTtl: env.ACCESS_TOKEN_TTL,
     workers: env.WORKERS,
     logLevel: env.LOG_LEVEL,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,

@@ -1,11 +1,14 @@
 // The one place errors leave the JSON API: everything thrown below becomes the SPEC §7 envelope.
 // Anything that is not an AppError becomes an opaque INTERNAL_ERROR; its stack and SQL go to the log only.
+// Each item links to its entry on the troubleshooting page (`docs`), after the fields the guide shows.
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors/app-error.ts';
+import { errorDocsUrl } from '../errors/catalogue.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import type { Logger } from '../logger.ts';
 
-export function koaErrorEnvelope(): Middleware {
+/** `publicUrl` is the base of each item's `docs` link (PUBLIC_URL). */
+export function koaErrorEnvelope(publicUrl: string): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -17,15 +20,16 @@ export function koaErrorEnvelope(): Middleware {
         log.error({ err }, 'request failed');
       else if (appError.status >= 500) log.warn({ code: appError.errors[0]?.code, detail: appError.detail }, 'request failed');
       else if (appError.detail) log.info({ code: appError.errors[0]?.code, detail: appError.detail }, 'request refused');
-      renderAppError(ctx, appError);
+      renderAppError(ctx, appError, publicUrl);
     }
   };
 }
 
-export function renderAppError(ctx: Context, error: AppError): void {
+export function renderAppError(ctx: Context, error: AppError, publicUrl: string): void {
   ctx.status = error.status;
   ctx.set(error.headers);
-  ctx.body = { success: false, errors: error.errors, requestId: ctx.state.requestId };
+  const errors = error.errors.map((item) => ({ ...item, docs: errorDocsUrl(publicUrl, item.code) }));
+  ctx.body = { success: false, errors, requestId: ctx.state.requestId };
 }
 
 function toAppError(err: unknown): AppError {

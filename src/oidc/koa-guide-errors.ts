@@ -3,9 +3,10 @@
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
+import { OAUTH_ERROR_CATALOGUE } from '../errors/catalogue.ts';
 
-export const INVALID_CLIENT = { error: 'invalid_client', error_description: 'Client authentication failed' } as const;
-export const INVALID_CODE = { error: 'invalid_grant', error_description: 'Authorization code is invalid or expired' } as const;
+export const INVALID_CLIENT = { error: 'invalid_client', error_description: OAUTH_ERROR_CATALOGUE.invalid_client.message } as const;
+export const INVALID_CODE = { error: 'invalid_grant', error_description: OAUTH_ERROR_CATALOGUE.invalid_grant.message } as const;
 export const INVALID_REFRESH_TOKEN = { error: 'invalid_grant', error_description: 'Refresh token is invalid or expired' } as const;
 
 /** Endpoints that authenticate the client (RFC 6749 §2.3). */

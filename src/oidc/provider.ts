@@ -30,10 +30,8 @@ export const OIDC_ROUTES = {
   pushed_authorization_request: '/oauth2/par',
 } as const;
 
-/** SPEC §4 lifetimes, in seconds. */
+/** SPEC §4 lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
 export const TTL = {
-  AccessToken: 15 * 60,
-  ClientCredentials: 15 * 60,
   AuthorizationCode: 10 * 60,
   IdToken: 60 * 60,
   RefreshToken: 30 * 24 * 3600,
@@ -129,7 +127,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       // RFC 9700 §2.1.1: PKCE is required for public clients; oidc-provider 9 accepts S256 only.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
-    ttl: { ...TTL },
+    ttl: { ...TTL, AccessToken: app.config.accessTokenTtl, ClientCredentials: app.config.accessTokenTtl },
     rotateRefreshToken: true,
     // Tokens live by our sessions and grants (SPEC §8), not by the browser cookie session.
     expiresWithSession: async () => false,
@@ -166,7 +164,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
           return {
             scope: SCOPES.join(' '),
             audience: resourceIndicator,
-            accessTokenTTL: TTL.AccessToken,
+            accessTokenTTL: app.config.accessTokenTtl,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: options.accessTokenAlg } },
           };

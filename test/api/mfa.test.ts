@@ -88,7 +88,11 @@ it('kills the mfaToken after five wrong codes', async () => {
   }
   const dead = await api('POST', '/mfa/verify', { body: { mfaToken, code: await totp(secret, 1) } });
   expect(dead.status).toBe(401);
-  expect(dead.body.errors[0]).toEqual({ code: 'INVALID_MFA_TOKEN', message: 'MFA token is invalid or expired' });
+  expect(dead.body.errors[0]).toEqual({
+    code: 'INVALID_MFA_TOKEN',
+    message: 'MFA token is invalid or expired',
+    docs: `${server.url}/docs/errors#INVALID_MFA_TOKEN`,
+  });
 });
 
 it('expires the mfaToken after five minutes', async () => {

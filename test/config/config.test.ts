@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       bcryptCost: 12,
+      accessTokenTtl: 900,
       workers: 1,
       trustProxy: false,
       logLevel: 'info',
@@ -31,6 +32,11 @@ describe('loadConfig', () => {
     expect(first.length).toBeGreaterThanOrEqual(32);
     expect(readFileSync(join(dir, 'secret-key'), 'utf8').trim()).toBe(first);
     expect(loadConfig({ DATA_DIR: dir }).secretKey).toBe(first);
+  });
+
+  it('takes ACCESS_TOKEN_TTL in seconds within bounds', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), ACCESS_TOKEN_TTL: '60' }).accessTokenTtl).toBe(60);
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL: '2' })).toThrow(/^ACCESS_TOKEN_TTL: must be a whole number from 5 to 86400 \(got "2"\)/);
   });
 
   it('names the variable and the problem for a bad PORT', () => {

@@ -29,3 +29,16 @@ export function authApi(baseUrl: () => string) {
     return { status: res.status, body, headers: res.headers };
   };
 }
+
+interface GuideBody {
+  success: boolean;
+  errors: Array<{ code: string; message: string; field?: string; constraint?: string }>;
+}
+
+/**
+ * A guide error body as the server sends it: each item, exactly as the guide shows it, gains the link to its
+ * entry on the troubleshooting page as its last field.
+ */
+export function withDocsLinks<B extends GuideBody>(publicUrl: string, body: B) {
+  return { ...body, errors: body.errors.map((item) => ({ ...item, docs: `${publicUrl}/docs/errors#${item.code}` })) };
+}

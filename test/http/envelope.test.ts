@@ -43,7 +43,7 @@ describe('error envelope', () => {
     const body = await res.json();
     expect(body).toEqual({
       success: false,
-      errors: [{ code: 'NOT_FOUND', message: 'Resource not found' }],
+      errors: [{ code: 'NOT_FOUND', message: 'Resource not found', docs: `${server.url}/docs/errors#NOT_FOUND` }],
       requestId: res.headers.get('x-request-id'),
     });
   });
@@ -55,7 +55,9 @@ describe('error envelope', () => {
       body: '{"usernameOrEmail": "a",',
     });
     expect(res.status).toBe(400);
-    expect((await readJson(res)).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON' }]);
+    expect((await readJson(res)).errors).toEqual([
+      { code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON', docs: `${server.url}/docs/errors#INVALID_FORMAT` },
+    ]);
   });
 
   it('answers an oversized body with 413 PAYLOAD_TOO_LARGE', async () => {
@@ -65,7 +67,9 @@ describe('error envelope', () => {
       body: JSON.stringify({ usernameOrEmail: 'x'.repeat(4096), password: 'p' }),
     });
     expect(res.status).toBe(413);
-    expect((await readJson(res)).errors).toEqual([{ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' }]);
+    expect((await readJson(res)).errors).toEqual([
+      { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large', docs: `${server.url}/docs/errors#PAYLOAD_TOO_LARGE` },
+    ]);
   });
 });
 
@@ -78,7 +82,7 @@ describe('unexpected failures', () => {
     const logger = createLogger({ logLevel: 'info' }, { write: (line: string) => lines.push(line) });
     const koa = new Koa();
     koa.use(koaRequestId(logger));
-    koa.use(koaErrorEnvelope());
+    koa.use(koaErrorEnvelope('https://id.example.test'));
     koa.use(() => {
       const err = new Error('insert into "users" ("password_hash") values ($1) - duplicate key');
       throw Object.assign(err, { code: 'XX000', stack: `${err.stack}\n    at secretPlace (/srv/app.ts:1:1)` });
@@ -95,7 +99,9 @@ describe('unexpected failures', () => {
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
       success: false,
-      errors: [{ code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' }],
+      errors: [
+        { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred', docs: 'https://id.example.test/docs/errors#INTERNAL_ERROR' },
+      ],
       requestId: res.headers.get('x-request-id'),
     });
     expect(text).not.toMatch(/insert|password_hash|secretPlace|\.ts:/);

@@ -11,7 +11,7 @@ import { koaBody } from '../../http/koa-body.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
 import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor } from '../../services/mfa.ts';
 import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
-import { renderView } from '../../views.ts';
+import { PAGE_SECURITY_HEADERS, renderView } from '../../views.ts';
 import { revokeGrants } from '../grants.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -42,11 +42,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   router.use(async (ctx, next) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.set('X-Frame-Options', 'DENY');
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'",
-    );
+    ctx.set(PAGE_SECURITY_HEADERS);
     try {
       await next();
     } catch (err) {

@@ -1,0 +1,146 @@
+// The shapes AuthClient sends and receives: the JSON auth API of SPEC §7, written out here because the SDK
+// imports nothing from the server.
+
+/** The error codes of the API's catalogue (SPEC §7), plus NETWORK_ERROR when no answer arrived at all. */
+export type AuthErrorCode =
+  | 'INVALID_CREDENTIALS'
+  | 'TOKEN_EXPIRED'
+  | 'INVALID_TOKEN'
+  | 'AUTHENTICATION_REQUIRED'
+  | 'INVALID_MFA_CODE'
+  | 'INVALID_MFA_TOKEN'
+  | 'INSUFFICIENT_PERMISSIONS'
+  | 'TENANT_ACCESS_DENIED'
+  | 'RATE_LIMIT_EXCEEDED'
+  | 'IP_BLOCKED'
+  | 'REQUIRED_FIELD'
+  | 'INVALID_FORMAT'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_LIMIT_EXCEEDED'
+  | 'NOT_FOUND'
+  | 'DUPLICATE_RESOURCE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL_ERROR'
+  | 'SERVICE_UNAVAILABLE'
+  | 'NETWORK_ERROR';
+
+/** One item of an error response's `errors` array. */
+export interface AuthErrorItem {
+  code: AuthErrorCode | (string & {});
+  message: string;
+  field?: string;
+  constraint?: string;
+  /** Link to the code's entry on the server's troubleshooting page. */
+  docs?: string;
+}
+
+export interface User {
+  id: string;
+  tenantId: string;
+  email: string;
+  username: string | null;
+  emailVerified: boolean;
+  status: string;
+  roles: string[];
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+export interface Session {
+  id: string;
+  /** The session of the token making the call. */
+  current: boolean;
+  clientId: string | null;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+}
+
+/** What the client keeps between calls. */
+export interface StoredTokens {
+  accessToken: string;
+  refreshToken: string;
+  sessionId: string;
+  /** Epoch milliseconds, from `expiresIn`; informational — the client refreshes when the server says TOKEN_EXPIRED. */
+  expiresAt: number;
+}
+
+/** Where tokens live: in memory by default; plug in sessionStorage, a keychain, a cookie jar… */
+export interface TokenStorage {
+  get(): StoredTokens | null | Promise<StoredTokens | null>;
+  set(tokens: StoredTokens | null): void | Promise<void>;
+}
+
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  sessionId: string;
+}
+
+export type LoginResult =
+  | ({ type: 'tokens'; user: User; backupCodes?: string[] } & TokenSet)
+  | {
+      type: 'mfa';
+      /** Pass to `verifyMfa` with the code; single-use, lives 5 minutes. */
+      mfaToken: string;
+      /** The tenant requires MFA and the user has none yet: enrol before verifying. */
+      enrollmentRequired: boolean;
+    };
+
+export interface Me {
+  user: User;
+  sessionId: string;
+  scope: string;
+}
+
+/** What `onRequest` and debug logging see: secrets (tokens, passwords, codes) are redacted. */
+export interface RequestInfo {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  /** 0 for the first try, then 1, 2, … for retries after a 429. */
+  attempt: number;
+}
+
+/** What `onResponse` and debug logging see, secrets redacted. */
+export interface ResponseInfo {
+  method: string;
+  url: string;
+  status: number;
+  requestId: string | null;
+  /** Response headers (`Retry-After`, `X-RateLimit-*`, …), lower-case names. */
+  headers: Record<string, string>;
+  body: unknown;
+  durationMs: number;
+}
+
+export interface AuthClientOptions {
+  /** The server's origin, e.g. `https://id.example.com`; the client adds `/api/v1/auth/...`. */
+  baseUrl: string;
+  /** Sent as `X-Tenant-ID` on every call when set. */
+  tenantId?: string;
+  /** Log every request and response (secrets redacted) through `logger`. */
+  debug?: boolean;
+  /** Where debug lines go; `console.debug` by default. */
+  logger?: (message: string, details?: unknown) => void;
+  onRequest?: (config: RequestInfo) => void;
+  onResponse?: (response: ResponseInfo) => void;
+  /** Called with every error a method is about to throw. */
+  onError?: (error: Error) => void;
+  /** Token storage; in memory by default. */
+  storage?: TokenStorage;
+  /** Retries after a 429 (default 3). */
+  maxRetries?: number;
+  /** The longest wait before a retry (default 30000 ms); a longer `Retry-After` is not waited for. */
+  maxRetryDelayMs?: number;
+  /** First backoff step when a 429 carries no `Retry-After` (default 1000 ms), doubled on every retry. */
+  retryBaseDelayMs?: number;
+  /** A `fetch` implementation; the global one by default. */
+  fetch?: typeof fetch;
+}

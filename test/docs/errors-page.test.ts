@@ -1,0 +1,77 @@
+// The troubleshooting page over real HTTP: an anchor for every catalogue code, and the `docs` link of real
+// error responses lands on an existing entry.
+import { readFileSync } from 'node:fs';
+import { ERROR_CATALOGUE, OAUTH_ERROR_CATALOGUE } from '../../src/errors/catalogue.ts';
+import { readJson } from '../helpers/http.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+const idsOf = (html: string) => [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+
+async function fetchPage(url: string) {
+  const res = await fetch(url);
+  expect(res.status).toBe(200);
+  return { res, html: await res.text() };
+}
+
+it('serves a plain HTML page with one entry per code, from the catalogue', async () => {
+  const { res, html } = await fetchPage(`${server.url}/docs/errors`);
+  expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+  expect(html).not.toMatch(/<script/i);
+
+  const ids = idsOf(html);
+  for (const [code, entry] of [...Object.entries(ERROR_CATALOGUE), ...Object.entries(OAUTH_ERROR_CATALOGUE)]) {
+    expect({ code, anchors: ids.filter((id) => id === code).length }).toEqual({ code, anchors: 1 });
+    const section = html.slice(html.indexOf(`id="${code}"`), html.indexOf('</section>', html.indexOf(`id="${code}"`)));
+    expect(section).toContain(`HTTP ${entry.status} `);
+    expect(section).toContain(entry.message.replace(/'/g, '&#39;'));
+    expect(section).toContain('Likely causes');
+    expect(section).toContain('Solutions');
+  }
+});
+
+it('shows the OAuth bodies exactly as the token endpoint sends them', async () => {
+  const { html } = await fetchPage(`${server.url}/docs/errors`);
+  const decoded = html.replace(/&#34;/g, '"');
+  expect(decoded).toContain('{\n  "error": "invalid_client",\n  "error_description": "Client authentication failed"\n}');
+  expect(decoded).toContain('{\n  "error": "invalid_grant",\n  "error_description": "Authorization code is invalid or expired"\n}');
+});
+
+it('links every item of a real error response to an existing entry', async () => {
+  const responses = [
+    await fetch(`${server.url}/api/v1/auth/me`),
+    await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'nobody' },
+      body: JSON.stringify({ usernameOrEmail: 'not-an-email', password: 7 }),
+    }),
+    await fetch(`${server.url}/api/v1/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }),
+  ];
+  const items = (await Promise.all(responses.map(readJson))).flatMap((body) => body.errors);
+  expect(new Set(items.map((i: { code: string }) => i.code))).toEqual(
+    new Set(['AUTHENTICATION_REQUIRED', 'INVALID_FORMAT', 'REQUIRED_FIELD']),
+  );
+  for (const item of items) {
+    const link = new URL(item.docs);
+    expect(link.hash).toBe(`#${item.code}`);
+    const { html } = await fetchPage(link.href.replace(/#.*$/, ''));
+    expect(idsOf(html)).toContain(item.code);
+  }
+});
+
+it("keeps the README's troubleshooting table true to the catalogue", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('## Troubleshooting'), readme.indexOf('## Architecture'));
+  for (const [code, entry] of [...Object.entries(ERROR_CATALOGUE), ...Object.entries(OAUTH_ERROR_CATALOGUE)]) {
+    const row = table.split('\n').find((line) => line.startsWith(`| \`${code}\` `));
+    expect({ code, row }).toEqual({ code, row: expect.stringMatching(new RegExp(`^\\| \`${code}\` +\\| ${entry.status}\\b`)) });
+    expect(row).toContain(`| ${entry.message}`);
+    expect(row).toContain(`\`/docs/errors#${code}\``);
+  }
+});
