@@ -1,6 +1,7 @@
 // Starts one HTTP server on a fresh context and knows how to stop it gracefully (SIGTERM: stop accepting,
 // finish in-flight requests, close pools). Tests call startServer directly; main.ts adds signals and workers.
 import { createServer, type Server } from 'node:http';
+import type Koa from 'koa';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { Config } from './config/index.ts';
@@ -11,6 +12,8 @@ import { seedDemoData, type DemoCredentials } from './services/demo.ts';
 
 export interface RunningServer {
   ctx: AppContext;
+  /** The composed Koa app (tests read its routers to compare the served routes with the docs). */
+  app: Koa;
   oidc: OidcRuntime;
   server: Server;
   url: string;
@@ -39,7 +42,7 @@ export async function startServer(config: Config, logger: Logger, options: { see
     logger.info({ url, publicUrl: config.publicUrl }, 'listening');
     let closing: Promise<void> | undefined;
     const close = () => (closing ??= shutdown(ctx, server, config.shutdownTimeoutMs).finally(() => oidc.close()));
-    return { ctx, oidc, server, url, demo, close };
+    return { ctx, app, oidc, server, url, demo, close };
   } catch (err) {
     await closeAppContext(ctx);
     throw err;

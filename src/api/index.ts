@@ -2,7 +2,7 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
-import { DOCS_PREFIX, docsRoutes } from '../docs/routes.ts';
+import { docsRoutes } from '../docs/routes.ts';
 import { koaRequireAdmin } from '../http/koa-admin-auth.ts';
 import { koaRequireUser } from '../http/koa-bearer-auth.ts';
 import { koaTenant } from '../http/koa-tenant.ts';
@@ -17,7 +17,7 @@ export function apiRouteGroups(app: AppContext, oidc: OidcRuntime, mailer: Maile
     { prefix: AUTH_PREFIX, tag: 'Auth', routes: authRoutes(app, oidc, mailer) },
     ...adminRouteGroups(app, oidc),
   ];
-  groups.push({ prefix: DOCS_PREFIX, tag: 'Docs', routes: docsRoutes(app, () => groups) });
+  groups.push({ prefix: AUTH_PREFIX, tag: 'Docs', routes: docsRoutes(app, () => groups) });
   return groups;
 }
 

@@ -8,7 +8,10 @@ import type { DocsInfo } from './openapi.ts';
 
 const SCHEMA = 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json';
 
-/** Variables the requests use; runs override them (e.g. `newman run … --env-var password=…`). */
+/**
+ * Variables the requests use; runs override them (e.g. `newman run … --env-var password=…`). Ids start as
+ * placeholders that name nothing, so a request that runs before its id is known gets a documented 404.
+ */
 const VARIABLES: Record<string, string> = {
   tenantId: 'demo',
   usernameOrEmail: 'admin@demo.test',
@@ -17,12 +20,12 @@ const VARIABLES: Record<string, string> = {
   refreshToken: '',
   mfaToken: '',
   mfaCode: '',
-  userId: '',
-  sessionId: '',
-  name: '',
-  clientId: '',
-  ip: '',
-  id: '',
+  userId: '00000000-0000-4000-8000-000000000000',
+  sessionId: 'ses_unknown',
+  name: 'support',
+  clientId: 'unknown-client',
+  ip: '192.0.2.1',
+  id: 'ses_unknown',
 };
 
 export function buildPostmanCollection(groups: RouteGroup[], info: DocsInfo) {

@@ -1,4 +1,4 @@
-// The API docs under /api/v1/auth/docs: the OpenAPI document, the Postman collection (the path the guide
+// The API docs under /api/v1/auth/docs (routes of the /api/v1/auth group): the OpenAPI document, the Postman collection (the path the guide
 // gives) and a readable HTML reference (Swagger UI, served from the swagger-ui-dist package, no CDN).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { defineRoute, type RouteGroup, type RouteSpec } from '../api/route-spec.
 import { buildOpenApiDocument, type DocsInfo } from './openapi.ts';
 import { buildPostmanCollection } from './postman.ts';
 
-export const DOCS_PREFIX = '/api/v1/auth/docs';
+const DOCS_PATH = '/api/v1/auth/docs';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -24,7 +24,7 @@ const ASSETS: Record<string, string> = {
 
 // Swagger UI is started by an external script: the page's CSP allows no inline script.
 const INIT_SCRIPT = `window.addEventListener('load', function () {
-  window.ui = SwaggerUIBundle({ url: '${DOCS_PREFIX}/openapi.json', dom_id: '#swagger-ui', deepLinking: true,
+  window.ui = SwaggerUIBundle({ url: '${DOCS_PATH}/openapi.json', dom_id: '#swagger-ui', deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });
 });
 `;
@@ -35,16 +35,16 @@ const PAGE = `<!doctype html>
   <meta charset="utf-8">
   <title>Gatehouse API reference</title>
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="stylesheet" href="${DOCS_PREFIX}/assets/swagger-ui.css">
-  <link rel="icon" type="image/png" href="${DOCS_PREFIX}/assets/favicon-32x32.png">
+  <link rel="stylesheet" href="${DOCS_PATH}/assets/swagger-ui.css">
+  <link rel="icon" type="image/png" href="${DOCS_PATH}/assets/favicon-32x32.png">
 </head>
 <body>
-  <noscript>This reference needs JavaScript. The same content: <a href="${DOCS_PREFIX}/openapi.json">openapi.json</a>;
+  <noscript>This reference needs JavaScript. The same content: <a href="${DOCS_PATH}/openapi.json">openapi.json</a>;
   error codes: <a href="/docs/errors">/docs/errors</a>.</noscript>
   <div id="swagger-ui"></div>
-  <script src="${DOCS_PREFIX}/assets/swagger-ui-bundle.js"></script>
-  <script src="${DOCS_PREFIX}/assets/swagger-ui-standalone-preset.js"></script>
-  <script src="${DOCS_PREFIX}/assets/init.js"></script>
+  <script src="${DOCS_PATH}/assets/swagger-ui-bundle.js"></script>
+  <script src="${DOCS_PATH}/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="${DOCS_PATH}/assets/init.js"></script>
 </body>
 </html>
 `;
@@ -60,7 +60,7 @@ export function docsRoutes(app: AppContext, groups: () => RouteGroup[]): RouteSp
   return [
     defineRoute({
       method: 'get',
-      path: '',
+      path: '/docs',
       name: 'apiReference',
       summary: 'This reference, as a readable HTML page',
       auth: 'none',
@@ -74,7 +74,7 @@ export function docsRoutes(app: AppContext, groups: () => RouteGroup[]): RouteSp
     }),
     defineRoute({
       method: 'get',
-      path: '/openapi.json',
+      path: '/docs/openapi.json',
       name: 'openApiDocument',
       summary: 'The OpenAPI 3.1 document of /api/v1',
       auth: 'none',
@@ -86,7 +86,7 @@ export function docsRoutes(app: AppContext, groups: () => RouteGroup[]): RouteSp
     }),
     defineRoute({
       method: 'get',
-      path: '/postman/complete.json',
+      path: '/docs/postman/complete.json',
       name: 'postmanCollection',
       summary: 'The Postman v2.1 collection of /api/v1 (guide: "Postman Collection")',
       auth: 'none',
@@ -98,7 +98,7 @@ export function docsRoutes(app: AppContext, groups: () => RouteGroup[]): RouteSp
     }),
     defineRoute({
       method: 'get',
-      path: '/assets/:file',
+      path: '/docs/assets/:file',
       name: 'apiReferenceAsset',
       summary: "The HTML reference's scripts and styles",
       auth: 'none',

@@ -90,7 +90,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       status: 201,
       response: z.object({ user: adminUser }),
       errors: ['DUPLICATE_RESOURCE', 'NOT_FOUND'],
-      example: { email: 'new.user@example.com', password: 'a long passphrase', roles: ['member'] },
+      example: { email: 'teammate@example.com', password: 'a long passphrase', roles: ['member'] },
       captures: { userId: 'data.user.id' },
       handler: async (ctx, { body }) => {
         const { tenantId, meta } = admin(ctx);
