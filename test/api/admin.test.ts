@@ -11,7 +11,11 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 const GUIDE = {
   INSUFFICIENT_PERMISSIONS: { code: 'INSUFFICIENT_PERMISSIONS', message: 'User lacks required permissions for this operation' },
   TENANT_ACCESS_DENIED: { code: 'TENANT_ACCESS_DENIED', message: 'Access to tenant is denied' },
+  DUPLICATE_EMAIL: { code: 'DUPLICATE_RESOURCE', message: 'Resource already exists', field: 'email' },
 };
+
+/** The guide's error item, with the link to its entry that every error item carries. */
+const guideItem = (item: { code: string }) => ({ ...item, docs: `${server.ctx.config.publicUrl}/docs/errors#${item.code}` });
 
 let server: TestServer;
 const tokens = { admin: '', member: '', otherAdmin: '', operator: '' };
@@ -146,16 +150,16 @@ describe('every admin route', () => {
 
     const asMember = await call(tokens.member);
     expect(asMember.status).toBe(403);
-    expect(asMember.body.errors).toEqual([GUIDE[c.memberGets ?? 'INSUFFICIENT_PERMISSIONS']]);
+    expect(asMember.body.errors).toEqual([guideItem(GUIDE[c.memberGets ?? 'INSUFFICIENT_PERMISSIONS'])]);
 
     const asOtherTenant = await call(tokens.otherAdmin);
     expect(asOtherTenant.status).toBe(403);
-    expect(asOtherTenant.body.errors).toEqual([GUIDE.TENANT_ACCESS_DENIED]);
+    expect(asOtherTenant.body.errors).toEqual([guideItem(GUIDE.TENANT_ACCESS_DENIED)]);
 
     if (c.allowed === 'operator') {
       const asTenantAdmin = await call(tokens.admin);
       expect(asTenantAdmin.status).toBe(403);
-      expect(asTenantAdmin.body.errors).toEqual([GUIDE[c.memberGets ?? 'INSUFFICIENT_PERMISSIONS']]);
+      expect(asTenantAdmin.body.errors).toEqual([guideItem(GUIDE[c.memberGets ?? 'INSUFFICIENT_PERMISSIONS'])]);
     }
 
     await c.prepare?.();
@@ -199,7 +203,7 @@ describe('users', () => {
   it('refuses a duplicate email (any case) with DUPLICATE_RESOURCE on the field', async () => {
     const res = await api('POST', '/users', { token: tokens.admin, body: { email: 'PAGE0@paging.test', password: 'a long passphrase' } });
     expect(res.status).toBe(409);
-    expect(res.body.errors).toEqual([{ code: 'DUPLICATE_RESOURCE', message: 'Resource already exists', field: 'email' }]);
+    expect(res.body.errors).toEqual([guideItem(GUIDE.DUPLICATE_EMAIL)]);
   });
 
   it('answers NOT_FOUND for an unknown id and for a user of another tenant', async () => {

@@ -160,7 +160,7 @@ it('refuses bad users with every problem named, and never echoes the password', 
     '--role',
     'wizard',
   );
-  expect(err(role)).toMatchObject({ code: 'NOT_FOUND', errors: [{ field: 'role' }] });
+  expect(err(role)).toMatchObject({ code: 'NOT_FOUND', errors: [{ field: 'roles' }] });
   expect(role.stderr).not.toContain(password);
   const bad = await cli('user', 'create', '--tenant', 'acme', '--email', 'not-an-email', '--password', 'short');
   expect(bad.code).toBe(1);

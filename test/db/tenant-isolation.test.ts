@@ -3,9 +3,21 @@
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { findClientById } from '../../src/db/queries/clients.ts';
-import { findRoleNamesOfUser, findRolesByNames } from '../../src/db/queries/roles.ts';
+import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
+import { findUserIdsWithActiveMfa } from '../../src/db/queries/mfa.ts';
+import {
+  deleteRole,
+  findPermissionsOfUser,
+  findRoleByName,
+  findRoleNamesOfUser,
+  findRoleNamesOfUsers,
+  findRoles,
+  findRolesByNames,
+  insertRoles,
+  updateRole,
+} from '../../src/db/queries/roles.ts';
 import { endSessionRow, findLiveSession, findLiveSessionByOidcUid, setOidcSessionUid } from '../../src/db/queries/sessions.ts';
-import { findUserById, findUserByLogin, updateUserStatus } from '../../src/db/queries/users.ts';
+import { findUserById, findUserByLogin, findUsersPage, updateUserProfile, updateUserStatus } from '../../src/db/queries/users.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSession } from '../../src/services/sessions.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
@@ -31,6 +43,7 @@ beforeAll(async () => {
     {},
   );
   await setOidcSessionUid(database.db, 'one', session.id, 'browser-1');
+  await insertRoles(database.db, 'one', [{ name: 'custom', description: '', permissions: ['users:read'], builtIn: false }]);
   ids = { userId: user.id, clientId: client.clientId, sessionId: session.id };
 });
 afterAll(async () => {
@@ -47,6 +60,12 @@ it('the owning tenant sees its rows (the control)', async () => {
   expect(await findRolesByNames(db, 'one', ['admin'])).toHaveLength(1);
   expect(await findLiveSession(db, 'one', ids.sessionId)).toBeDefined();
   expect(await findLiveSessionByOidcUid(db, 'one', 'browser-1')).toBeDefined();
+  expect(await findUsersPage(db, 'one', { limit: 10 })).toHaveLength(1);
+  expect((await findRoleNamesOfUsers(db, 'one', [ids.userId])).get(ids.userId)).toEqual(['admin']);
+  expect(await findPermissionsOfUser(db, 'one', ids.userId)).toContain('users:write');
+  expect((await findRoles(db, 'one')).map((r) => r.name)).toEqual(['admin', 'custom', 'member']);
+  expect(await findRoleByName(db, 'one', 'custom')).toBeDefined();
+  expect((await findAuditEvents(db, 'one', { limit: 100 })).length).toBeGreaterThan(0);
 });
 
 it('another tenant sees none of them', async () => {
@@ -57,14 +76,26 @@ it('another tenant sees none of them', async () => {
   expect(await findRoleNamesOfUser(db, 'two', ids.userId)).toEqual([]);
   expect(await findLiveSession(db, 'two', ids.sessionId)).toBeUndefined();
   expect(await findLiveSessionByOidcUid(db, 'two', 'browser-1')).toBeUndefined();
+  expect(await findUsersPage(db, 'two', { limit: 10 })).toEqual([]);
+  expect(await findUsersPage(db, 'two', { limit: 10, afterId: ids.userId })).toEqual([]);
+  expect((await findRoleNamesOfUsers(db, 'two', [ids.userId])).get(ids.userId)).toEqual([]);
+  expect(await findPermissionsOfUser(db, 'two', ids.userId)).toEqual([]);
+  expect(await findUserIdsWithActiveMfa(db, 'two', [ids.userId])).toEqual(new Set());
+  expect((await findRoles(db, 'two')).map((r) => r.name)).toEqual(['admin', 'member']);
+  expect(await findRoleByName(db, 'two', 'custom')).toBeUndefined();
+  expect((await findAuditEvents(db, 'two', { limit: 100 })).every((e) => e.tenantId === 'two')).toBe(true);
 });
 
 it('another tenant changes none of them', async () => {
   const { db } = database;
   expect(await updateUserStatus(db, 'two', ids.userId, 'disabled')).toBeUndefined();
   expect(await endSessionRow(db, 'two', ids.sessionId, 'attack')).toBeUndefined();
+  expect(await updateUserProfile(db, 'two', ids.userId, { email: 'stolen@two.test' })).toBeUndefined();
+  expect(await updateRole(db, 'two', 'custom', { permissions: ['tenants:write'] })).toBeUndefined();
+  expect(await deleteRole(db, 'two', 'custom')).toBe(false);
+  expect(await findRoleByName(db, 'one', 'custom')).toMatchObject({ permissions: ['users:read'] });
   await setOidcSessionUid(db, 'two', ids.sessionId, 'hijacked');
   const session = await findLiveSession(db, 'one', ids.sessionId);
   expect(session).toMatchObject({ endedAt: null, oidcSessionUid: 'browser-1' });
-  expect((await findUserById(db, 'one', ids.userId))?.status).toBe('active');
+  expect(await findUserById(db, 'one', ids.userId)).toMatchObject({ status: 'active', email: 'owner@one.test' });
 });
