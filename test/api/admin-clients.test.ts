@@ -389,6 +389,16 @@ describe('client_credentials tokens with admin scopes', () => {
     expect((await api('GET', '/clients', { token: plainToken })).status).toBe(403);
   });
 
+  it('lose a permission as soon as their client does', async () => {
+    const bot = await registerClient({ redirectUris: [], grantTypes: ['client_credentials'], scope: 'clients:read' });
+    const token = await clientCredentialsToken(bot.client.clientId, bot.clientSecret, 'clients:read');
+    expect((await api('GET', '/clients', { token })).status).toBe(200);
+    await api('PATCH', `/clients/${bot.client.clientId}`, { token: acmeAdmin, body: { scope: 'openid' } });
+    const after = await api('GET', '/clients', { token });
+    expect(after.status).toBe(403);
+    expect(after.body.errors[0].code).toBe('INSUFFICIENT_PERMISSIONS');
+  });
+
   it('cannot ask for a permission scope its client was not given', async () => {
     const limited = await registerClient({ redirectUris: [], grantTypes: ['client_credentials'], scope: 'clients:read' });
     const res = await tokenRequest(limited.client.clientId, limited.clientSecret, {
