@@ -8,7 +8,7 @@ import { errors, type ClientMetadata, type Configuration, type KoaContextWithOID
 import type { AppContext } from '../context.ts';
 import { findTenantById } from '../db/queries/tenants.ts';
 import { recordAudit, type AuditMeta } from '../services/audit.ts';
-import { generateClientSecret, OIDC_SCOPES, redirectUriSchema } from '../services/clients.ts';
+import { DEFAULT_CLIENT_SCOPE, generateClientSecret, redirectUriSchema } from '../services/clients.ts';
 import { isPermission } from '../services/permissions.ts';
 import { getTenant } from '../services/tenants.ts';
 
@@ -16,9 +16,6 @@ export const TENANT_POLICY = 'gatehouse-tenant';
 
 /** Initial access token lifetimes, in seconds. */
 export const INITIAL_ACCESS_TOKEN_TTL = { default: 24 * 3600, max: 30 * 24 * 3600 } as const;
-
-/** A registered client that asks for no scope gets the OpenID ones: without a scope it could ask for any. */
-const DEFAULT_SCOPE = OIDC_SCOPES.join(' ');
 
 /** The token value is `{tenant}.{256 random bits}`: the tenant is part of the stored id, set only by us. */
 const TOKEN_ID = /^([a-z0-9-]{1,63})\.[A-Za-z0-9_-]{43}$/;
@@ -44,7 +41,9 @@ export function registrationFeature(app: AppContext): NonNullable<Configuration[
         const tenant = await findTenantById(app.db, tenantId);
         if (!tenant || tenant.status !== 'active') throw new errors.InvalidToken('tenant of the initial access token is unavailable');
         assertRegistrable(properties);
-        Object.assign(properties, { tenant_id: tenantId, first_party: false, scope: properties.scope ?? DEFAULT_SCOPE });
+        // Without a scope a client could ask for any scope, permissions included (oidc-provider checks the
+        // requested scope against the client's only when the client has one).
+        Object.assign(properties, { tenant_id: tenantId, first_party: false, scope: properties.scope ?? DEFAULT_CLIENT_SCOPE });
       },
     },
   };

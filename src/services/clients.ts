@@ -46,6 +46,9 @@ export const redirectUriSchema = z.string().refine(
 /** The OpenID Connect scopes a client can be allowed (SPEC §4); permission strings are the other kind. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
+/** What a client may ask for when its registration names no scope. */
+export const DEFAULT_CLIENT_SCOPE = OIDC_SCOPES.join(' ');
+
 const KNOWN_SCOPES: ReadonlySet<string> = new Set<string>([...OIDC_SCOPES, ...PERMISSIONS]);
 
 /**
@@ -63,7 +66,7 @@ const clientFields = z.object({
   redirectUris: z.array(redirectUriSchema).max(50).default([]),
   postLogoutRedirectUris: z.array(redirectUriSchema).max(50).default([]),
   grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
-  scope: clientScopeSchema.default('openid profile email offline_access'),
+  scope: clientScopeSchema.default(DEFAULT_CLIENT_SCOPE),
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
 });
