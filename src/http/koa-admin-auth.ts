@@ -5,9 +5,10 @@
 import type { Middleware } from 'koa';
 import type { RouteSpec } from '../api/route-spec.ts';
 import type { ServiceDeps } from '../context.ts';
+import { findClientById } from '../db/queries/clients.ts';
 import { findPermissionsOfUser } from '../db/queries/roles.ts';
 import { AppError } from '../errors/app-error.ts';
-import type { AccessTokenVerifier } from '../services/access-tokens.ts';
+import type { AccessTokenClaims, AccessTokenVerifier } from '../services/access-tokens.ts';
 import type { AuditMeta } from '../services/audit.ts';
 import { isPermission, permissionsOfScope, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from '../services/permissions.ts';
 import { verifyBearer } from './koa-bearer-auth.ts';
@@ -38,7 +39,7 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     const isUser = claims.sid !== undefined;
     const held = isUser
       ? (await findPermissionsOfUser(deps.db, actorTenantId, claims.sub)).filter(isPermission)
-      : permissionsOfScope(claims.scope);
+      : await permissionsOfClientToken(deps, actorTenantId, claims);
     const permissions = new Set(platformOperator ? held : held.filter((p) => !PLATFORM_PERMISSIONS.includes(p)));
     if ((spec.platformOnly && !platformOperator) || (spec.permission && !permissions.has(spec.permission))) {
       throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `needs ${spec.permission ?? 'a platform operator'}` });
@@ -55,4 +56,14 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     ctx.state.admin = admin;
     await next();
   };
+}
+
+/**
+ * A client token's permissions are the permission scopes it carries that its client still has: taking a scope
+ * away from a client (PATCH /clients/:id) takes effect at once, not when its tokens expire.
+ */
+async function permissionsOfClientToken(deps: ServiceDeps, tenantId: string, claims: AccessTokenClaims): Promise<Permission[]> {
+  const client = await findClientById(deps.db, tenantId, claims.client_id);
+  const current = new Set(permissionsOfScope(typeof client?.metadata.scope === 'string' ? client.metadata.scope : undefined));
+  return permissionsOfScope(claims.scope).filter((p) => current.has(p));
 }

@@ -1,11 +1,12 @@
 // oidc-provider's Client model served from our clients table. A client of a suspended tenant does not exist
-// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4).
-import type Provider from 'oidc-provider';
-import type { AdapterPayload } from 'oidc-provider';
+// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4). Dynamic
+// registration stores through `upsert`; everything else changes clients through the clients service.
+import Provider, { errors, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { findClientByIdAcrossTenants } from '../db/queries/clients.ts';
 import { findTenantById } from '../db/queries/tenants.ts';
-import { clientSecretMatches } from '../services/clients.ts';
+import { fromDatabaseError } from '../errors/database-errors.ts';
+import { clientSecretMatches, registerClient } from '../services/clients.ts';
 
 export class ClientAdapter {
   readonly #app: AppContext;
@@ -29,8 +30,25 @@ export class ClientAdapter {
     } as AdapterPayload;
   }
 
-  async upsert(): Promise<void> {
-    throw new Error('clients are registered through the clients service');
+  /**
+   * Only dynamic registration (/oauth2/register) stores clients through the provider: the payload is the
+   * validated metadata with the plain secret and the tenant set by the initial access token's policy.
+   */
+  async upsert(_id: string, payload: AdapterPayload): Promise<void> {
+    const ctx = Provider.ctx;
+    const meta = ctx && {
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent') || null,
+      requestId: (ctx.state?.requestId as string | undefined) ?? null,
+    };
+    try {
+      await registerClient(this.#app, payload as Record<string, unknown>, meta ?? {});
+    } catch (err) {
+      if (fromDatabaseError(err)?.errors[0]?.code === 'DUPLICATE_RESOURCE') {
+        throw new errors.InvalidClientMetadata('client_name is already in use in this tenant');
+      }
+      throw err;
+    }
   }
 
   async destroy(): Promise<void> {

@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { findLiveSessionIdsByOidcUid, findOtherLiveSessionIds, markGrantRevoked } from '../db/queries/sessions.ts';
 import type { AuditMeta } from '../services/audit.ts';
+import { deleteClient } from '../services/clients.ts';
 import { endSession } from '../services/sessions.ts';
 
 export async function revokeGrants(app: AppContext, provider: Provider, grantIds: readonly string[]): Promise<void> {
@@ -33,6 +34,17 @@ export async function endSessionAndRevoke(
   if (!grantIds) return false;
   await revokeGrants(app, provider, grantIds);
   return true;
+}
+
+/** Deletes a client and revokes every grant still holding its tokens (refresh tokens, codes, grants). */
+export async function deleteClientAndRevoke(
+  app: AppContext,
+  provider: Provider,
+  tenantId: string,
+  clientId: string,
+  meta: AuditMeta,
+): Promise<void> {
+  await revokeGrants(app, provider, await deleteClient(app, tenantId, clientId, meta));
 }
 
 /** A browser signed out (RP-initiated logout, or another account signed in): its sessions end. */

@@ -9,7 +9,9 @@ import Provider, {
 } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { findTenantById } from '../db/queries/tenants.ts';
+import { OIDC_SCOPES } from '../services/clients.ts';
 import { mfaRequirement } from '../services/mfa.ts';
+import { PERMISSIONS } from '../services/permissions.ts';
 import { cookieKeys } from '../services/secrets.ts';
 import { findAccount } from './account.ts';
 import { createAdapterFactory } from './adapters/index.ts';
@@ -17,6 +19,7 @@ import { ClientAdapter, installClientSecretHashing } from './client-adapter.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
+import { registrationFeature } from './registration.ts';
 
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -41,7 +44,11 @@ export const TTL = {
   PushedAuthorizationRequest: 60,
 } as const;
 
-export const SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+/**
+ * Requestable scopes: the OpenID ones, and the permission strings, which only client_credentials tokens carry
+ * (the resource server below drops them from user tokens; the admin guard reads a user's roles, never its scope).
+ */
+export const SCOPES = [...OIDC_SCOPES, ...PERMISSIONS] as const;
 
 export interface ProviderOptions {
   jwks: { keys: Record<string, unknown>[] };
@@ -153,16 +160,17 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       introspection: { enabled: true },
       revocation: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
-      registration: { enabled: true, initialAccessToken: true },
+      registration: registrationFeature(app),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => defaultAudience(app),
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx, resourceIndicator) => {
+        getResourceServerInfo: async (ctx, resourceIndicator) => {
           if (resourceIndicator !== defaultAudience(app)) throw new errors.InvalidTarget();
+          const clientCredentials = ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
           return {
-            scope: SCOPES.join(' '),
+            scope: (clientCredentials ? SCOPES : OIDC_SCOPES).join(' '),
             audience: resourceIndicator,
             accessTokenTTL: app.config.accessTokenTtl,
             accessTokenFormat: 'jwt',

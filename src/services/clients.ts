@@ -1,11 +1,25 @@
-// OAuth clients: registration with validated redirect URIs; the secret is generated (256 bits), shown once
-// and stored only as HMAC-SHA-256 under a server-side key (SPEC §4).
+// OAuth clients: registration (admin API, CLI, /oauth2/register) with validated redirect URIs and scopes, changes,
+// secret rotation, deletion. The secret is generated (256 bits), shown once and stored only as HMAC-SHA-256 under
+// a server-side key (SPEC §4). Every change is one function here, audited in the same transaction.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { parseOrThrow } from '../errors/validation.ts';
-import { insertClient, type ClientRecord } from '../db/queries/clients.ts';
 import type { ServiceDeps } from '../context.ts';
+import {
+  deleteClientById,
+  findClientById,
+  findClientsPage,
+  insertClient,
+  updateClientById,
+  type ClientRecord,
+} from '../db/queries/clients.ts';
+import { findLiveGrantIdsOfClient } from '../db/queries/oidc-payloads.ts';
+import { findLiveSessionGrantIdsOfClient } from '../db/queries/sessions.ts';
+import { AppError } from '../errors/app-error.ts';
+import { parseOrThrow } from '../errors/validation.ts';
+import { apiClientId } from './api-client.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
+import { decodeCursor, toPage, type Page } from './pagination.ts';
+import { permissionsOfScope, PERMISSIONS, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from './permissions.ts';
 import { deriveKey } from './secrets.ts';
 import { getTenant } from './tenants.ts';
 
@@ -29,28 +43,73 @@ export const redirectUriSchema = z.string().refine(
   { params: { constraint: 'URL_FORMAT' } },
 );
 
-const newClientSchema = z
-  .object({
-    tenantId: z.string().min(1),
-    name: z.string().trim().min(1).max(200),
-    redirectUris: z.array(redirectUriSchema).default([]),
-    postLogoutRedirectUris: z.array(redirectUriSchema).default([]),
-    grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
-    scope: z
-      .string()
-      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/)
-      .default('openid profile email offline_access'),
-    public: z.boolean().default(false),
-    firstParty: z.boolean().default(false),
-  })
-  .refine((c) => !c.grantTypes.includes('authorization_code') || c.redirectUris.length > 0, {
-    path: ['redirectUris'],
-    params: { constraint: 'MIN_ITEMS' },
-  })
-  .refine((c) => !(c.public && c.grantTypes.includes('client_credentials')), {
-    path: ['grantTypes'],
-    params: { constraint: 'PUBLIC_CLIENT_CREDENTIALS' },
+/** The OpenID Connect scopes a client can be allowed (SPEC §4); permission strings are the other kind. */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+/** What a client may ask for when its registration names no scope. */
+export const DEFAULT_CLIENT_SCOPE = OIDC_SCOPES.join(' ');
+
+const KNOWN_SCOPES: ReadonlySet<string> = new Set<string>([...OIDC_SCOPES, ...PERMISSIONS]);
+
+/**
+ * Space-separated scope tokens (RFC 6749 §3.3), each an OpenID Connect scope or a permission string; permissions
+ * only reach client_credentials tokens (the admin API reads them as the client's permissions).
+ */
+export const clientScopeSchema = z
+  .string()
+  .refine((value) => /^[^ ]+( [^ ]+)*$/.test(value) && value.split(' ').every((token) => KNOWN_SCOPES.has(token)), {
+    params: { constraint: 'SCOPE' },
   });
+
+const clientFields = z.object({
+  name: z.string().trim().min(1).max(200),
+  redirectUris: z.array(redirectUriSchema).max(50).default([]),
+  postLogoutRedirectUris: z.array(redirectUriSchema).max(50).default([]),
+  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).default(['authorization_code', 'refresh_token']),
+  scope: clientScopeSchema.default(DEFAULT_CLIENT_SCOPE),
+  public: z.boolean().default(false),
+  firstParty: z.boolean().default(false),
+});
+
+type ClientShape = { redirectUris: string[]; grantTypes: string[]; public: boolean };
+
+/** Rules across fields, checked on registration and again on the result of every change. */
+function withClientRules<S extends z.ZodType<ClientShape>>(schema: S) {
+  return schema
+    .refine((c) => !c.grantTypes.includes('authorization_code') || c.redirectUris.length > 0, {
+      path: ['redirectUris'],
+      params: { constraint: 'MIN_ITEMS' },
+    })
+    .refine((c) => !(c.public && c.grantTypes.includes('client_credentials')), {
+      path: ['grantTypes'],
+      params: { constraint: 'PUBLIC_CLIENT_CREDENTIALS' },
+    });
+}
+
+/** The body of a registration through the admin API (the tenant comes from the request). */
+export const newClientBodySchema = withClientRules(clientFields);
+
+const newClientSchema = withClientRules(clientFields.extend({ tenantId: z.string().min(1) }));
+
+/** What the admin API may change; a client's public/confidential kind is fixed at registration. */
+export const clientChangesSchema = z.object({
+  name: clientFields.shape.name.optional(),
+  redirectUris: z.array(redirectUriSchema).max(50).optional(),
+  postLogoutRedirectUris: z.array(redirectUriSchema).max(50).optional(),
+  grantTypes: z.array(z.enum(GRANT_TYPES)).min(1).optional(),
+  scope: clientScopeSchema.optional(),
+  firstParty: z.boolean().optional(),
+});
+
+export type ClientChanges = z.output<typeof clientChangesSchema>;
+
+/**
+ * Who hands out permission scopes through the admin API: only permissions it holds itself (no escalation). The
+ * CLI passes none: whoever runs it owns the database anyway.
+ */
+export interface ScopeGrantor {
+  permissions: ReadonlySet<Permission>;
+}
 
 export type NewClientInput = z.input<typeof newClientSchema>;
 
@@ -60,21 +119,35 @@ export interface CreatedClient {
   clientSecret: string | undefined;
 }
 
-export async function createClient(deps: ServiceDeps, input: NewClientInput, meta: AuditMeta): Promise<CreatedClient> {
-  const values = parseOrThrow(newClientSchema, input);
-  await getTenant(deps, values.tenantId);
-  const clientId = `${values.tenantId}_${randomBytes(16).toString('base64url')}`;
-  const clientSecret = values.public ? undefined : generateClientSecret();
-  const responseTypes = values.grantTypes.includes('authorization_code') ? ['code'] : [];
-  const metadata = {
+/** oidc-provider's snake_case metadata for these settings (the authentication method is fixed at registration). */
+function clientMetadata(values: {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  scope: string;
+}): Record<string, unknown> {
+  return {
     client_name: values.name,
     redirect_uris: values.redirectUris,
     post_logout_redirect_uris: values.postLogoutRedirectUris,
     grant_types: values.grantTypes,
-    response_types: responseTypes,
+    response_types: values.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: values.scope,
-    token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic',
   };
+}
+
+export async function createClient(
+  deps: ServiceDeps,
+  input: NewClientInput,
+  meta: AuditMeta,
+  grantor?: ScopeGrantor,
+): Promise<CreatedClient> {
+  const values = parseOrThrow(newClientSchema, input);
+  await getTenant(deps, values.tenantId);
+  assertScopeGrantable(values.tenantId, permissionsOfScope(values.scope), grantor);
+  const clientId = `${values.tenantId}_${randomBytes(16).toString('base64url')}`;
+  const clientSecret = values.public ? undefined : generateClientSecret();
   return deps.db.transaction(async (trx) => {
     const client = await insertClient(trx, {
       clientId,
@@ -82,7 +155,7 @@ export async function createClient(deps: ServiceDeps, input: NewClientInput, met
       name: values.name,
       secretHash: clientSecret ? hashClientSecret(deps.config.secretKey, clientSecret) : null,
       firstParty: values.firstParty,
-      metadata,
+      metadata: { ...clientMetadata(values), token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic' },
     });
     await recordAudit(
       trx,
@@ -91,11 +164,188 @@ export async function createClient(deps: ServiceDeps, input: NewClientInput, met
         type: 'client.created',
         clientId,
         subjectId: clientId,
-        data: { name: values.name, public: values.public },
+        data: { name: values.name, public: values.public, scope: values.scope },
       },
       meta,
     );
     return { client, clientSecret };
+  });
+}
+
+/**
+ * Permission scopes make a client an admin of its tenant through client_credentials, so handing them out is
+ * itself an admin act: only permissions the grantor holds, and the cross-tenant ones only to platform clients.
+ */
+function assertScopeGrantable(tenantId: string, asked: readonly Permission[], grantor: ScopeGrantor | undefined): void {
+  const notHeld = grantor ? asked.filter((p) => !grantor.permissions.has(p)) : [];
+  if (notHeld.length > 0) throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `cannot grant ${notHeld.join(' ')}` });
+  if (tenantId !== PLATFORM_TENANT_ID && asked.some((p) => PLATFORM_PERMISSIONS.includes(p))) {
+    throw new AppError('INVALID_FORMAT', { field: 'scope', constraint: 'PLATFORM_SCOPE', detail: 'platform permissions outside platform' });
+  }
+}
+
+/** What an admin sees of a client: its settings, never the secret or its hash. */
+export function presentClient(client: ClientRecord) {
+  const m = client.metadata as {
+    redirect_uris?: string[];
+    post_logout_redirect_uris?: string[];
+    grant_types?: string[];
+    scope?: string;
+    token_endpoint_auth_method?: string;
+  };
+  return {
+    clientId: client.clientId,
+    tenantId: client.tenantId,
+    name: client.name,
+    public: m.token_endpoint_auth_method === 'none',
+    firstParty: client.firstParty,
+    builtIn: client.clientId === apiClientId(client.tenantId),
+    redirectUris: m.redirect_uris ?? [],
+    postLogoutRedirectUris: m.post_logout_redirect_uris ?? [],
+    grantTypes: m.grant_types ?? ['authorization_code'],
+    scope: m.scope ?? '',
+    createdAt: client.createdAt,
+    updatedAt: client.updatedAt,
+  };
+}
+
+export type AdminClientView = ReturnType<typeof presentClient>;
+
+export async function listClients(
+  deps: ServiceDeps,
+  tenantId: string,
+  page: { cursor?: string | undefined; limit: number },
+): Promise<Page<AdminClientView>> {
+  const afterId = decodeCursor(page.cursor, 1)?.[0];
+  const rows = await findClientsPage(deps.db, tenantId, { afterId, limit: page.limit + 1 });
+  const result = toPage(rows, page.limit, (c) => [c.clientId]);
+  return { items: result.items.map(presentClient), nextCursor: result.nextCursor };
+}
+
+/** A client of this tenant; another tenant's client is NOT_FOUND as well, so ids reveal nothing. */
+export async function getClient(deps: ServiceDeps, tenantId: string, clientId: string): Promise<ClientRecord> {
+  const client = await findClientById(deps.db, tenantId, clientId);
+  if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
+  return client;
+}
+
+/** The tenant's JSON API client backs the JSON login: the admin API must not change or remove it. */
+function assertNotBuiltIn(tenantId: string, clientId: string): void {
+  if (clientId === apiClientId(tenantId)) {
+    throw new AppError('INVALID_FORMAT', { field: 'clientId', constraint: 'BUILT_IN_CLIENT', detail: 'the JSON API client is fixed' });
+  }
+}
+
+export async function updateClient(
+  deps: ServiceDeps,
+  tenantId: string,
+  clientId: string,
+  changes: ClientChanges,
+  meta: AuditMeta,
+  grantor?: ScopeGrantor,
+): Promise<ClientRecord> {
+  const record = await getClient(deps, tenantId, clientId);
+  assertNotBuiltIn(tenantId, clientId);
+  const current = presentClient(record);
+  const values = parseOrThrow(newClientBodySchema, { ...current, ...changes });
+  const held = new Set(permissionsOfScope(current.scope));
+  assertScopeGrantable(
+    tenantId,
+    permissionsOfScope(values.scope).filter((p) => !held.has(p)),
+    grantor,
+  );
+  return deps.db.transaction(async (trx) => {
+    const client = await updateClientById(trx, tenantId, clientId, {
+      name: values.name,
+      firstParty: values.firstParty,
+      metadata: { ...record.metadata, ...clientMetadata(values) },
+    });
+    if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
+    await recordAudit(
+      trx,
+      { tenantId, type: 'client.updated', clientId, subjectId: clientId, data: { fields: Object.keys(changes) } },
+      meta,
+    );
+    return client;
+  });
+}
+
+/**
+ * A new secret for a confidential client, returned once; the old one stops working with this write. Whoever
+ * rotates it can act as the client, so it takes every permission the client holds.
+ */
+export async function rotateClientSecret(
+  deps: ServiceDeps,
+  tenantId: string,
+  clientId: string,
+  meta: AuditMeta,
+  grantor?: ScopeGrantor,
+): Promise<CreatedClient & { clientSecret: string }> {
+  const current = await getClient(deps, tenantId, clientId);
+  assertNotBuiltIn(tenantId, clientId);
+  if (current.secretHash === null) {
+    throw new AppError('INVALID_FORMAT', {
+      field: 'clientId',
+      constraint: 'NO_CLIENT_SECRET',
+      detail: 'the client authenticates without a secret',
+    });
+  }
+  assertScopeGrantable(tenantId, permissionsOfScope(presentClient(current).scope), grantor);
+  const clientSecret = generateClientSecret();
+  return deps.db.transaction(async (trx) => {
+    const client = await updateClientById(trx, tenantId, clientId, { secretHash: hashClientSecret(deps.config.secretKey, clientSecret) });
+    if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
+    await recordAudit(trx, { tenantId, type: 'client.secret_rotated', clientId, subjectId: clientId }, meta);
+    return { client, clientSecret };
+  });
+}
+
+/**
+ * Deletes a client; returns the grants still holding its tokens, for the caller to revoke (oidc/grants.ts).
+ * Its client_credentials JWTs stop verifying with the row (access-tokens.ts looks the client up).
+ */
+export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId: string, meta: AuditMeta): Promise<string[]> {
+  await getClient(deps, tenantId, clientId);
+  assertNotBuiltIn(tenantId, clientId);
+  return deps.db.transaction(async (trx) => {
+    const client = await deleteClientById(trx, tenantId, clientId);
+    if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
+    const grantIds = [
+      ...new Set([...(await findLiveSessionGrantIdsOfClient(trx, clientId)), ...(await findLiveGrantIdsOfClient(trx, clientId))]),
+    ];
+    await recordAudit(
+      trx,
+      { tenantId, type: 'client.deleted', clientId, subjectId: clientId, data: { name: client.name, grantsRevoked: grantIds.length } },
+      meta,
+    );
+    return grantIds;
+  });
+}
+
+/**
+ * Stores a client registered at /oauth2/register (RFC 7591) from the metadata oidc-provider validated: the
+ * tenant was set by the initial access token's policy, and the plain secret (already in the response) is kept
+ * only as its keyed hash. A client without a client_name is named by its id.
+ */
+export async function registerClient(deps: ServiceDeps, metadata: Record<string, unknown>, meta: AuditMeta): Promise<ClientRecord> {
+  const { client_id: clientId, client_secret: secret, tenant_id: tenantId, first_party: _firstParty, ...rest } = metadata;
+  if (typeof clientId !== 'string' || typeof tenantId !== 'string') throw new TypeError('registered client lacks client_id or tenant_id');
+  const name = typeof rest.client_name === 'string' && rest.client_name.trim() ? rest.client_name.trim() : clientId;
+  return deps.db.transaction(async (trx) => {
+    const client = await insertClient(trx, {
+      clientId,
+      tenantId,
+      name,
+      secretHash: typeof secret === 'string' ? hashClientSecret(deps.config.secretKey, secret) : null,
+      firstParty: false,
+      metadata: rest,
+    });
+    await recordAudit(
+      trx,
+      { tenantId, type: 'client.registered', clientId, subjectId: clientId, data: { name, scope: rest.scope ?? null } },
+      meta,
+    );
+    return client;
   });
 }
 

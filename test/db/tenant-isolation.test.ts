@@ -2,7 +2,7 @@
 // persister_nid_test). Add each new tenant-scoped query here.
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
-import { findClientById } from '../../src/db/queries/clients.ts';
+import { deleteClientById, findClientById, findClientsPage, updateClientById } from '../../src/db/queries/clients.ts';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
 import { findUserIdsWithActiveMfa } from '../../src/db/queries/mfa.ts';
 import {
@@ -56,6 +56,7 @@ it('the owning tenant sees its rows (the control)', async () => {
   expect(await findUserById(db, 'one', ids.userId)).toBeDefined();
   expect(await findUserByLogin(db, 'one', 'OWNER@one.test')).toBeDefined();
   expect(await findClientById(db, 'one', ids.clientId)).toBeDefined();
+  expect((await findClientsPage(db, 'one', { limit: 10 })).map((c) => c.clientId)).toContain(ids.clientId);
   expect(await findRoleNamesOfUser(db, 'one', ids.userId)).toEqual(['admin']);
   expect(await findRolesByNames(db, 'one', ['admin'])).toHaveLength(1);
   expect(await findLiveSession(db, 'one', ids.sessionId)).toBeDefined();
@@ -73,6 +74,8 @@ it('another tenant sees none of them', async () => {
   expect(await findUserById(db, 'two', ids.userId)).toBeUndefined();
   expect(await findUserByLogin(db, 'two', 'owner@one.test')).toBeUndefined();
   expect(await findClientById(db, 'two', ids.clientId)).toBeUndefined();
+  expect(await findClientsPage(db, 'two', { limit: 10 })).toEqual([]);
+  expect(await findClientsPage(db, 'two', { afterId: ids.clientId, limit: 10 })).toEqual([]);
   expect(await findRoleNamesOfUser(db, 'two', ids.userId)).toEqual([]);
   expect(await findLiveSession(db, 'two', ids.sessionId)).toBeUndefined();
   expect(await findLiveSessionByOidcUid(db, 'two', 'browser-1')).toBeUndefined();
@@ -95,6 +98,9 @@ it('another tenant changes none of them', async () => {
   expect(await deleteRole(db, 'two', 'custom')).toBe(false);
   expect(await findRoleByName(db, 'one', 'custom')).toMatchObject({ permissions: ['users:read'] });
   await setOidcSessionUid(db, 'two', ids.sessionId, 'hijacked');
+  expect(await updateClientById(db, 'two', ids.clientId, { name: 'Hijacked', secretHash: 'known' })).toBeUndefined();
+  expect(await deleteClientById(db, 'two', ids.clientId)).toBeUndefined();
+  expect(await findClientById(db, 'one', ids.clientId)).toMatchObject({ name: 'One app' });
   const session = await findLiveSession(db, 'one', ids.sessionId);
   expect(session).toMatchObject({ endedAt: null, oidcSessionUid: 'browser-1' });
   expect(await findUserById(db, 'one', ids.userId)).toMatchObject({ status: 'active', email: 'owner@one.test' });

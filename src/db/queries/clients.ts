@@ -66,3 +66,47 @@ export async function findClientById(db: Knex, tenantId: string, clientId: strin
 export async function insertClientIfAbsent(db: Knex, client: Omit<ClientRecord, 'createdAt' | 'updatedAt'>): Promise<void> {
   await db('clients').insert(toRow(client)).onConflict().ignore();
 }
+
+/** A tenant's clients in creation order, starting after the client `afterId` (keyset pagination). */
+export async function findClientsPage(
+  db: Knex,
+  tenantId: string,
+  page: { afterId?: string | undefined; limit: number },
+): Promise<ClientRecord[]> {
+  const q = db<ClientRow>('clients')
+    .where({ tenant_id: tenantId })
+    .orderBy([{ column: 'created_at' }, { column: 'client_id' }])
+    .limit(page.limit);
+  // The cursor row's own timestamp, at the database's microsecond precision (a JS Date would round it).
+  if (page.afterId) {
+    q.andWhereRaw('(created_at, client_id) > (SELECT created_at, client_id FROM clients WHERE tenant_id = ? AND client_id = ?)', [
+      tenantId,
+      page.afterId,
+    ]);
+  }
+  return (await q).map(toClient);
+}
+
+export async function updateClientById(
+  db: Knex,
+  tenantId: string,
+  clientId: string,
+  changes: { name?: string; secretHash?: string | null; firstParty?: boolean; metadata?: Record<string, unknown> },
+): Promise<ClientRecord | undefined> {
+  const [row] = await db('clients')
+    .where({ tenant_id: tenantId, client_id: clientId })
+    .update({
+      ...(changes.name !== undefined && { name: changes.name }),
+      ...(changes.secretHash !== undefined && { secret_hash: changes.secretHash }),
+      ...(changes.firstParty !== undefined && { first_party: changes.firstParty }),
+      ...(changes.metadata !== undefined && { metadata: JSON.stringify(changes.metadata) }),
+      updated_at: db.fn.now(),
+    })
+    .returning('*');
+  return row && toClient(row as ClientRow);
+}
+
+export async function deleteClientById(db: Knex, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {
+  const [row] = await db('clients').where({ tenant_id: tenantId, client_id: clientId }).delete().returning('*');
+  return row && toClient(row as ClientRow);
+}

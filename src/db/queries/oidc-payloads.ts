@@ -69,3 +69,14 @@ export async function findGrantIdOfPayload(db: Knex, modelName: string, id: stri
 export async function deleteExpiredOidcPayloads(db: Knex): Promise<number> {
   return deletedRows(await db('oidc_payloads').where('expires_at', '<=', new Date()).delete());
 }
+
+/**
+ * The grants still holding live tokens of a client: Grant payloads issued to it and the grants of its live refresh
+ * tokens. Client ids are globally unique, so this needs no tenant.
+ */
+export async function findLiveGrantIdsOfClient(db: Knex, clientId: string): Promise<string[]> {
+  const rows = await live(
+    db('oidc_payloads').whereIn('model_name', ['Grant', 'RefreshToken']).whereRaw("payload->>'clientId' = ?", [clientId]),
+  ).distinct(db.raw("CASE WHEN model_name = 'Grant' THEN id ELSE grant_id END AS grant_id"));
+  return (rows as Array<{ grant_id: string | null }>).flatMap((r) => (r.grant_id ? [r.grant_id] : []));
+}

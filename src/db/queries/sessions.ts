@@ -148,3 +148,9 @@ export async function findOtherLiveSessionIds(db: Knex, tenantId: string, userId
   if (keepId) q.whereNot({ id: keepId });
   return (await q.select<{ id: string }[]>('id')).map((r) => r.id);
 }
+
+/** Grants issued to a client under a sign-in session and not yet revoked. Client ids are globally unique. */
+export async function findLiveSessionGrantIdsOfClient(db: Knex, clientId: string): Promise<string[]> {
+  const rows = await db('session_grants').where({ client_id: clientId }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
+  return rows.map((r) => r.grant_id);
+}
