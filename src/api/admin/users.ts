@@ -21,37 +21,18 @@ import {
   userChangesSchema,
   usernameSchema,
 } from '../../services/users.ts';
+import { session, user } from '../auth/shapes.ts';
 import { defineRoute, pageInfo, pageQuery, type RouteSpec } from '../route-spec.ts';
 
 const userParams = z.object({ userId: z.uuid() });
 const sessionParams = z.object({ userId: z.uuid(), sessionId: z.string().min(1).max(200) });
 
-const adminUser = z.object({
-  id: z.uuid(),
-  tenantId: z.string(),
-  email: z.email(),
-  username: z.string().nullable(),
-  emailVerified: z.boolean(),
-  status: z.enum(['active', 'disabled']),
-  roles: z.array(z.string()),
-  lastLoginAt: z.iso.datetime().nullable(),
-  createdAt: z.iso.datetime(),
+/** What an admin sees of a user: the profile plus lockout and MFA state. */
+const adminUser = user.extend({
   locked: z.boolean(),
   lockedUntil: z.iso.datetime().nullable(),
   failedLoginCount: z.number().int(),
   mfaEnabled: z.boolean(),
-});
-
-const session = z.object({
-  id: z.string(),
-  current: z.boolean(),
-  clientId: z.string().nullable(),
-  amr: z.array(z.string()),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  createdAt: z.iso.datetime(),
-  lastSeenAt: z.iso.datetime(),
-  expiresAt: z.iso.datetime(),
 });
 
 const admin = (ctx: Context): AdminState => ctx.state.admin as AdminState;
@@ -190,7 +171,6 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       errors: ['NOT_FOUND'],
       handler: async (ctx, { params }) => {
         const { tenantId, meta } = admin(ctx);
-        await getUserStatus(app, tenantId, params.userId);
         await resetMfa(app, tenantId, params.userId, meta);
         return { user: await getUserStatus(app, tenantId, params.userId) };
       },
