@@ -1,5 +1,6 @@
 // SQL for roles and user_roles.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export interface Role {
   id: string;
@@ -128,5 +129,5 @@ export async function updateRole(
 }
 
 export async function deleteRole(db: Knex, tenantId: string, name: string): Promise<boolean> {
-  return (await db('roles').where({ tenant_id: tenantId, name, built_in: false }).delete()) === 1;
+  return deletedRows(await db('roles').where({ tenant_id: tenantId, name, built_in: false }).delete()) === 1;
 }
