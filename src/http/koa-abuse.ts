@@ -133,7 +133,10 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number }>;
     try {
       const blocked = await blockedFor(app.store, ctx.ip);
-      if (blocked) return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      if (blocked) {
+        app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'ip_blocked' });
+        return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      }
       // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
       const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
       const scope = (cls: RateLimitClass) => (own?.[cls] ? `tenant:${classified.tenantId}:` : '');
@@ -154,6 +157,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     } catch (err) {
       if (err instanceof AppError) throw err;
       app.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable');
+      app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'unavailable' });
       return refuse(ctx, classified.surface, 'SERVICE_UNAVAILABLE', { 'Retry-After': '5' });
     }
 
@@ -166,6 +170,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     };
     ctx.set(headers);
     if (tightest.limited) {
+      app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'rate_limited' });
       await recordLimitTrip(app, ctx.ip, meta);
       return refuse(ctx, classified.surface, 'RATE_LIMIT_EXCEEDED', {
         ...headers,

@@ -29,7 +29,6 @@ export interface OidcRuntime {
 
 const KEY_POLL_MS = 10_000;
 const PAYLOAD_SWEEP_MS = 15 * 60_000;
-export const ACCESS_TOKEN_ALG = 'ES256';
 
 export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   await ensureSigningKeys(app);
@@ -71,7 +70,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
 
   async function build(ctx: AppContext) {
     const jwks = await loadSigningJwks(ctx);
-    const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ACCESS_TOKEN_ALG });
+    const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
     provider.use(awaitGrantBookkeeping);
     provider.use(rewriteGuideErrors(ctx));
@@ -96,6 +95,8 @@ function observe(app: AppContext, provider: Provider): void {
   });
   // SPEC §11: refreshes are audited, with the session they keep alive.
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = ctx.oidc.params?.grant_type;
+    if (typeof grantType === 'string') app.metrics.tokensIssued.inc({ grant_type: grantType });
     if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
     const tenantId = ctx.oidc.client?.['tenant_id'];
     const grantId = ctx.oidc.entities.RefreshToken?.grantId;

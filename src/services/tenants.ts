@@ -47,12 +47,15 @@ export async function createTenant(deps: ServiceDeps, input: NewTenantInput, met
 }
 
 export async function setTenantStatus(deps: ServiceDeps, id: string, status: TenantStatus, meta: AuditMeta): Promise<Tenant> {
-  return deps.db.transaction(async (trx) => {
+  const updated = await deps.db.transaction(async (trx) => {
     const tenant = await updateTenantStatus(trx, id, status);
     if (!tenant) throw new AppError('NOT_FOUND', { field: 'id', detail: `tenant ${id}` });
     await recordAudit(trx, { tenantId: id, type: status === 'suspended' ? 'tenant.suspended' : 'tenant.activated', subjectId: id }, meta);
     return tenant;
   });
+  // After the commit, so no process can reload the old row once it has heard of the change.
+  await deps.cache?.invalidateTenant(id);
+  return updated;
 }
 
 export async function getTenant(deps: ServiceDeps, id: string): Promise<Tenant> {
