@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'bcrypt-cost': { type: 'string', default: '12' },
     'log-level': { type: 'string', default: 'info' },
+    'pool-max': { type: 'string', default: '10' },
     /** Writes V8 CPU profiles of the Gatehouse processes to bench/results/profiles (open in Chrome DevTools). */
     profile: { type: 'boolean', default: false },
   },
@@ -391,6 +392,7 @@ async function main(): Promise<void> {
       WORKERS: String(workers),
       ...(args.profile && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(RESULTS, 'profiles')}` }),
       LOG_LEVEL: args['log-level'],
+      DATABASE_POOL_MAX: args['pool-max'],
       // The limits stay on (their Redis round trips are part of the cost) but high enough not to refuse the load.
       RATE_LIMIT_TOKEN: '100000000/60',
       RATE_LIMIT_LOGIN: '100000000/60',

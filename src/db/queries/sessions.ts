@@ -138,8 +138,15 @@ export async function lockUserSessions(trx: Knex.Transaction, tenantId: string, 
   await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`sessions:${tenantId}:${userId}`]);
 }
 
+/**
+ * Moves last-seen forward at most once a minute: an UPDATE that matches no row writes no WAL, so a session refreshed
+ * many times a minute costs no commit each time.
+ */
 export async function touchSession(db: Knex, tenantId: string, id: string): Promise<void> {
-  await db('sessions').where({ tenant_id: tenantId, id }).update({ last_seen_at: db.fn.now() });
+  await db('sessions')
+    .where({ tenant_id: tenantId, id })
+    .where('last_seen_at', '<', db.raw("now() - interval '60 seconds'"))
+    .update({ last_seen_at: db.fn.now() });
 }
 
 /** The live sessions of a user other than `keepId`, for "sign out everywhere else". */
