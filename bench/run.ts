@@ -318,13 +318,29 @@ async function flowsPerSecond(t: Target): Promise<Row> {
 // ---------------------------------------------------------------------------------------------------------------
 // Setup, run, report, clean up
 
+/**
+ * The bcrypt ceiling: 1/hash-time per core times the cores (the issue's definition), and what bcrypt alone reaches
+ * right now with every core busy (`measured`): on a shared machine the second is the fairer yardstick.
+ */
 async function bcryptCeiling(cost: number) {
   const hash = await bcrypt.hash(PASSWORD, cost);
   const rounds = 8;
-  const started = performance.now();
+  let started = performance.now();
   for (let i = 0; i < rounds; i += 1) await bcrypt.compare(PASSWORD, hash);
   const hashMs = (performance.now() - started) / rounds;
-  return { cost, hashMs, perCore: 1000 / hashMs, ceiling: (1000 / hashMs) * availableParallelism() };
+  let done = 0;
+  started = performance.now();
+  const until = started + Math.max(2000, hashMs * 10);
+  await Promise.all(
+    Array.from({ length: availableParallelism() }, async () => {
+      while (performance.now() < until) {
+        await bcrypt.compare(PASSWORD, hash);
+        done += 1;
+      }
+    }),
+  );
+  const measured = done / ((performance.now() - started) / 1000);
+  return { cost, hashMs, perCore: 1000 / hashMs, ceiling: (1000 / hashMs) * availableParallelism(), measured };
 }
 
 function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeiling>>, workers: number[]) {
@@ -341,7 +357,8 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
       if (!r) continue;
       let ratio = '';
       if (target !== 'bare' && bare) ratio = `${(r.rps / bare.rps).toFixed(2)}× bare`;
-      if (scenario === 'login') ratio = `${((r.rps / ceiling.ceiling) * 100).toFixed(0)}% of bcrypt ceiling`;
+      if (scenario === 'login')
+        ratio = `${((r.rps / ceiling.ceiling) * 100).toFixed(0)}% of bcrypt ceiling (${((r.rps / ceiling.measured) * 100).toFixed(0)}% of measured)`;
       if (target !== 'gatehouse-w1' && target !== 'bare') {
         const w1 = rows.find((x) => x.scenario === scenario && x.target === 'gatehouse-w1');
         if (w1) ratio += `${ratio ? ', ' : ''}${(r.rps / w1.rps).toFixed(2)}× w1`;
@@ -353,7 +370,7 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
   }
   lines.push(
     '',
-    `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores`,
+    `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores; measured with every core hashing: ${ceiling.measured.toFixed(1)}/s`,
   );
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
