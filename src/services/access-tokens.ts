@@ -3,7 +3,7 @@
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { AppContext } from '../context.ts';
-import { findLiveSession, hasLiveGrantForClient } from '../db/queries/sessions.ts';
+import { findLiveSessionWithGrant } from '../db/queries/sessions.ts';
 
 /** Tenant and client come from the entity cache (invalidated on change); session and grant are read every time. */
 type VerifierDeps = Pick<AppContext, 'config' | 'db' | 'cache'>;
@@ -88,8 +88,7 @@ async function assertLive(deps: VerifierDeps, claims: AccessTokenClaims): Promis
   const isClientToken = claims.sub === claims.client_id && claims.sid === undefined;
   if (isClientToken) return;
   if (!claims.sid) throw new AppError('INVALID_TOKEN', { detail: 'user token without a session' });
-  const session = await findLiveSession(deps.db, claims.tenant_id, claims.sid);
+  const session = await findLiveSessionWithGrant(deps.db, claims.tenant_id, claims.sid, claims.client_id);
   if (!session || session.userId !== claims.sub) throw new AppError('SESSION_NOT_FOUND', { detail: 'session ended' });
-  if (!(await hasLiveGrantForClient(deps.db, session.id, claims.client_id)))
-    throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
+  if (!session.hasLiveGrant) throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
 }

@@ -74,6 +74,28 @@ export async function findLiveSession(db: Knex, tenantId: string, id: string): P
   return row && toSession(row);
 }
 
+/**
+ * A live session and whether it still holds a live grant for `clientId`, in one round trip: the check behind every
+ * JWT at /me, userinfo and introspection (SPEC §4).
+ */
+export async function findLiveSessionWithGrant(
+  db: Knex,
+  tenantId: string,
+  id: string,
+  clientId: string,
+): Promise<(SessionRecord & { hasLiveGrant: boolean }) | undefined> {
+  const row = await live(db('sessions').where({ tenant_id: tenantId, id }))
+    .select(
+      'sessions.*',
+      db.raw(
+        'exists (select 1 from session_grants g where g.session_id = sessions.id and g.client_id = ? and g.revoked_at is null) as has_live_grant',
+        [clientId],
+      ),
+    )
+    .first();
+  return row && { ...toSession(row), hasLiveGrant: row.has_live_grant === true };
+}
+
 export async function findLiveSessionByOidcUid(db: Knex, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {
   const row = await live(db('sessions').where({ tenant_id: tenantId, oidc_session_uid: oidcSessionUid }))
     .orderBy('created_at', 'desc')
