@@ -170,7 +170,8 @@ async function recordRefresh(
 ): Promise<void> {
   const session = grantId ? await findSessionOfGrant(app, ctx, grantId) : undefined;
   await Promise.all([
-    session && touchSession(app.db, session.tenantId, session.id),
+    // Last-seen moves at most once a minute (the query checks again, for other processes).
+    session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
     recordAudit(
       app.db,
       { tenantId, type: 'token.refreshed', clientId: event.clientId, subjectId: event.subjectId, data: { sessionId: session?.id ?? null } },

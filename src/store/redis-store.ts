@@ -26,8 +26,6 @@ export class RedisStore implements KvStore {
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      // Commands issued in the same tick share one write: under load, one syscall for many rate-limit checks.
-      enableAutoPipelining: true,
       ...options,
     }) as ScriptedRedis;
     this.client.defineCommand('consumeOnce', { numberOfKeys: 2, lua: CONSUME_ONCE });
