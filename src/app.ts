@@ -9,6 +9,7 @@ import { koaAbuseProtection } from './http/koa-abuse.ts';
 import { koaAccessLog } from './http/koa-access-log.ts';
 import { koaBody } from './http/koa-body.ts';
 import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
+import { koaMetrics, metricsRouter } from './http/koa-metrics.ts';
 import { koaRequestId } from './http/koa-request-id.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
@@ -26,6 +27,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(koaRequestId(ctx.logger));
   app.use(koaAccessLog());
   app.use(koaErrorEnvelope(ctx.config.publicUrl));
+  app.use(koaMetrics(ctx));
 
   // Bodies are parsed for our own routes only: oidc-provider reads its raw bodies itself.
   const parseBody = koaBody(ctx.config.bodyLimitBytes);
@@ -35,6 +37,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(koaAbuseProtection(ctx));
 
   app.use(healthRouter(ctx).routes());
+  app.use(metricsRouter(ctx).routes());
   const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());

@@ -4,6 +4,8 @@ import type { Config } from './config/index.ts';
 import { openDatabase, type Database, type Db } from './db/knex.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './services/metrics.ts';
+import { cacheChannel, createEntityCache, type CacheInvalidation, type EntityCache } from './store/entity-cache.ts';
 import type { KvStore } from './store/kv-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore } from './store/redis-store.ts';
@@ -14,14 +16,20 @@ export interface AppContext {
   db: Db;
   database: Database;
   store: KvStore;
+  /** Tenants and clients for the hot paths, invalidated across processes (store/entity-cache.ts). */
+  cache: EntityCache;
+  metrics: Metrics;
   /** Set once SIGTERM arrives: readiness fails so load balancers stop sending traffic. */
   shuttingDown: boolean;
   /** This process's own address (set once listening): the JSON API redeems its codes at our token endpoint. */
   internalUrl: string;
 }
 
-/** What services need: no HTTP, no store unless they ask for it. */
-export type ServiceDeps = Pick<AppContext, 'config' | 'logger' | 'db'>;
+/**
+ * What services need: no HTTP, no store unless they ask for it. A service that changes a tenant or client announces
+ * it through `cache` (the CLI has no cache of its own but publishes too); one that signs people in counts in `metrics`.
+ */
+export type ServiceDeps = Pick<AppContext, 'config' | 'logger' | 'db'> & { cache?: CacheInvalidation; metrics?: Metrics };
 
 export async function createAppContext(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<AppContext> {
   const database = openDatabase(config, logger);
@@ -36,10 +44,22 @@ export async function createAppContext(config: Config, logger: Logger, options: 
   }
   const store = config.redisUrl ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger) : new MemoryStore();
   if (store instanceof RedisStore) await store.connect();
+  const cache = createEntityCache({
+    db: database.db,
+    logger,
+    ttlSeconds: config.cacheTtlSeconds,
+    channel: cacheChannel(config.redisKeyPrefix),
+    ...(store instanceof RedisStore && {
+      publisher: store.client,
+      // Subscriber mode needs a connection of its own; it queues the SUBSCRIBE until Redis answers.
+      subscriber: store.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }),
+    }),
+  });
   logger.info({ database: database.kind, store: store.kind }, 'storage ready');
-  return { config, logger, db: database.db, database, store, shuttingDown: false, internalUrl: '' };
+  const metrics = createMetrics(database.db, config.databasePoolMax);
+  return { config, logger, db: database.db, database, store, cache, metrics, shuttingDown: false, internalUrl: '' };
 }
 
 export async function closeAppContext(ctx: AppContext): Promise<void> {
-  await Promise.allSettled([ctx.store.close(), ctx.database.close()]);
+  await Promise.allSettled([ctx.cache.close(), ctx.store.close(), ctx.database.close()]);
 }

@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/index.ts';
 import type { Db } from '../db/knex.ts';
 import type { Logger } from '../logger.ts';
+import type { CacheInvalidation } from '../store/entity-cache.ts';
 
 export interface CliDeps {
   config: Config;
@@ -10,6 +11,8 @@ export interface CliDeps {
   logger: Logger;
   /** The migrations this run applied before the command (every command brings the schema up to date first). */
   migrationsApplied: string[];
+  /** Announces tenant and client changes to running servers (their caches). */
+  cache: CacheInvalidation;
 }
 
 export interface Command {

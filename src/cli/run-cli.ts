@@ -1,6 +1,7 @@
 // The gatehouse CLI: JSON on stdout on success; a JSON error on stderr and a non-zero exit on failure
 // (1 for a refused operation, 2 for a usage error).
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { DirectoryLockedError } from '../db/directory-lock.ts';
@@ -9,6 +10,7 @@ import { migrateToLatest } from '../db/migrate.ts';
 import { AppError } from '../errors/app-error.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import { createLogger } from '../logger.ts';
+import { cacheChannel, createEntityCache } from '../store/entity-cache.ts';
 import { UsageError, type Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -77,10 +79,22 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   // Logs go to stderr so that stdout holds exactly one JSON document.
   const logger = createLogger(config, pino.destination({ dest: 2, sync: true }));
   let database: Database | undefined;
+  // Running servers cache tenants and clients: a change made here is announced to them over Redis.
+  const publisher = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null })
+    : undefined;
+  publisher?.on('error', () => {}); // a failed publish is logged by the cache; servers then converge within CACHE_TTL_SECONDS
   try {
     database = openDatabase(config, logger);
     const migrationsApplied = await migrateToLatest(database.db);
-    return print(await command.run({ config, db: database.db, logger, migrationsApplied }, values));
+    const cache = createEntityCache({
+      db: database.db,
+      logger,
+      ttlSeconds: config.cacheTtlSeconds,
+      publisher,
+      channel: cacheChannel(config.redisKeyPrefix),
+    });
+    return print(await command.run({ config, db: database.db, logger, migrationsApplied, cache }, values));
   } catch (err) {
     if (err instanceof UsageError) return fail('USAGE_ERROR', err.message, { usage: `gatehouse ${command.usage}` }, 2);
     if (err instanceof DirectoryLockedError) return fail('DATA_DIR_LOCKED', err.message);
@@ -95,6 +109,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     logger.error({ err }, 'command failed');
     return fail('INTERNAL_ERROR', (err as Error).message);
   } finally {
+    publisher?.disconnect();
     await database?.close();
   }
 }

@@ -6,6 +6,9 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Access-token algorithms a key generation has a key for (services/signing-keys.ts: one P-256 and one RSA key). */
+export const ACCESS_TOKEN_ALGS = ['ES256', 'RS256'] as const;
+export type AccessTokenAlg = (typeof ACCESS_TOKEN_ALGS)[number];
 
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -90,6 +93,13 @@ const envSchema = z.object({
     })
     .default(''),
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
+  ACCESS_TOKEN_ALG: z
+    .enum(ACCESS_TOKEN_ALGS, {
+      message: `must be one of ${ACCESS_TOKEN_ALGS.join(', ')} (each key generation has one P-256 and one RSA key; PS256 and EdDSA have none)`,
+    })
+    .default('ES256'),
+  CACHE_TTL_SECONDS: intIn(0, 300).default(5),
+  METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -126,6 +136,12 @@ export interface Config {
   ipBlockAfterTrips: number;
   ipBlockAfterAccounts: number;
   trustedCidrs: string[];
+  /** Signs access tokens; ID tokens stay RS256 unless a client registers otherwise (RFC 9068 §2.1). */
+  accessTokenAlg: AccessTokenAlg;
+  /** How long a process may serve a tenant or client from memory when an invalidation message is lost; 0: no cache. */
+  cacheTtlSeconds: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 export type RateLimitClass = 'login' | 'loginAccount' | 'registration' | 'token' | 'authorize' | 'api' | 'admin';
@@ -147,7 +163,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const given = raw[name];
-      const shown = given === undefined || name === 'SECRET_KEY' ? '' : ` (got ${JSON.stringify(given)})`;
+      const shown = given === undefined || name === 'SECRET_KEY' || name === 'METRICS_TOKEN' ? '' : ` (got ${JSON.stringify(given)})`;
       return `${name}: ${issue.message}${shown}`;
     });
     throw new ConfigError(problems.join('; '));
@@ -208,6 +224,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustedCidrs: env.TRUSTED_CIDRS.split(',')
       .map((c) => c.trim())
       .filter(Boolean),
+    accessTokenAlg: env.ACCESS_TOKEN_ALG,
+    cacheTtlSeconds: env.CACHE_TTL_SECONDS,
+    metricsToken: env.METRICS_TOKEN,
   });
 }
 

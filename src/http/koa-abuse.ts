@@ -132,13 +132,15 @@ export function koaAbuseProtection(app: AppContext): Middleware {
 
     let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number }>;
     try {
-      const blocked = await blockedFor(app.store, ctx.ip);
-      if (blocked) return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      // The block check and the counters go to Redis at once (one round trip of waiting, not two): a blocked
+      // address spends points it could not use anyway.
+      const blockedCheck = blockedFor(app.store, ctx.ip);
+      blockedCheck.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
       // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
       const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
       const scope = (cls: RateLimitClass) => (own?.[cls] ? `tenant:${classified.tenantId}:` : '');
       const consumptions = [{ cls: classified.cls, key: `ip:${ctx.ip}` }, ...(classified.subject ? [classified.subject] : [])];
-      outcomes = await Promise.all(
+      const counted = Promise.all(
         consumptions.map(async ({ cls, key }) => {
           const limit = own?.[cls] ?? app.config.rateLimits[cls];
           const { points } = limit;
@@ -151,9 +153,17 @@ export function koaAbuseProtection(app: AppContext): Middleware {
           }
         }),
       );
+      counted.catch(() => {}); // as above
+      const blocked = await blockedCheck;
+      if (blocked) {
+        app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'ip_blocked' });
+        return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+      }
+      outcomes = await counted;
     } catch (err) {
       if (err instanceof AppError) throw err;
       app.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable');
+      app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'unavailable' });
       return refuse(ctx, classified.surface, 'SERVICE_UNAVAILABLE', { 'Retry-After': '5' });
     }
 
@@ -166,6 +176,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     };
     ctx.set(headers);
     if (tightest.limited) {
+      app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'rate_limited' });
       await recordLimitTrip(app, ctx.ip, meta);
       return refuse(ctx, classified.surface, 'RATE_LIMIT_EXCEEDED', {
         ...headers,

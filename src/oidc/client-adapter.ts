@@ -1,10 +1,9 @@
 // oidc-provider's Client model served from our clients table. A client of a suspended tenant does not exist
-// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4). Dynamic
-// registration stores through `upsert`; everything else changes clients through the clients service.
+// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4). oidc-provider
+// asks on every request, so both rows come from the entity cache, which every change invalidates in every process.
+// Dynamic registration stores through `upsert`; everything else changes clients through the clients service.
 import Provider, { errors, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findClientByIdAcrossTenants } from '../db/queries/clients.ts';
-import { findTenantById } from '../db/queries/tenants.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import { clientSecretMatches, registerClient } from '../services/clients.ts';
 
@@ -16,9 +15,9 @@ export class ClientAdapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const client = await findClientByIdAcrossTenants(this.#app.db, id);
+    const client = await this.#app.cache.client(id);
     if (!client) return undefined;
-    const tenant = await findTenantById(this.#app.db, client.tenantId);
+    const tenant = await this.#app.cache.tenant(client.tenantId);
     if (!tenant || tenant.status !== 'active') return undefined;
     return {
       ...client.metadata,

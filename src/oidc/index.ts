@@ -6,12 +6,13 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AppContext } from '../context.ts';
-import { findSessionByGrantId, markGrantRevoked, touchSession } from '../db/queries/sessions.ts';
+import { markGrantRevoked, touchSession } from '../db/queries/sessions.ts';
 import { deleteExpiredOidcPayloads } from '../db/queries/oidc-payloads.ts';
 import { recordAudit } from '../services/audit.ts';
 import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
+import { findSessionOfGrant } from './grant-session.ts';
 import { createProvider } from './provider.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
@@ -29,7 +30,6 @@ export interface OidcRuntime {
 
 const KEY_POLL_MS = 10_000;
 const PAYLOAD_SWEEP_MS = 15 * 60_000;
-export const ACCESS_TOKEN_ALG = 'ES256';
 
 export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   await ensureSigningKeys(app);
@@ -71,7 +71,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
 
   async function build(ctx: AppContext) {
     const jwks = await loadSigningJwks(ctx);
-    const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ACCESS_TOKEN_ALG });
+    const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
     provider.use(awaitGrantBookkeeping);
     provider.use(rewriteGuideErrors(ctx));
@@ -96,10 +96,12 @@ function observe(app: AppContext, provider: Provider): void {
   });
   // SPEC §11: refreshes are audited, with the session they keep alive.
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    const grantType = ctx.oidc.params?.grant_type;
+    if (typeof grantType === 'string') app.metrics.tokensIssued.inc({ grant_type: grantType });
     if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
     const tenantId = ctx.oidc.client?.['tenant_id'];
     const grantId = ctx.oidc.entities.RefreshToken?.grantId;
-    const write = recordRefresh(app, typeof tenantId === 'string' ? tenantId : null, grantId, {
+    const write = recordRefresh(app, ctx, typeof tenantId === 'string' ? tenantId : null, grantId, {
       clientId: ctx.oidc.client?.clientId ?? null,
       subjectId: ctx.oidc.entities.RefreshToken?.accountId ?? null,
       ip: ctx.ip,
@@ -161,15 +163,19 @@ const awaitGrantBookkeeping: Middleware = async (ctx, next) => {
 
 async function recordRefresh(
   app: AppContext,
+  ctx: KoaContextWithOIDC,
   tenantId: string | null,
   grantId: string | undefined,
   event: { clientId: string | null; subjectId: string | null; ip: string; userAgent: string | null; requestId: string | null },
 ): Promise<void> {
-  const session = grantId ? await findSessionByGrantId(app.db, grantId) : undefined;
-  if (session) await touchSession(app.db, session.tenantId, session.id);
-  await recordAudit(
-    app.db,
-    { tenantId, type: 'token.refreshed', clientId: event.clientId, subjectId: event.subjectId, data: { sessionId: session?.id ?? null } },
-    { actorId: event.subjectId, ip: event.ip, userAgent: event.userAgent, requestId: event.requestId },
-  );
+  const session = grantId ? await findSessionOfGrant(app, ctx, grantId) : undefined;
+  await Promise.all([
+    // Last-seen moves at most once a minute (the query checks again, for other processes).
+    session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
+    recordAudit(
+      app.db,
+      { tenantId, type: 'token.refreshed', clientId: event.clientId, subjectId: event.subjectId, data: { sessionId: session?.id ?? null } },
+      { actorId: event.subjectId, ip: event.ip, userAgent: event.userAgent, requestId: event.requestId },
+    ),
+  ]);
 }

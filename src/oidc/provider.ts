@@ -8,7 +8,6 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findTenantById } from '../db/queries/tenants.ts';
 import { OIDC_SCOPES } from '../services/clients.ts';
 import { mfaRequirement } from '../services/mfa.ts';
 import { PERMISSIONS } from '../services/permissions.ts';
@@ -84,7 +83,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
         const { session, client } = ctx.oidc;
         const tenantId = client?.['tenant_id'];
         if (!session?.accountId || typeof tenantId !== 'string' || (session.amr ?? []).includes('otp')) return Check.NO_NEED_TO_PROMPT;
-        const tenant = await findTenantById(app.db, tenantId);
+        const tenant = await app.cache.tenant(tenantId);
         if (!tenant) return Check.NO_NEED_TO_PROMPT;
         return (await mfaRequirement(app, tenant, session.accountId)) === 'none' ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       }),

@@ -2,10 +2,11 @@
 // issuer, and — because a JWT cannot be recalled — whether its session, grant and client are still live (SPEC §4).
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error.ts';
-import type { ServiceDeps } from '../context.ts';
-import { findClientById } from '../db/queries/clients.ts';
-import { findLiveSession, hasLiveGrantForClient } from '../db/queries/sessions.ts';
-import { findTenantById } from '../db/queries/tenants.ts';
+import type { AppContext } from '../context.ts';
+import { findLiveSessionWithGrant } from '../db/queries/sessions.ts';
+
+/** Tenant and client come from the entity cache (invalidated on change); session and grant are read every time. */
+type VerifierDeps = Pick<AppContext, 'config' | 'db' | 'cache'>;
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -37,7 +38,7 @@ const UNKNOWN_KID_RELOAD_MS = 2000;
  * after `gatehouse keys rotate`, another process may sign with the new key before this one's poll sees it.
  */
 export function createAccessTokenVerifier(
-  deps: ServiceDeps,
+  deps: VerifierDeps,
   keys: () => JSONWebKeySet,
   reloadKeys?: () => Promise<boolean>,
 ): AccessTokenVerifier {
@@ -80,18 +81,14 @@ export function createAccessTokenVerifier(
   };
 }
 
-async function assertLive(deps: ServiceDeps, claims: AccessTokenClaims): Promise<void> {
-  const [tenant, client] = await Promise.all([
-    findTenantById(deps.db, claims.tenant_id),
-    findClientById(deps.db, claims.tenant_id, claims.client_id),
-  ]);
+async function assertLive(deps: VerifierDeps, claims: AccessTokenClaims): Promise<void> {
+  const [tenant, client] = await Promise.all([deps.cache.tenant(claims.tenant_id), deps.cache.client(claims.client_id)]);
   if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'tenant missing or suspended' });
-  if (!client) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
+  if (!client || client.tenantId !== claims.tenant_id) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
   const isClientToken = claims.sub === claims.client_id && claims.sid === undefined;
   if (isClientToken) return;
   if (!claims.sid) throw new AppError('INVALID_TOKEN', { detail: 'user token without a session' });
-  const session = await findLiveSession(deps.db, claims.tenant_id, claims.sid);
+  const session = await findLiveSessionWithGrant(deps.db, claims.tenant_id, claims.sid, claims.client_id);
   if (!session || session.userId !== claims.sub) throw new AppError('SESSION_NOT_FOUND', { detail: 'session ended' });
-  if (!(await hasLiveGrantForClient(deps.db, session.id, claims.client_id)))
-    throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
+  if (!session.hasLiveGrant) throw new AppError('SESSION_NOT_FOUND', { detail: 'grant revoked' });
 }

@@ -54,6 +54,7 @@ export async function authenticatePassword(
                 ? 'unverified'
                 : undefined;
 
+  deps.metrics?.logins.inc({ outcome: failure ?? 'success' });
   const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
   const { clientId: _client, ...auditMeta } = meta;
   if (failure || !tenant || !user) {

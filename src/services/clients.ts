@@ -2,6 +2,7 @@
 // secret rotation, deletion. The secret is generated (256 bits), shown once and stored only as HMAC-SHA-256 under
 // a server-side key (SPEC §4). Every change is one function here, audited in the same transaction.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { ServiceDeps } from '../context.ts';
 import {
@@ -236,6 +237,16 @@ function assertNotBuiltIn(tenantId: string, clientId: string): void {
   }
 }
 
+/**
+ * Runs a change of one client in a transaction, then tells every process's entity cache (after the commit, so
+ * no process can reload the old row once it has heard of the change).
+ */
+async function changeClient<T>(deps: ServiceDeps, clientId: string, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  const result = await deps.db.transaction(work);
+  await deps.cache?.invalidateClient(clientId);
+  return result;
+}
+
 export async function updateClient(
   deps: ServiceDeps,
   tenantId: string,
@@ -254,7 +265,7 @@ export async function updateClient(
     permissionsOfScope(values.scope).filter((p) => !held.has(p)),
     grantor,
   );
-  return deps.db.transaction(async (trx) => {
+  return changeClient(deps, clientId, async (trx) => {
     const client = await updateClientById(trx, tenantId, clientId, {
       name: values.name,
       firstParty: values.firstParty,
@@ -292,7 +303,7 @@ export async function rotateClientSecret(
   }
   assertScopeGrantable(tenantId, permissionsOfScope(presentClient(current).scope), grantor);
   const clientSecret = generateClientSecret();
-  return deps.db.transaction(async (trx) => {
+  return changeClient(deps, clientId, async (trx) => {
     const client = await updateClientById(trx, tenantId, clientId, { secretHash: hashClientSecret(deps.config.secretKey, clientSecret) });
     if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
     await recordAudit(trx, { tenantId, type: 'client.secret_rotated', clientId, subjectId: clientId }, meta);
@@ -307,7 +318,7 @@ export async function rotateClientSecret(
 export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId: string, meta: AuditMeta): Promise<string[]> {
   await getClient(deps, tenantId, clientId);
   assertNotBuiltIn(tenantId, clientId);
-  return deps.db.transaction(async (trx) => {
+  return changeClient(deps, clientId, async (trx) => {
     const client = await deleteClientById(trx, tenantId, clientId);
     if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
     const grantIds = [

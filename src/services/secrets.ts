@@ -3,8 +3,18 @@ import { hkdfSync } from 'node:crypto';
 
 export type KeyPurpose = 'cookies' | 'encryption' | 'client-secret-hmac' | 'token-hash' | 'backup-code-hmac';
 
+/** Derived keys by secret, purpose and length: HKDF is cheap but not free, and the token endpoint hashes every secret. */
+const derived = new Map<string, Buffer>();
+
 export function deriveKey(secretKey: string, purpose: KeyPurpose, bytes = 32): Buffer {
-  return Buffer.from(hkdfSync('sha256', secretKey, 'gatehouse', `gatehouse:${purpose}`, bytes));
+  const id = `${purpose}:${bytes}:${secretKey}`;
+  let key = derived.get(id);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', secretKey, 'gatehouse', `gatehouse:${purpose}`, bytes));
+    if (derived.size > 100) derived.clear();
+    derived.set(id, key);
+  }
+  return Buffer.from(key);
 }
 
 /** Koa/oidc-provider cookie signing keys (they must be equal; see notes on oidc-provider 9). */

@@ -60,12 +60,15 @@ export async function createTenant(deps: ServiceDeps, input: NewTenantInput, met
 }
 
 export async function setTenantStatus(deps: ServiceDeps, id: string, status: TenantStatus, meta: AuditMeta): Promise<Tenant> {
-  return deps.db.transaction(async (trx) => {
+  const updated = await deps.db.transaction(async (trx) => {
     const tenant = await updateTenantStatus(trx, id, status);
     if (!tenant) throw new AppError('NOT_FOUND', { field: 'id', detail: `tenant ${id}` });
     await recordAudit(trx, { tenantId: id, type: status === 'suspended' ? 'tenant.suspended' : 'tenant.activated', subjectId: id }, meta);
     return tenant;
   });
+  // After the commit, so no process can reload the old row once it has heard of the change.
+  await deps.cache?.invalidateTenant(id);
+  return updated;
 }
 
 export async function getTenant(deps: ServiceDeps, id: string): Promise<Tenant> {
@@ -81,12 +84,15 @@ export async function updateTenant(
   meta: AuditMeta,
 ): Promise<Tenant> {
   const settings = parseOrThrow(tenantSettingsSchema, input);
-  return deps.db.transaction(async (trx) => {
+  const updated = await deps.db.transaction(async (trx) => {
     const tenant = await updateTenantSettings(trx, id, settings);
     if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenantId', detail: `tenant ${id}` });
     await recordAudit(trx, { tenantId: id, type: 'tenant.updated', subjectId: id, data: { settings } }, meta);
     return tenant;
   });
+  // Session limits, MFA policy, lockout and rate limits are read through the cache on hot paths.
+  await deps.cache?.invalidateTenant(id);
+  return updated;
 }
 
 /** Platform operators only: every tenant, in id order. */

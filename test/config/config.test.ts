@@ -55,6 +55,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SECRET_KEY: 'short-secret' })).not.toThrow(/short-secret/);
   });
 
+  it('chooses the access-token algorithm among those with keys, ES256 by default', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({ accessTokenAlg: 'ES256', cacheTtlSeconds: 5, metricsToken: undefined });
+    expect(loadConfig({ DATA_DIR: dataDir(), ACCESS_TOKEN_ALG: 'RS256' }).accessTokenAlg).toBe('RS256');
+    expect(() => loadConfig({ DATA_DIR: dataDir(), ACCESS_TOKEN_ALG: 'EdDSA' })).toThrow(
+      /^ACCESS_TOKEN_ALG: must be one of ES256, RS256 .*\(got "EdDSA"\)$/,
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir(), CACHE_TTL_SECONDS: '-1' })).toThrow(/^CACHE_TTL_SECONDS: /);
+  });
+
+  it('never echoes the METRICS_TOKEN value in an error', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'short' })).toThrow('METRICS_TOKEN: must be at least 16 characters');
+    expect(() => loadConfig({ DATA_DIR: dataDir(), METRICS_TOKEN: 'short' })).not.toThrow(/short"/);
+  });
+
   it('requires SECRET_KEY and DATABASE_URL in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' })).toThrow(/^SECRET_KEY: required/);
     expect(() => loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) })).toThrow(/^DATABASE_URL: required/);

@@ -74,6 +74,28 @@ export async function findLiveSession(db: Knex, tenantId: string, id: string): P
   return row && toSession(row);
 }
 
+/**
+ * A live session and whether it still holds a live grant for `clientId`, in one round trip: the check behind every
+ * JWT at /me, userinfo and introspection (SPEC §4).
+ */
+export async function findLiveSessionWithGrant(
+  db: Knex,
+  tenantId: string,
+  id: string,
+  clientId: string,
+): Promise<(SessionRecord & { hasLiveGrant: boolean }) | undefined> {
+  const row = await live(db('sessions').where({ tenant_id: tenantId, id }))
+    .select(
+      'sessions.*',
+      db.raw(
+        'exists (select 1 from session_grants g where g.session_id = sessions.id and g.client_id = ? and g.revoked_at is null) as has_live_grant',
+        [clientId],
+      ),
+    )
+    .first();
+  return row && { ...toSession(row), hasLiveGrant: row.has_live_grant === true };
+}
+
 export async function findLiveSessionByOidcUid(db: Knex, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {
   const row = await live(db('sessions').where({ tenant_id: tenantId, oidc_session_uid: oidcSessionUid }))
     .orderBy('created_at', 'desc')
@@ -138,8 +160,15 @@ export async function lockUserSessions(trx: Knex.Transaction, tenantId: string, 
   await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`sessions:${tenantId}:${userId}`]);
 }
 
+/**
+ * Moves last-seen forward at most once a minute: an UPDATE that matches no row writes no WAL, so a session refreshed
+ * many times a minute costs no commit each time.
+ */
 export async function touchSession(db: Knex, tenantId: string, id: string): Promise<void> {
-  await db('sessions').where({ tenant_id: tenantId, id }).update({ last_seen_at: db.fn.now() });
+  await db('sessions')
+    .where({ tenant_id: tenantId, id })
+    .where('last_seen_at', '<', db.raw("now() - interval '60 seconds'"))
+    .update({ last_seen_at: db.fn.now() });
 }
 
 /** The live sessions of a user other than `keepId`, for "sign out everywhere else". */
