@@ -105,7 +105,7 @@ describe('POST /login', () => {
     );
   });
 
-  it('takes the same time for an unknown user as for a wrong password (within 20% over 20 tries each)', async () => {
+  it('takes the same time for an unknown user as for a wrong password (medians within 20% over 20 tries each)', async () => {
     const attempt = async (email: string) => {
       const started = performance.now();
       expect((await login('acme', email, 'wrong password!')).status).toBe(401);
@@ -115,14 +115,16 @@ describe('POST /login', () => {
     // a locked account costs the same bcrypt as any other failure, by design.
     await attempt('ghost@acme.test');
     await attempt('tim@acme.test');
-    // Interleaved, so load from other test files falls on both series alike.
-    let unknown = 0;
-    let wrong = 0;
+    // Interleaved, so load from other test files falls on both series alike; medians, so a single request
+    // stalled by another process's burst does not decide the comparison.
+    const unknown: number[] = [];
+    const wrong: number[] = [];
     for (let i = 0; i < 20; i += 1) {
-      unknown += await attempt('ghost@acme.test');
-      wrong += await attempt('tim@acme.test');
+      unknown.push(await attempt('ghost@acme.test'));
+      wrong.push(await attempt('tim@acme.test'));
     }
-    expect(Math.abs(unknown - wrong) / Math.max(unknown, wrong)).toBeLessThan(0.2);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+    expect(Math.abs(median(unknown) - median(wrong)) / Math.max(median(unknown), median(wrong))).toBeLessThan(0.2);
   }, 60_000);
 
   it('reports every validation problem at once, as the guide shows them', async () => {
