@@ -1,5 +1,5 @@
 // The admin API (issue 7): client names unique per tenant regardless of case, the built-in admin role holds
-// every permission of the current list, and users can be listed and searched in a stable order.
+// every permission of the current list, and users and clients are listed in a stable, indexed order.
 import type { Knex } from 'knex';
 
 const ADMIN_PERMISSIONS = [
@@ -27,10 +27,12 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('ALTER TABLE clients DROP CONSTRAINT clients_tenant_name_unique');
   await knex.raw('CREATE UNIQUE INDEX clients_tenant_lower_name_unique ON clients (tenant_id, lower(name))');
   await knex.raw('CREATE INDEX users_tenant_created ON users (tenant_id, created_at, id)');
+  await knex.raw('CREATE INDEX clients_tenant_created ON clients (tenant_id, created_at, client_id)');
   await knex('roles').where({ built_in: true, name: 'admin' }).update({ permissions: ADMIN_PERMISSIONS });
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('DROP INDEX clients_tenant_created');
   await knex.raw('DROP INDEX users_tenant_created');
   await knex.raw('DROP INDEX clients_tenant_lower_name_unique');
   await knex.raw('ALTER TABLE clients ADD CONSTRAINT clients_tenant_name_unique UNIQUE (tenant_id, name)');

@@ -3,9 +3,9 @@
 // registration landing in the initial access token's tenant only, and client_credentials tokens as admins.
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
-import { adminApi, signedInUser } from '../helpers/admin.ts';
+import { signedInUser } from '../helpers/admin.ts';
 import { makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { authApi, readJson } from '../helpers/http.ts';
+import { adminApi, authApi, readJson } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 

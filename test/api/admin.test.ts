@@ -4,8 +4,8 @@ import { adminRouteGroups } from '../../src/api/admin/index.ts';
 import { recordAudit } from '../../src/services/audit.ts';
 import { blockIp } from '../../src/services/ip-blocks.ts';
 import { makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { adminApi, signedInUser } from '../helpers/admin.ts';
-import { authApi } from '../helpers/http.ts';
+import { signedInUser } from '../helpers/admin.ts';
+import { adminApi, authApi } from '../helpers/http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const GUIDE = {

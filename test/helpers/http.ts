@@ -15,11 +15,20 @@ export interface ApiCallOptions {
 
 /** Calls the JSON auth API of a server: `api('POST', '/login', { tenant, body })`. */
 export function authApi(baseUrl: () => string) {
+  return jsonApi(baseUrl, '/api/v1/auth');
+}
+
+/** Calls the admin API of a server: `api('GET', '/users', { token, tenant })`. */
+export function adminApi(baseUrl: () => string) {
+  return jsonApi(baseUrl, '/api/v1/admin');
+}
+
+function jsonApi(baseUrl: () => string, prefix: string) {
   return async (method: string, path: string, options: ApiCallOptions = {}) => {
     const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
     if (options.tenant) headers['X-Tenant-ID'] = options.tenant;
     if (options.token) headers.Authorization = `Bearer ${options.token}`;
-    const res = await fetch(`${baseUrl()}/api/v1/auth${path}`, {
+    const res = await fetch(`${baseUrl()}${prefix}${path}`, {
       method,
       headers,
       ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
