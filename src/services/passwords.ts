@@ -9,10 +9,11 @@ export const PASSWORD_MIN_LENGTH = 8;
 /**
  * bcrypt runs on libuv's thread pool (4 threads by default), which also signs and verifies every JWT (WebCrypto).
  * Hashes queued there without bound make each token wait behind a queue of whole hashes during a sign-in burst, so
- * at most one hash per core — and never all the pool's threads — run at once; the rest wait here. The pool is
- * per process, so this gate is too (the one piece of state deliberately shared by every server in a process).
+ * at most one hash per core runs at once and the rest wait here: a signature then waits for one hash at most, and
+ * not at all while the pool has more threads than the machine has cores. The pool is per process, so this gate is
+ * too (the one piece of state deliberately shared by every server in a process).
  */
-const HASH_SLOTS = Math.max(1, Math.min(availableParallelism(), 3));
+const HASH_SLOTS = availableParallelism();
 let running = 0;
 const waiting: Array<() => void> = [];
 
