@@ -1,11 +1,11 @@
-// The admin API's guard (SPEC §10): a live bearer token — an admin user's, or a client's from
-// client_credentials with permission scopes — holding the route's permission in the target tenant.
+// The admin API's guard (SPEC §10): a live bearer token — an admin user's from a first-party app, or a client's
+// from client_credentials with permission scopes — holding the route's permission in the target tenant.
 // Guide, "Authorization Issues": TENANT_ACCESS_DENIED when the target is not the token's tenant (platform
 // operators excepted), then INSUFFICIENT_PERMISSIONS when a permission is missing.
 import type { Middleware } from 'koa';
 import type { RouteSpec } from '../api/route-spec.ts';
 import type { ServiceDeps } from '../context.ts';
-import { findClientById } from '../db/queries/clients.ts';
+import { findClientById, type ClientRecord } from '../db/queries/clients.ts';
 import { findPermissionsOfUser } from '../db/queries/roles.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../services/access-tokens.ts';
@@ -37,9 +37,8 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     }
 
     const isUser = claims.sid !== undefined;
-    const held = isUser
-      ? (await findPermissionsOfUser(deps.db, actorTenantId, claims.sub)).filter(isPermission)
-      : await permissionsOfClientToken(deps, actorTenantId, claims);
+    const client = await findClientById(deps.db, actorTenantId, claims.client_id);
+    const held = isUser ? await permissionsOfUserToken(deps, actorTenantId, claims, client) : permissionsOfClientToken(claims, client);
     const permissions = new Set(platformOperator ? held : held.filter((p) => !PLATFORM_PERMISSIONS.includes(p)));
     if ((spec.platformOnly && !platformOperator) || (spec.permission && !permissions.has(spec.permission))) {
       throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `needs ${spec.permission ?? 'a platform operator'}` });
@@ -59,11 +58,25 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
 }
 
 /**
+ * A user token carries the user's role permissions only when it was issued to a first-party client (the
+ * platform's own apps, the tenant's JSON API client): a third-party app an admin signed in to acts for the
+ * person, not as the tenant's administrator.
+ */
+async function permissionsOfUserToken(
+  deps: ServiceDeps,
+  tenantId: string,
+  claims: AccessTokenClaims,
+  client: ClientRecord | undefined,
+): Promise<Permission[]> {
+  if (!client?.firstParty) return [];
+  return (await findPermissionsOfUser(deps.db, tenantId, claims.sub)).filter(isPermission);
+}
+
+/**
  * A client token's permissions are the permission scopes it carries that its client still has: taking a scope
  * away from a client (PATCH /clients/:id) takes effect at once, not when its tokens expire.
  */
-async function permissionsOfClientToken(deps: ServiceDeps, tenantId: string, claims: AccessTokenClaims): Promise<Permission[]> {
-  const client = await findClientById(deps.db, tenantId, claims.client_id);
+function permissionsOfClientToken(claims: AccessTokenClaims, client: ClientRecord | undefined): Permission[] {
   const current = new Set(permissionsOfScope(typeof client?.metadata.scope === 'string' ? client.metadata.scope : undefined));
   return permissionsOfScope(claims.scope).filter((p) => current.has(p));
 }

@@ -451,4 +451,24 @@ describe('client_credentials tokens with admin scopes', () => {
     const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
     expect(String(decodeJwt(tokens.access_token).scope ?? '')).not.toContain('users:read');
   });
+
+  it("an admin's sign-in through a third-party app gives that app no admin rights; through a first-party app it does", async () => {
+    const boss = await makeUser(server.ctx, 'acme', 'boss@acme.test', 'correct horse battery', ['admin']);
+    const tokenThrough = async (firstParty: boolean) => {
+      const { client, clientSecret } = await registerClient({ firstParty });
+      const rp = await discoverRp(server.url, client.clientId, clientSecret);
+      const { callback, verifier, state } = await signInThroughPages({
+        baseUrl: server.url,
+        rp,
+        redirectUri: REDIRECT_URI,
+        login: boss.email,
+        password: boss.password,
+      });
+      return (await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state })).access_token;
+    };
+    const thirdParty = await api('GET', '/users', { token: await tokenThrough(false) });
+    expect(thirdParty.status).toBe(403);
+    expect(thirdParty.body.errors[0].code).toBe('INSUFFICIENT_PERMISSIONS');
+    expect((await api('GET', '/users', { token: await tokenThrough(true) })).status).toBe(200);
+  });
 });
