@@ -42,7 +42,9 @@ export async function createAppContext(config: Config, logger: Logger, options: 
     await database.close();
     throw err;
   }
-  const store = config.redisUrl ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger) : new MemoryStore();
+  const store = config.redisUrl
+    ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger, { cluster: config.redisCluster })
+    : new MemoryStore();
   if (store instanceof RedisStore) await store.connect();
   const cache = createEntityCache({
     db: database.db,
@@ -51,8 +53,7 @@ export async function createAppContext(config: Config, logger: Logger, options: 
     channel: cacheChannel(config.redisKeyPrefix),
     ...(store instanceof RedisStore && {
       publisher: store.client,
-      // Subscriber mode needs a connection of its own; it queues the SUBSCRIBE until Redis answers.
-      subscriber: store.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null }),
+      subscriber: store.subscriberConnection(),
     }),
   });
   logger.info({ database: database.kind, store: store.kind }, 'storage ready');

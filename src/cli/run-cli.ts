@@ -1,7 +1,7 @@
 // The gatehouse CLI: JSON on stdout on success; a JSON error on stderr and a non-zero exit on failure
 // (1 for a refused operation, 2 for a usage error).
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
+import { createRedisClient } from '../store/redis-store.ts';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { DirectoryLockedError } from '../db/directory-lock.ts';
@@ -81,7 +81,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let database: Database | undefined;
   // Running servers cache tenants and clients: a change made here is announced to them over Redis.
   const publisher = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null })
+    ? createRedisClient(
+        { url: config.redisUrl, cluster: config.redisCluster },
+        { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, retryStrategy: () => null },
+      )
     : undefined;
   publisher?.on('error', () => {}); // a failed publish is logged by the cache; servers then converge within CACHE_TTL_SECONDS
   try {

@@ -63,6 +63,7 @@ const envSchema = z.object({
   DATABASE_POOL_MAX: intIn(1, 1000).default(10),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().default('gh:'),
+  REDIS_CLUSTER: boolish.default(false),
   DATA_DIR: z.string().min(1, { message: 'must not be empty' }).default('./data'),
   SECRET_KEY: z.string().min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' }).optional(),
   TRUST_PROXY: boolish.default(false),
@@ -114,6 +115,8 @@ export interface Config {
   databasePoolMax: number;
   redisUrl: string | undefined;
   redisKeyPrefix: string;
+  /** REDIS_URL names one node of a Redis Cluster; the client discovers the others. */
+  redisCluster: boolean;
   dataDir: string;
   secretKey: string;
   trustProxy: boolean;
@@ -172,6 +175,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const isProduction = env.NODE_ENV === 'production';
   const dataDir = resolve(env.DATA_DIR);
 
+  if (env.REDIS_CLUSTER && !env.REDIS_URL) throw new ConfigError('REDIS_CLUSTER: needs REDIS_URL (a node of the cluster)');
   if (env.WORKERS > 1 && (!env.DATABASE_URL || !env.REDIS_URL)) {
     throw new ConfigError('WORKERS: more than one process needs DATABASE_URL and REDIS_URL (embedded storage is single-process)');
   }
@@ -196,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     databasePoolMax: env.DATABASE_POOL_MAX,
     redisUrl: env.REDIS_URL,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    redisCluster: env.REDIS_CLUSTER,
     dataDir,
     secretKey: env.SECRET_KEY ?? developmentSecretKey(dataDir),
     trustProxy: env.TRUST_PROXY,

@@ -4,11 +4,11 @@
 // publishes the id on Redis so every other process drops it too. The TTL bounds how stale an entry can be when a
 // message is lost (Redis down, a process cut off). Sessions and grants are never cached: their revocation is
 // instant (SPEC §4, §8).
-import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { findClientByIdAcrossTenants, type ClientRecord } from '../db/queries/clients.ts';
 import { findTenantById, type Tenant } from '../db/queries/tenants.ts';
 import type { Logger } from '../logger.ts';
+import type { RedisClient } from './redis-store.ts';
 
 /** What services need to announce a change; the CLI has only this part. */
 export interface CacheInvalidation {
@@ -30,9 +30,9 @@ export interface EntityCacheOptions {
   logger: Logger;
   ttlSeconds: number;
   /** Connection that publishes invalidations; without it the cache is this process's alone. */
-  publisher?: Redis | undefined;
+  publisher?: RedisClient | undefined;
   /** A dedicated connection in subscriber mode that receives other processes' invalidations. */
-  subscriber?: Redis | undefined;
+  subscriber?: RedisClient | undefined;
   /** Pub/sub channels are not key-prefixed by ioredis: the channel carries the installation's prefix. */
   channel: string;
 }

@@ -1,6 +1,7 @@
-// KvStore over Redis (ioredis), shared by every process and machine. Commands fail fast while Redis is
-// unreachable (no offline queue), so callers answer 503 instead of hanging; ioredis reconnects by itself.
-import { Redis, type RedisOptions } from 'ioredis';
+// KvStore over Redis (ioredis), shared by every process and machine: one node, or a Redis Cluster discovered
+// from that node (REDIS_CLUSTER). Commands fail fast while Redis is unreachable (no offline queue), so callers
+// answer 503 instead of hanging; ioredis reconnects by itself.
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { KvStore } from './kv-store.ts';
 import type { Logger } from '../logger.ts';
 
@@ -12,21 +13,56 @@ if ttl < 0 then ttl = 86400000 end
 if redis.call('SET', KEYS[2], ARGV[1], 'PX', ttl, 'NX') then return 1 end
 return 0`;
 
-type ScriptedRedis = Redis & { consumeOnce(record: string, marker: string, value: string): Promise<number> };
+export type RedisClient = Redis | Cluster;
+
+type ScriptedRedis = RedisClient & { consumeOnce(record: string, marker: string, value: string): Promise<number> };
+
+export interface RedisTarget {
+  url: string;
+  /** The URL names one node of a Redis Cluster. */
+  cluster: boolean;
+  keyPrefix?: string;
+}
+
+/**
+ * One client for REDIS_URL. In cluster mode the URL's node is the seed the client discovers the cluster from;
+ * the node options (credentials, TLS, timeouts) apply to every node it finds. Keys that one command or script
+ * touches together share a hash slot (`{…}` tags), so everything Gatehouse sends works on a cluster.
+ */
+export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): RedisClient {
+  if (!target.cluster) return new Redis(target.url, { ...(target.keyPrefix && { keyPrefix: target.keyPrefix }), ...options });
+  const url = new URL(target.url);
+  const { lazyConnect, enableOfflineQueue, retryStrategy, ...nodeOptions } = options;
+  return new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
+    ...(target.keyPrefix && { keyPrefix: target.keyPrefix }),
+    ...(lazyConnect !== undefined && { lazyConnect }),
+    ...(enableOfflineQueue !== undefined && { enableOfflineQueue }),
+    ...(retryStrategy && { clusterRetryStrategy: (attempts: number) => retryStrategy(attempts) ?? null }),
+    redisOptions: {
+      ...nodeOptions,
+      ...(url.username && { username: decodeURIComponent(url.username) }),
+      ...(url.password && { password: decodeURIComponent(url.password) }),
+      ...(url.protocol === 'rediss:' && { tls: {} }),
+    },
+  });
+}
 
 export class RedisStore implements KvStore {
   readonly kind = 'redis';
   readonly client: ScriptedRedis;
 
-  constructor(url: string, keyPrefix: string, logger: Logger, options: RedisOptions = {}) {
-    this.client = new Redis(url, {
-      keyPrefix,
+  readonly #target: RedisTarget;
+
+  constructor(url: string, keyPrefix: string, logger: Logger, options: RedisOptions & { cluster?: boolean } = {}) {
+    const { cluster = false, ...redisOptions } = options;
+    this.#target = { url, cluster, keyPrefix };
+    this.client = createRedisClient(this.#target, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      ...options,
+      ...redisOptions,
     }) as ScriptedRedis;
     this.client.defineCommand('consumeOnce', { numberOfKeys: 2, lua: CONSUME_ONCE });
     let down = false;
@@ -38,6 +74,11 @@ export class RedisStore implements KvStore {
       if (down) logger.info('redis available again');
       down = false;
     });
+  }
+
+  /** A connection of its own for subscriber mode (pub/sub), which queues the SUBSCRIBE until Redis answers. */
+  subscriberConnection(): RedisClient {
+    return createRedisClient(this.#target, { enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 2000 });
   }
 
   /** Connects once at start; a Redis that is down now is not fatal, readiness reports it until it returns. */

@@ -39,6 +39,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ACCESS_TOKEN_TTL: '2' })).toThrow(/^ACCESS_TOKEN_TTL: must be a whole number from 5 to 86400 \(got "2"\)/);
   });
 
+  it('takes REDIS_CLUSTER only with a REDIS_URL to discover the cluster from', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), REDIS_URL: 'redis://10.0.0.5:6379', REDIS_CLUSTER: 'true' }).redisCluster).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir() }).redisCluster).toBe(false);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), REDIS_CLUSTER: 'true' })).toThrow(
+      new ConfigError('REDIS_CLUSTER: needs REDIS_URL (a node of the cluster)'),
+    );
+  });
+
   it('names the variable and the problem for a bad PORT', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow(new ConfigError('PORT: must be a whole number from 0 to 65535 (got "abc")'));
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/^PORT: must be a whole number from 0 to 65535/);

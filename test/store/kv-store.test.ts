@@ -1,26 +1,42 @@
-// The KvStore contract, run over Redis (two clients, as two processes would hold) and process memory.
+// The KvStore contract, run over Redis (two clients, as two processes would hold), a real three-node Redis Cluster
+// and process memory.
 import { createLogger } from '../../src/logger.ts';
 import type { KvStore } from '../../src/store/kv-store.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { RedisStore } from '../../src/store/redis-store.ts';
+import { redisClusterAvailable, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.ts';
 import { serviceMode } from '../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 
 const logger = createLogger({ logLevel: 'silent' });
 let env: TestEnv;
 const opened: KvStore[] = [];
+let cluster: RedisCluster | undefined;
 
 beforeAll(async () => {
   env = await createTestEnv();
 });
 afterAll(async () => {
   await Promise.all(opened.map((s) => s.close()));
+  await cluster?.stop();
   await env.destroy();
 });
 
 async function redisPair(): Promise<[KvStore, KvStore]> {
   const make = async () => {
     const store = new RedisStore(env.vars.REDIS_URL as string, env.vars.REDIS_KEY_PREFIX as string, logger);
+    await store.connect();
+    opened.push(store);
+    return store;
+  };
+  return [await make(), await make()];
+}
+
+async function redisClusterPair(): Promise<[KvStore, KvStore]> {
+  cluster = await startRedisCluster();
+  const url = cluster.url;
+  const make = async () => {
+    const store = new RedisStore(url, 'gh_t_cluster:', logger, { cluster: true });
     await store.connect();
     opened.push(store);
     return store;
@@ -39,6 +55,7 @@ const kinds: Array<[string, () => Promise<[KvStore, KvStore]>]> = [
   ],
 ];
 if (serviceMode() === 'services') kinds.push(['redis', redisPair]);
+if (redisClusterAvailable() || process.env.CI === 'true') kinds.push(['redis cluster', redisClusterPair]);
 
 describe.each(kinds)('%s store', (_kind, open) => {
   let a: KvStore;
