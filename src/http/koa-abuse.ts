@@ -11,7 +11,6 @@ import type { RateLimitClass } from '../config/index.ts';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
-import { findTenantById } from '../db/queries/tenants.ts';
 import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
 import { deriveKey } from '../services/secrets.ts';
 import { RedisStore } from '../store/redis-store.ts';
@@ -200,18 +199,22 @@ export function koaAbuseProtection(app: AppContext): Middleware {
 
 type Limit = { points: number; duration: number };
 
-/** Tenants' own limits, read at most every 30 seconds per tenant and process. */
+/**
+ * Tenants' own limits, from the entity cache (a change through the admin API or the CLI reaches every process at
+ * once). A tenant id that names no tenant is remembered for 30 seconds, so made-up X-Tenant-ID values cannot
+ * turn every request into a database lookup; such a request gets the global limits.
+ */
 function cachedTenantLimits(app: AppContext): (tenantId: string) => Promise<Partial<Record<RateLimitClass, Limit>> | undefined> {
-  const cache = new Map<string, { limits: Partial<Record<RateLimitClass, Limit>> | undefined; until: number }>();
+  const unknown = new Map<string, number>();
   return async (tenantId) => {
-    const hit = cache.get(tenantId);
-    if (hit && hit.until > Date.now()) return hit.limits;
-    const tenant = await findTenantById(app.db, tenantId);
-    const limits =
-      tenant && Object.keys(tenant.rateLimits).length > 0 ? (tenant.rateLimits as Partial<Record<RateLimitClass, Limit>>) : undefined;
-    if (cache.size > 10_000) cache.clear();
-    cache.set(tenantId, { limits, until: Date.now() + 30_000 });
-    return limits;
+    if ((unknown.get(tenantId) ?? 0) > Date.now()) return undefined;
+    const tenant = await app.cache.tenant(tenantId);
+    if (!tenant) {
+      if (unknown.size > 10_000) unknown.clear();
+      unknown.set(tenantId, Date.now() + 30_000);
+      return undefined;
+    }
+    return Object.keys(tenant.rateLimits).length > 0 ? (tenant.rateLimits as Partial<Record<RateLimitClass, Limit>>) : undefined;
   };
 }
 

@@ -291,6 +291,19 @@ describe('tenants', () => {
     expect((await api('GET', '/users', { token: user.token })).status).toBe(200);
   });
 
+  it("a tenant's new rate limits apply to its next request", async () => {
+    await makeTenant(server.ctx, 'throttled');
+    const member = await signedInUser(server, 'throttled', 'user@throttled.test', ['member']);
+    const me = () => authApi(() => server.url)('GET', '/me', { tenant: 'throttled', token: member.token });
+    expect((await me()).headers.get('X-RateLimit-Limit')).toBe('100000');
+    const patched = await api('PATCH', '/tenants/throttled', {
+      token: tokens.operator,
+      body: { rateLimits: { api: { points: 7, duration: 60 } } },
+    });
+    expect(patched.body.data.tenant.rateLimits).toEqual({ api: { points: 7, duration: 60 } });
+    expect((await me()).headers.get('X-RateLimit-Limit')).toBe('7');
+  });
+
   it('validates settings and names every bad field', async () => {
     const res = await api('PATCH', '/tenants/acme', {
       token: tokens.operator,
