@@ -60,15 +60,15 @@ async function clientCredentialsToken(clientId: string, secret: string, scope: s
   return body.access_token as string;
 }
 
-/** Signs ann in through the login pages with this client and redeems the code. */
-async function signInWith(clientId: string, secret: string) {
+/** Signs a person (ann unless told) in through the login pages with this client and redeems the code. */
+async function signInWith(clientId: string, secret: string, person: { email: string; password: string } = ann) {
   const rp = await discoverRp(server.url, clientId, secret);
   const { callback, verifier, state } = await signInThroughPages({
     baseUrl: server.url,
     rp,
     redirectUri: REDIRECT_URI,
-    login: ann.email,
-    password: ann.password,
+    login: person.email,
+    password: person.password,
   });
   return oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
 }
@@ -456,15 +456,7 @@ describe('client_credentials tokens with admin scopes', () => {
     const boss = await makeUser(server.ctx, 'acme', 'boss@acme.test', 'correct horse battery', ['admin']);
     const tokenThrough = async (firstParty: boolean) => {
       const { client, clientSecret } = await registerClient({ firstParty });
-      const rp = await discoverRp(server.url, client.clientId, clientSecret);
-      const { callback, verifier, state } = await signInThroughPages({
-        baseUrl: server.url,
-        rp,
-        redirectUri: REDIRECT_URI,
-        login: boss.email,
-        password: boss.password,
-      });
-      return (await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state })).access_token;
+      return (await signInWith(client.clientId, clientSecret, boss)).access_token;
     };
     const thirdParty = await api('GET', '/users', { token: await tokenThrough(false) });
     expect(thirdParty.status).toBe(403);
