@@ -77,6 +77,24 @@ export async function findUserById(db: Knex, tenantId: string, id: string): Prom
   return row && toUser(row);
 }
 
+/** A user of one tenant with the names of its roles in that tenant (sorted), in one round trip. */
+export async function findUserWithRoleNamesById(
+  db: Knex,
+  tenantId: string,
+  id: string,
+): Promise<(User & { roleNames: string[] }) | undefined> {
+  const row = await db<UserRow>('users')
+    .where({ tenant_id: tenantId, id })
+    .select(
+      'users.*',
+      db.raw(
+        'array(select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = users.id and r.tenant_id = users.tenant_id order by r.name) as role_names',
+      ),
+    )
+    .first();
+  return row && { ...toUser(row), roleNames: (row as UserRow & { role_names: string[] }).role_names };
+}
+
 /** Finds a user of one tenant by email or username, case-insensitively, with the password hash. */
 export async function findUserByLogin(db: Knex, tenantId: string, login: string): Promise<UserWithPassword | undefined> {
   const lowered = login.toLowerCase();

@@ -1,13 +1,16 @@
 // Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
-// redeemed at most once even when two requests race on different processes.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+// redeemed at most once even when two requests race on different processes. At the token endpoint a refresh
+// token is read together with its grant and the grant's session, which the same request reads next.
+import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
+import { rememberSessionOfGrant } from '../grant-session.ts';
 import {
   consumeOidcPayload,
   deleteOidcPayload,
   revokeOidcPayloadsByGrant,
   findOidcPayload,
   findOidcPayloadByUid,
+  findOidcPayloadWithGrant,
   upsertOidcPayload,
   type OidcPayloadRow,
 } from '../../db/queries/oidc-payloads.ts';
@@ -33,6 +36,23 @@ export class PostgresAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    const ctx = Provider.ctx;
+    if (this.#model === 'Grant' && ctx) {
+      const prefetched = prefetchedGrants(ctx);
+      if (prefetched.has(id)) {
+        const row = prefetched.get(id);
+        prefetched.delete(id); // read once: a later lookup in the same request goes to the table again
+        return toPayload(row);
+      }
+    }
+    if (this.#model === 'RefreshToken' && ctx?.oidc?.route === 'token') {
+      const found = await findOidcPayloadWithGrant(this.#db, this.#model, id);
+      if (found?.grantId) {
+        prefetchedGrants(ctx).set(found.grantId, found.grant);
+        rememberSessionOfGrant(ctx, found.grantId, found.session);
+      }
+      return toPayload(found?.token);
+    }
     return toPayload(await findOidcPayload(this.#db, this.#model, id));
   }
 
@@ -57,6 +77,11 @@ export class PostgresAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     await revokeOidcPayloadsByGrant(this.#db, this.#model, grantId);
   }
+}
+
+/** Grant rows read along with a refresh token in this request, by grant id (undefined: not live). */
+function prefetchedGrants(ctx: KoaContextWithOIDC): Map<string, OidcPayloadRow | undefined> {
+  return ((ctx.state.prefetchedGrants as Map<string, OidcPayloadRow | undefined> | undefined) ??= new Map());
 }
 
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
