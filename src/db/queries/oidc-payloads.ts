@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import { deletedRows } from '../knex.ts';
 import { GRANT_SESSION_SELECT, grantSessionFromRow, type GrantSession } from './sessions.ts';
+import { USER_WITH_ROLE_NAMES_SELECT, userWithRoleNamesFromRow, type UserWithRoleNames } from './users.ts';
 
 export interface OidcPayloadRow {
   payload: Record<string, unknown>;
@@ -32,6 +33,8 @@ export async function findOidcPayload(db: Knex, modelName: string, id: string): 
   return live(db('oidc_payloads').where({ model_name: modelName, id })).first('payload', 'consumed_at');
 }
 
+const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 export interface TokenWithGrant {
   token: OidcPayloadRow;
   /** The token's live Grant payload; undefined when it has none, or it was revoked or expired. */
@@ -39,24 +42,29 @@ export interface TokenWithGrant {
   grantId: string | null;
   /** The Gatehouse session the grant was issued under (whatever its state), as `findSessionByGrantId` reads it. */
   session: GrantSession | undefined;
+  /** The user named by the token's accountId, in whichever tenant it is (the caller checks the tenant). */
+  account: UserWithRoleNames | undefined;
 }
 
 /**
- * A live durable token together with what redeeming it reads next — its grant and the grant's session — in one
- * round trip instead of three (the refresh_token grant). Each part has the same conditions as its own lookup.
+ * A live durable token together with what redeeming it reads next — its grant, the grant's session and the account
+ * with its roles — in one round trip instead of four (the refresh_token grant). Each part has the same conditions
+ * as its own lookup.
  */
 export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: string): Promise<TokenWithGrant | undefined> {
   const now = new Date();
   const { rows } = (await db.raw(
-    `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at, ${GRANT_SESSION_SELECT}
+    `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+            ${GRANT_SESSION_SELECT}, ${USER_WITH_ROLE_NAMES_SELECT}
        from oidc_payloads t
        left join oidc_payloads g on g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null
          and (g.expires_at is null or g.expires_at > ?)
        left join session_grants sg on sg.grant_id = t.grant_id
        left join sessions s on s.id = sg.session_id
+       left join users u on u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
       where t.model_name = ? and t.id = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
       limit 1`,
-    [now, modelName, id, now],
+    [now, UUID_PATTERN, modelName, id, now],
   )) as { rows: Array<Record<string, unknown>> };
   const row = rows[0];
   if (!row) return undefined;
@@ -67,6 +75,7 @@ export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: 
       : undefined,
     grantId: (row['grant_id'] as string | null) ?? null,
     session: grantSessionFromRow(row),
+    account: userWithRoleNamesFromRow(row),
   };
 }
 

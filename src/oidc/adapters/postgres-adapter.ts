@@ -1,8 +1,9 @@
 // Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
 // redeemed at most once even when two requests race on different processes. At the token endpoint a refresh
-// token is read together with its grant and the grant's session, which the same request reads next.
+// token is read together with its grant, the grant's session and the account, which the same request reads next.
 import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
+import { rememberAccount } from '../account.ts';
 import { rememberSessionOfGrant } from '../grant-session.ts';
 import {
   consumeOidcPayload,
@@ -51,6 +52,7 @@ export class PostgresAdapter implements Adapter {
         prefetchedGrants(ctx).set(found.grantId, found.grant);
         rememberSessionOfGrant(ctx, found.grantId, found.session);
       }
+      if (found?.account) rememberAccount(ctx, found.account);
       return toPayload(found?.token);
     }
     return toPayload(await findOidcPayload(this.#db, this.#model, id));
