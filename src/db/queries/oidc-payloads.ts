@@ -95,6 +95,43 @@ export async function consumeOidcPayload(db: Knex, modelName: string, id: string
   return rows.length === 1;
 }
 
+/**
+ * Consumes one payload and, only if that succeeded, upserts another — in one statement, so a rotation is still
+ * atomic and exactly one of racing redemptions gets its new token. False (and nothing written) when the first
+ * payload was already consumed, revoked, expired or gone.
+ */
+export async function consumeOidcPayloadAndUpsert(
+  db: Knex,
+  consume: { modelName: string; id: string },
+  row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
+): Promise<boolean> {
+  const { rows } = (await db.raw(
+    `with consumed as (
+       update oidc_payloads
+          set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
+        where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
+        returning id
+     )
+     insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at)
+     select ?, ?, ?::jsonb, ?, ?, ?::timestamptz where exists (select 1 from consumed)
+     on conflict (model_name, id) do update
+       set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at
+     returning id`,
+    [
+      consume.modelName,
+      consume.id,
+      new Date(),
+      row.modelName,
+      row.id,
+      JSON.stringify(row.payload),
+      row.grantId ?? null,
+      row.uid ?? null,
+      row.expiresAt,
+    ],
+  )) as { rows: unknown[] };
+  return rows.length === 1;
+}
+
 export async function deleteOidcPayload(db: Knex, modelName: string, id: string): Promise<void> {
   await db('oidc_payloads').where({ model_name: modelName, id }).delete();
 }
