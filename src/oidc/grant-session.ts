@@ -1,17 +1,25 @@
 // The Gatehouse session a grant belongs to, read once per request: the token claims (`sid`) and the refresh audit
-// both need it, and a refresh should not pay two round trips for one row.
+// both need it, and a refresh should not pay two round trips for one row. Nothing outlives the request.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findSessionByGrantId } from '../db/queries/sessions.ts';
+import { findSessionByGrantId, type GrantSession } from '../db/queries/sessions.ts';
 
-type GrantSession = Awaited<ReturnType<typeof findSessionByGrantId>>;
+type Found = GrantSession | undefined;
 
-export function findSessionOfGrant(app: AppContext, ctx: KoaContextWithOIDC, grantId: string): Promise<GrantSession> {
-  const memo = ((ctx.state.grantSessions as Map<string, Promise<GrantSession>> | undefined) ??= new Map());
-  let found = memo.get(grantId);
+function memo(ctx: KoaContextWithOIDC): Map<string, Promise<Found>> {
+  return ((ctx.state.grantSessions as Map<string, Promise<Found>> | undefined) ??= new Map());
+}
+
+export function findSessionOfGrant(app: AppContext, ctx: KoaContextWithOIDC, grantId: string): Promise<Found> {
+  let found = memo(ctx).get(grantId);
   if (!found) {
     found = findSessionByGrantId(app.db, grantId);
-    memo.set(grantId, found);
+    memo(ctx).set(grantId, found);
   }
   return found;
+}
+
+/** Keeps a grant's session that another query of this request already read (the refresh token lookup). */
+export function rememberSessionOfGrant(ctx: KoaContextWithOIDC, grantId: string, session: Found): void {
+  memo(ctx).set(grantId, Promise.resolve(session));
 }

@@ -16,6 +16,7 @@ import { findSessionOfGrant } from './grant-session.ts';
 import { createProvider } from './provider.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
+import { settlePendingConsume } from './adapters/postgres-adapter.ts';
 
 export interface OidcRuntime {
   provider(): Provider;
@@ -73,7 +74,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     const jwks = await loadSigningJwks(ctx);
     const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
-    provider.use(awaitGrantBookkeeping);
+    provider.use(awaitGrantBookkeeping(ctx));
     provider.use(rewriteGuideErrors(ctx));
     provider.use(introspectJwtAccessTokens(() => runtime.verifier));
     provider.use(endSessionsOnLogout(ctx, () => provider));
@@ -156,10 +157,16 @@ function observe(app: AppContext, provider: Provider): void {
   }
 }
 
-const awaitGrantBookkeeping: Middleware = async (ctx, next) => {
-  await next();
-  if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
-};
+const awaitGrantBookkeeping =
+  (app: AppContext): Middleware =>
+  async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (ctx.state.pendingConsumes) await settlePendingConsume(app.db, ctx as KoaContextWithOIDC);
+    }
+    if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
+  };
 
 async function recordRefresh(
   app: AppContext,

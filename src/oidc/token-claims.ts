@@ -2,6 +2,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { findRoleNamesOfUser } from '../db/queries/roles.ts';
+import { rolesReadWithAccount } from './account.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 
 interface TokenLike {
@@ -21,7 +22,7 @@ export async function extraTokenClaims(
   if (typeof tenantId !== 'string') return undefined;
   if (!accountId) return { tenant_id: tenantId }; // client_credentials: the client acts for itself
   const [roles, session] = await Promise.all([
-    findRoleNamesOfUser(app.db, tenantId, accountId),
+    rolesReadWithAccount(ctx, tenantId, accountId) ?? findRoleNamesOfUser(app.db, tenantId, accountId),
     grantId ? findSessionOfGrant(app, ctx, grantId) : undefined,
   ]);
   return { tenant_id: tenantId, roles, ...(session && { sid: session.id }) };

@@ -17,7 +17,14 @@ import {
   updateRole,
 } from '../../src/db/queries/roles.ts';
 import { endSessionRow, findLiveSession, findLiveSessionByOidcUid, setOidcSessionUid } from '../../src/db/queries/sessions.ts';
-import { findUserById, findUserByLogin, findUsersPage, updateUserProfile, updateUserStatus } from '../../src/db/queries/users.ts';
+import {
+  findUserById,
+  findUserByLogin,
+  findUsersPage,
+  findUserWithRoleNamesById,
+  updateUserProfile,
+  updateUserStatus,
+} from '../../src/db/queries/users.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSession } from '../../src/services/sessions.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
@@ -54,6 +61,7 @@ afterAll(async () => {
 it('the owning tenant sees its rows (the control)', async () => {
   const { db } = database;
   expect(await findUserById(db, 'one', ids.userId)).toBeDefined();
+  expect(await findUserWithRoleNamesById(db, 'one', ids.userId)).toMatchObject({ id: ids.userId, roleNames: ['admin'] });
   expect(await findUserByLogin(db, 'one', 'OWNER@one.test')).toBeDefined();
   expect(await findClientById(db, 'one', ids.clientId)).toBeDefined();
   expect((await findClientsPage(db, 'one', { limit: 10 })).map((c) => c.clientId)).toContain(ids.clientId);
@@ -72,6 +80,7 @@ it('the owning tenant sees its rows (the control)', async () => {
 it('another tenant sees none of them', async () => {
   const { db } = database;
   expect(await findUserById(db, 'two', ids.userId)).toBeUndefined();
+  expect(await findUserWithRoleNamesById(db, 'two', ids.userId)).toBeUndefined();
   expect(await findUserByLogin(db, 'two', 'owner@one.test')).toBeUndefined();
   expect(await findClientById(db, 'two', ids.clientId)).toBeUndefined();
   expect(await findClientsPage(db, 'two', { limit: 10 })).toEqual([]);

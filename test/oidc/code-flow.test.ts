@@ -127,7 +127,10 @@ describe('authorization code flow with PKCE through the login pages', () => {
     const rotated = await oidc.refreshTokenGrant(rp, first);
     expect(rotated.refresh_token).toBeTruthy();
     expect(rotated.refresh_token).not.toBe(first);
-    expect(decodeJwt(rotated.access_token).sid).toBe(decodeJwt(tokens.access_token).sid);
+    // The grant, its session and the user's roles are read along with the token (one query each way): same claims.
+    expect(decodeJwt(rotated.access_token)).toMatchObject({ sid: decodeJwt(tokens.access_token).sid, roles: ['member'] });
+    const refreshed = await server.ctx.db('audit_events').where({ type: 'token.refreshed', tenant_id: 'acme' }).first();
+    expect(refreshed.data).toMatchObject({ sessionId: decodeJwt(tokens.access_token).sid });
 
     const reuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first });
     expect(reuse.status).toBe(400);

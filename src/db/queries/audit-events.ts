@@ -14,19 +14,24 @@ export interface NewAuditEvent {
   data?: Record<string, unknown>;
 }
 
+/** Written out rather than built: every refresh inserts one (see upsertOidcPayload). */
 export async function insertAuditEvent(db: Knex, event: NewAuditEvent): Promise<void> {
-  await db('audit_events').insert({
-    tenant_id: event.tenantId,
-    type: event.type,
-    outcome: event.outcome ?? 'success',
-    actor_id: event.actorId ?? null,
-    subject_id: event.subjectId ?? null,
-    client_id: event.clientId ?? null,
-    ip: event.ip ?? null,
-    user_agent: event.userAgent ?? null,
-    request_id: event.requestId ?? null,
-    data: JSON.stringify(event.data ?? {}),
-  });
+  await db.raw(
+    `insert into audit_events (tenant_id, type, outcome, actor_id, subject_id, client_id, ip, user_agent, request_id, data)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      event.tenantId,
+      event.type,
+      event.outcome ?? 'success',
+      event.actorId ?? null,
+      event.subjectId ?? null,
+      event.clientId ?? null,
+      event.ip ?? null,
+      event.userAgent ?? null,
+      event.requestId ?? null,
+      JSON.stringify(event.data ?? {}),
+    ],
+  );
 }
 
 export interface AuditEvent {

@@ -111,17 +111,52 @@ export async function insertSessionGrant(db: Knex, sessionId: string, grantId: s
   await db('session_grants').insert({ session_id: sessionId, grant_id: grantId, client_id: clientId }).onConflict('grant_id').ignore();
 }
 
+export type GrantSession = SessionRecord & { grantRevokedAt: Date | null; grantClientId: string };
+
 /** The session a grant was issued under, with the grant's own state. Grant ids are globally unique. */
-export async function findSessionByGrantId(
-  db: Knex,
-  grantId: string,
-): Promise<(SessionRecord & { grantRevokedAt: Date | null; grantClientId: string }) | undefined> {
+export async function findSessionByGrantId(db: Knex, grantId: string): Promise<GrantSession | undefined> {
   const row = await db('session_grants as g')
     .join('sessions as s', 's.id', 'g.session_id')
     .where('g.grant_id', grantId)
     .select('s.*', 'g.revoked_at as grant_revoked_at', 'g.client_id as grant_client_id')
     .first();
   return row && { ...toSession(row), grantRevokedAt: row.grant_revoked_at, grantClientId: row.grant_client_id };
+}
+
+const SESSION_COLUMNS: ReadonlyArray<keyof SessionRow> = [
+  'id',
+  'tenant_id',
+  'user_id',
+  'client_id',
+  'amr',
+  'ip',
+  'user_agent',
+  'oidc_session_uid',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+  'ended_at',
+  'end_reason',
+];
+
+/**
+ * The select list of a grant's session for queries elsewhere that join `session_grants` as `sg` and `sessions` as
+ * `s` (columns prefixed `s__`); `grantSessionFromRow` reads it back.
+ */
+export const GRANT_SESSION_SELECT = [
+  ...SESSION_COLUMNS.map((c) => `s.${c} as s__${c}`),
+  'sg.revoked_at as s__grant_revoked_at',
+  'sg.client_id as s__grant_client_id',
+].join(', ');
+
+export function grantSessionFromRow(row: Record<string, unknown>): GrantSession | undefined {
+  if (row['s__id'] == null) return undefined;
+  const session = Object.fromEntries(SESSION_COLUMNS.map((c) => [c, row[`s__${c}`]])) as unknown as SessionRow;
+  return {
+    ...toSession(session),
+    grantRevokedAt: row['s__grant_revoked_at'] as Date | null,
+    grantClientId: row['s__grant_client_id'] as string,
+  };
 }
 
 export async function markGrantRevoked(db: Knex, grantId: string): Promise<void> {

@@ -77,6 +77,49 @@ export async function findUserById(db: Knex, tenantId: string, id: string): Prom
   return row && toUser(row);
 }
 
+export type UserWithRoleNames = User & { roleNames: string[] };
+
+/** The names of a user's roles in its own tenant, sorted: an SQL array expression over the users row `alias`. */
+const roleNamesOf = (alias: string) =>
+  `array(select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.tenant_id = ${alias}.tenant_id order by r.name)`;
+
+/** A user of one tenant with the names of its roles in that tenant (sorted), in one round trip. */
+export async function findUserWithRoleNamesById(db: Knex, tenantId: string, id: string): Promise<UserWithRoleNames | undefined> {
+  const row = await db<UserRow>('users')
+    .where({ tenant_id: tenantId, id })
+    .select('users.*', db.raw(`${roleNamesOf('users')} as role_names`))
+    .first();
+  return row && { ...toUser(row), roleNames: (row as UserRow & { role_names: string[] }).role_names };
+}
+
+const USER_COLUMNS: ReadonlyArray<Exclude<keyof UserRow, 'password_hash'>> = [
+  'id',
+  'tenant_id',
+  'email',
+  'username',
+  'status',
+  'email_verified',
+  'failed_login_count',
+  'locked_until',
+  'last_login_at',
+  'created_at',
+  'updated_at',
+];
+
+/**
+ * The select list of a user with its role names for queries elsewhere that join `users` as `u` (columns prefixed
+ * `u__`, no password hash); `userWithRoleNamesFromRow` reads it back.
+ */
+export const USER_WITH_ROLE_NAMES_SELECT = [...USER_COLUMNS.map((c) => `u.${c} as u__${c}`), `${roleNamesOf('u')} as u__role_names`].join(
+  ', ',
+);
+
+export function userWithRoleNamesFromRow(row: Record<string, unknown>): UserWithRoleNames | undefined {
+  if (row['u__id'] == null) return undefined;
+  const user = Object.fromEntries(USER_COLUMNS.map((c) => [c, row[`u__${c}`]])) as unknown as UserRow;
+  return { ...toUser(user), roleNames: row['u__role_names'] as string[] };
+}
+
 /** Finds a user of one tenant by email or username, case-insensitively, with the password hash. */
 export async function findUserByLogin(db: Knex, tenantId: string, login: string): Promise<UserWithPassword | undefined> {
   const lowered = login.toLowerCase();

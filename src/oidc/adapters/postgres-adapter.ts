@@ -1,13 +1,19 @@
 // Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
-// redeemed at most once even when two requests race on different processes.
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+// redeemed at most once even when two requests race on different processes. At the token endpoint a refresh
+// token is read together with its grant, the grant's session and the account, which the same request reads next,
+// and its rotation (consume the old token, save the new one) is one statement.
+import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
+import { rememberAccount } from '../account.ts';
+import { rememberSessionOfGrant } from '../grant-session.ts';
 import {
   consumeOidcPayload,
+  consumeOidcPayloadAndUpsert,
   deleteOidcPayload,
   revokeOidcPayloadsByGrant,
   findOidcPayload,
   findOidcPayloadByUid,
+  findOidcPayloadWithGrant,
   upsertOidcPayload,
   type OidcPayloadRow,
 } from '../../db/queries/oidc-payloads.ts';
@@ -22,17 +28,43 @@ export class PostgresAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-    await upsertOidcPayload(this.#db, {
+    const row = {
       modelName: this.#model,
       id,
       payload: payload as Record<string, unknown>,
       ...(payload.grantId !== undefined && { grantId: payload.grantId }),
       ...(payload.uid !== undefined && { uid: payload.uid }),
       expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
-    });
+    };
+    const ctx = Provider.ctx;
+    const pending = ctx && takePendingConsume(ctx, this.#model);
+    if (pending) {
+      if (!(await consumeOidcPayloadAndUpsert(this.#db, { modelName: this.#model, id: pending }, row)))
+        throw new errors.InvalidGrant(`${this.#model} already consumed or gone`);
+      return;
+    }
+    await upsertOidcPayload(this.#db, row);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    const ctx = Provider.ctx;
+    if (this.#model === 'Grant' && ctx) {
+      const prefetched = prefetchedGrants(ctx);
+      if (prefetched.has(id)) {
+        const row = prefetched.get(id);
+        prefetched.delete(id); // read once: a later lookup in the same request goes to the table again
+        return toPayload(row);
+      }
+    }
+    if (this.#model === 'RefreshToken' && ctx?.oidc?.route === 'token') {
+      const found = await findOidcPayloadWithGrant(this.#db, this.#model, id);
+      if (found?.grantId) {
+        prefetchedGrants(ctx).set(found.grantId, found.grant);
+        rememberSessionOfGrant(ctx, found.grantId, found.session);
+      }
+      if (found?.account) rememberAccount(ctx, found.account);
+      return toPayload(found?.token);
+    }
     return toPayload(await findOidcPayload(this.#db, this.#model, id));
   }
 
@@ -45,6 +77,13 @@ export class PostgresAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    // A rotation at the token endpoint saves the successor right after this (lib/actions/grants/refresh_token.js):
+    // the consume waits for that save and runs in its statement; settlePendingConsume runs it alone otherwise.
+    const ctx = Provider.ctx;
+    if (this.#model === 'RefreshToken' && ctx?.oidc?.route === 'token' && !pendingConsumes(ctx).has(this.#model)) {
+      pendingConsumes(ctx).set(this.#model, id);
+      return;
+    }
     // oidc-provider checks `consumed` before calling this and ignores what it returns: a racing second
     // redemption (or one after the grant was revoked) must throw for the token endpoint to answer invalid_grant.
     if (!(await consumeOidcPayload(this.#db, this.#model, id))) throw new errors.InvalidGrant(`${this.#model} already consumed or gone`);
@@ -57,6 +96,31 @@ export class PostgresAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     await revokeOidcPayloadsByGrant(this.#db, this.#model, grantId);
   }
+}
+
+function pendingConsumes(ctx: KoaContextWithOIDC): Map<string, string> {
+  return ((ctx.state.pendingConsumes as Map<string, string> | undefined) ??= new Map());
+}
+
+function takePendingConsume(ctx: KoaContextWithOIDC, model: string): string | undefined {
+  const pending = ctx.state.pendingConsumes as Map<string, string> | undefined;
+  const id = pending?.get(model);
+  if (id !== undefined) pending?.delete(model);
+  return id;
+}
+
+/**
+ * Runs a consume that no save followed (the request failed between the two), so a token handed to the token
+ * endpoint is spent whatever happened after, as without the deferral. Call once the provider has answered.
+ */
+export async function settlePendingConsume(db: Db, ctx: KoaContextWithOIDC): Promise<void> {
+  const id = takePendingConsume(ctx, 'RefreshToken');
+  if (id !== undefined) await consumeOidcPayload(db, 'RefreshToken', id);
+}
+
+/** Grant rows read along with a refresh token in this request, by grant id (undefined: not live). */
+function prefetchedGrants(ctx: KoaContextWithOIDC): Map<string, OidcPayloadRow | undefined> {
+  return ((ctx.state.prefetchedGrants as Map<string, OidcPayloadRow | undefined> | undefined) ??= new Map());
 }
 
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
