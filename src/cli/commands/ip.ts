@@ -15,7 +15,9 @@ export const ipUnblock: Command = {
     if (!ipaddr.isValid(ip)) throw new UsageError('--ip must be an IPv4 or IPv6 address');
     // Without REDIS_URL the live block lives in the server's memory, which ends with the server; only the record
     // is lifted here.
-    const store = deps.config.redisUrl ? new RedisStore(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.logger, { cluster: deps.config.redisCluster }) : new MemoryStore();
+    const store = deps.config.redisUrl
+      ? new RedisStore(deps.config.redisUrl, deps.config.redisKeyPrefix, deps.logger, { cluster: deps.config.redisCluster })
+      : new MemoryStore();
     if (store instanceof RedisStore) await store.connect();
     try {
       return { ip, lifted: await liftIpBlock({ db: deps.db, store }, ip, CLI_ACTOR) };
