@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
 import type { AdminState } from '../../http/koa-admin-auth.ts';
+import type { AuditMeta } from '../../services/audit.ts';
 import { endSessionAndRevoke, endSessionsOfUser } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import { resetMfa } from '../../services/mfa.ts';
@@ -38,6 +39,33 @@ const adminUser = user.extend({
 const admin = (ctx: Context): AdminState => ctx.state.admin as AdminState;
 
 export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
+  /** A users:write action on one user that answers with the user's status afterwards. */
+  const userAction = (action: {
+    method: 'post' | 'delete';
+    path: string;
+    name: string;
+    summary: string;
+    description?: string;
+    act(tenantId: string, userId: string, meta: AuditMeta): Promise<unknown>;
+  }) =>
+    defineRoute({
+      method: action.method,
+      path: action.path,
+      name: action.name,
+      summary: action.summary,
+      ...(action.description && { description: action.description }),
+      auth: 'admin',
+      permission: 'users:write',
+      params: userParams,
+      response: z.object({ user: adminUser }),
+      errors: ['NOT_FOUND'],
+      handler: async (ctx, { params }) => {
+        const { tenantId, meta } = admin(ctx);
+        await action.act(tenantId, params.userId, meta);
+        return { user: await getUserStatus(app, tenantId, params.userId) };
+      },
+    });
+
   return [
     defineRoute({
       method: 'get',
@@ -126,54 +154,27 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
         return { user: await getUserStatus(app, tenantId, params.userId), sessionsEnded };
       },
     }),
-    defineRoute({
+    userAction({
       method: 'post',
       path: '/users/:userId/enable',
       name: 'enableUser',
       summary: 'Enable a disabled user',
-      auth: 'admin',
-      permission: 'users:write',
-      params: userParams,
-      response: z.object({ user: adminUser }),
-      errors: ['NOT_FOUND'],
-      handler: async (ctx, { params }) => {
-        const { tenantId, meta } = admin(ctx);
-        await setUserStatus(app, tenantId, params.userId, 'active', meta);
-        return { user: await getUserStatus(app, tenantId, params.userId) };
-      },
+      act: (tenantId, userId, meta) => setUserStatus(app, tenantId, userId, 'active', meta),
     }),
-    defineRoute({
+    userAction({
       method: 'post',
       path: '/users/:userId/unlock',
       name: 'unlockUser',
       summary: 'Lift a lockout and clear the failure count',
-      auth: 'admin',
-      permission: 'users:write',
-      params: userParams,
-      response: z.object({ user: adminUser }),
-      errors: ['NOT_FOUND'],
-      handler: async (ctx, { params }) => {
-        const { tenantId, meta } = admin(ctx);
-        await unlockUser(app, tenantId, params.userId, meta);
-        return { user: await getUserStatus(app, tenantId, params.userId) };
-      },
+      act: (tenantId, userId, meta) => unlockUser(app, tenantId, userId, meta),
     }),
-    defineRoute({
+    userAction({
       method: 'delete',
       path: '/users/:userId/mfa',
       name: 'resetUserMfa',
       summary: "Reset a user's MFA (a lost device)",
       description: 'The next sign-in asks for no code, or for enrolment when the tenant requires MFA.',
-      auth: 'admin',
-      permission: 'users:write',
-      params: userParams,
-      response: z.object({ user: adminUser }),
-      errors: ['NOT_FOUND'],
-      handler: async (ctx, { params }) => {
-        const { tenantId, meta } = admin(ctx);
-        await resetMfa(app, tenantId, params.userId, meta);
-        return { user: await getUserStatus(app, tenantId, params.userId) };
-      },
+      act: (tenantId, userId, meta) => resetMfa(app, tenantId, userId, meta),
     }),
     defineRoute({
       method: 'put',
