@@ -15,6 +15,7 @@ import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-b
 import { deriveKey } from '../services/secrets.ts';
 import { RedisStore } from '../store/redis-store.ts';
 import { renderView } from '../views.ts';
+import { auditMetaOf } from './audit-meta.ts';
 
 /** Marks this process's own calls to its token endpoint (the JSON API's code redemption), which are not limited. */
 export const INTERNAL_CALL_HEADER = 'X-Gatehouse-Internal';
@@ -127,7 +128,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
   return async (ctx, next) => {
     const classified = classify(ctx);
     if (!classified || isInternal(ctx) || isTrusted(ctx.ip)) return next();
-    const meta = { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state.requestId as string };
+    const meta = auditMetaOf(ctx);
 
     let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number }>;
     try {

@@ -12,6 +12,7 @@ import type { AccessTokenClaims, AccessTokenVerifier } from '../services/access-
 import type { AuditMeta } from '../services/audit.ts';
 import { isPermission, permissionsOfScope, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from '../services/permissions.ts';
 import { verifyBearer } from './koa-bearer-auth.ts';
+import { auditMetaOf } from './audit-meta.ts';
 
 export interface AdminState {
   /** The tenant the request acts on: `:tenantId` in the path, else X-Tenant-ID / subdomain, else the token's. */
@@ -45,12 +46,7 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     }
 
     const actor = { type: isUser ? ('user' as const) : ('client' as const), id: claims.sub };
-    const meta: AuditMeta = {
-      actorId: isUser ? claims.sub : `client:${claims.sub}`,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent') || null,
-      requestId: ctx.state.requestId as string,
-    };
+    const meta: AuditMeta = { ...auditMetaOf(ctx), actorId: isUser ? claims.sub : `client:${claims.sub}` };
     const admin: AdminState = { tenantId, actorTenantId, actor, permissions, platformOperator, meta };
     ctx.state.admin = admin;
     await next();

@@ -4,6 +4,7 @@
 // Dynamic registration stores through `upsert`; everything else changes clients through the clients service.
 import Provider, { errors, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
+import { auditMetaOf } from '../http/audit-meta.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import { clientSecretMatches, registerClient } from '../services/clients.ts';
 
@@ -35,13 +36,8 @@ export class ClientAdapter {
    */
   async upsert(_id: string, payload: AdapterPayload): Promise<void> {
     const ctx = Provider.ctx;
-    const meta = ctx && {
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent') || null,
-      requestId: (ctx.state?.requestId as string | undefined) ?? null,
-    };
     try {
-      await registerClient(this.#app, payload as Record<string, unknown>, meta ?? {});
+      await registerClient(this.#app, payload as Record<string, unknown>, ctx ? auditMetaOf(ctx) : {});
     } catch (err) {
       if (fromDatabaseError(err)?.errors[0]?.code === 'DUPLICATE_RESOURCE') {
         throw new errors.InvalidClientMetadata('client_name is already in use in this tenant');

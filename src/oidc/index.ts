@@ -6,6 +6,7 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AppContext } from '../context.ts';
+import { auditMetaOf } from '../http/audit-meta.ts';
 import { markGrantRevoked, touchSession } from '../db/queries/sessions.ts';
 import { deleteExpiredOidcPayloads } from '../db/queries/oidc-payloads.ts';
 import { recordAudit } from '../services/audit.ts';
@@ -105,9 +106,7 @@ function observe(app: AppContext, provider: Provider): void {
     const write = recordRefresh(app, ctx, typeof tenantId === 'string' ? tenantId : null, grantId, {
       clientId: ctx.oidc.client?.clientId ?? null,
       subjectId: ctx.oidc.entities.RefreshToken?.accountId ?? null,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent') || null,
-      requestId: ctx.state?.requestId ?? null,
+      ...auditMetaOf(ctx),
     }).catch((err: unknown) => app.logger.error({ err }, 'could not audit refresh'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
@@ -125,7 +124,7 @@ function observe(app: AppContext, provider: Provider): void {
         clientId: ctx.oidc.client?.clientId ?? null,
         data: { detail },
       },
-      { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state?.requestId ?? null },
+      auditMetaOf(ctx),
     ).catch((error: unknown) => app.logger.error({ err: error }, 'could not audit token reuse'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });

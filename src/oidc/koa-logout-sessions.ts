@@ -4,6 +4,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
+import { auditMetaOf } from '../http/audit-meta.ts';
 import { endBrowserSessions } from './grants.ts';
 
 export function endSessionsOnLogout(app: AppContext, provider: () => Provider): Middleware {
@@ -13,12 +14,7 @@ export function endSessionsOnLogout(app: AppContext, provider: () => Provider): 
     if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout || ctx.status >= 400) return;
     const uid = ctx.oidc.session?.uid;
     if (!uid) return;
-    const meta = {
-      actorId: ctx.oidc.session?.accountId ?? null,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent') || null,
-      requestId: ctx.state?.requestId ?? null,
-    };
+    const meta = { ...auditMetaOf(ctx), actorId: ctx.oidc.session?.accountId ?? null };
     await endBrowserSessions(app, provider(), uid, meta);
   };
 }

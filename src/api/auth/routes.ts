@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { auditMetaOf } from '../../http/audit-meta.ts';
 import type { AuthState } from '../../http/koa-bearer-auth.ts';
 import { endSessionAndRevoke, endSessionsOfUser, revokeGrants } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
@@ -19,7 +20,7 @@ import {
   verifyEmailSchema,
 } from '../../services/account-recovery.ts';
 import { apiClientId } from '../../services/api-client.ts';
-import { recordAudit, type AuditMeta } from '../../services/audit.ts';
+import { recordAudit } from '../../services/audit.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
 import type { Mailer } from '../../services/mail.ts';
 import { findSession, listSessions, presentSession, startSession } from '../../services/sessions.ts';
@@ -56,7 +57,7 @@ const backupCodes = z.array(z.string()).describe('Ten single-use codes, shown on
 export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): RouteSpec[] {
   /** The last step of every sign-in: a session within the tenant's limit, then tokens. */
   const completeSignIn = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
-    const meta = auditMeta(ctx);
+    const meta = auditMetaOf(ctx);
     const clientId = apiClientId(tenantId);
     const { session: started, evictedGrantIds } = await startSession(
       app,
@@ -87,7 +88,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', mfaToken: 'mfaToken' },
       handler: async (ctx, { body }) => {
         const tenantId: string | undefined = ctx.state.tenantId;
-        const meta = auditMeta(ctx);
+        const meta = auditMetaOf(ctx);
         const { tenant, user: signedInUser } = await authenticatePassword(app, tenantId, body.usernameOrEmail, body.password, {
           ...meta,
           clientId: tenantId ? apiClientId(tenantId) : null,
@@ -131,7 +132,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       handler: async (ctx, { body }) => {
         const challenge = await readMfaChallenge(app.store, body.mfaToken);
         if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
-        const meta = auditMeta(ctx);
+        const meta = auditMetaOf(ctx);
         let codes: string[] | undefined;
         try {
           if (challenge.requirement === 'enrol')
@@ -166,7 +167,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       handler: async (ctx, { body }) => {
         const challenge = await readMfaChallenge(app.store, body.mfaToken);
         if (!challenge || challenge.requirement !== 'enrol') throw new AppError('INVALID_MFA_TOKEN');
-        return beginEnrolment(app, challenge.tenantId, challenge.userId, auditMeta(ctx));
+        return beginEnrolment(app, challenge.tenantId, challenge.userId, auditMetaOf(ctx));
       },
     }),
     defineRoute({
@@ -186,7 +187,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       auth: 'user',
       response: enrolment,
       errors: ['DUPLICATE_RESOURCE'],
-      handler: async (ctx) => beginEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, auditMeta(ctx)),
+      handler: async (ctx) => beginEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, auditMetaOf(ctx)),
     }),
     defineRoute({
       method: 'post',
@@ -199,7 +200,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['INVALID_MFA_CODE'],
       example: { code: '{{mfaCode}}' },
       handler: async (ctx, { body }) => ({
-        backupCodes: await activateEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
+        backupCodes: await activateEnrolment(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMetaOf(ctx)),
       }),
     }),
     defineRoute({
@@ -213,7 +214,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['INVALID_MFA_CODE'],
       example: { code: '{{mfaCode}}' },
       handler: async (ctx, { body }) => ({
-        backupCodes: await regenerateBackupCodes(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMeta(ctx)),
+        backupCodes: await regenerateBackupCodes(app, auth(ctx).tenantId, auth(ctx).userId, body.code, auditMetaOf(ctx)),
       }),
     }),
     defineRoute({
@@ -227,7 +228,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['INVALID_MFA_CODE', 'INVALID_CREDENTIALS'],
       example: { password: 'your password' },
       handler: async (ctx, { body }) => {
-        await disableMfa(app, auth(ctx).tenantId, auth(ctx).userId, body, auditMeta(ctx));
+        await disableMfa(app, auth(ctx).tenantId, auth(ctx).userId, body, auditMetaOf(ctx));
         const tenant = await getTenant(app, auth(ctx).tenantId);
         return { enabled: false, requiredByTenant: tenant.mfaPolicy === 'required' };
       },
@@ -256,7 +257,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       endsSession: true,
       response: z.object({ sessionId: z.string() }),
       handler: async (ctx) => {
-        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMeta(ctx));
+        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMetaOf(ctx));
         return { sessionId: auth(ctx).sessionId };
       },
     }),
@@ -298,7 +299,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
         const found = await findSession(app, auth(ctx).tenantId, params.id);
         // Another user's session id is answered exactly like an unknown one.
         if (!found || found.userId !== auth(ctx).userId) throw new AppError('SESSION_NOT_FOUND', { status: 404 });
-        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, found.id, 'ended_by_user', auditMeta(ctx));
+        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, found.id, 'ended_by_user', auditMetaOf(ctx));
         return { sessionId: found.id };
       },
     }),
@@ -311,7 +312,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       response: z.object({ ended: z.number().int() }),
       handler: async (ctx) => {
         const { tenantId, userId, sessionId } = auth(ctx);
-        return { ended: await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'ended_by_user', auditMeta(ctx), sessionId) };
+        return { ended: await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'ended_by_user', auditMetaOf(ctx), sessionId) };
       },
     }),
     defineRoute({
@@ -326,7 +327,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['DUPLICATE_RESOURCE', 'TENANT_ACCESS_DENIED'],
       example: { email: 'new.user@example.com', password: 'a long passphrase' },
       handler: async (ctx, { body }) => {
-        const created = await registerUser(app, mailer, ctx.state.tenantId, body, auditMeta(ctx));
+        const created = await registerUser(app, mailer, ctx.state.tenantId, body, auditMetaOf(ctx));
         return { user: presentUser(created), emailVerificationRequired: true };
       },
     }),
@@ -341,7 +342,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['INVALID_TOKEN', 'TENANT_ACCESS_DENIED'],
       example: { token: 'the token from the mail' },
       handler: async (ctx, { body }) => {
-        await verifyEmail(app, ctx.state.tenantId, body, auditMeta(ctx));
+        await verifyEmail(app, ctx.state.tenantId, body, auditMetaOf(ctx));
         return { emailVerified: true };
       },
     }),
@@ -357,7 +358,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['TENANT_ACCESS_DENIED'],
       example: { email: 'user@example.com' },
       handler: async (ctx, { body }) => {
-        await requestPasswordReset(app, mailer, ctx.state.tenantId, body, auditMeta(ctx));
+        await requestPasswordReset(app, mailer, ctx.state.tenantId, body, auditMetaOf(ctx));
         return { message: 'If an account with that email exists, a reset token has been sent to it' };
       },
     }),
@@ -372,7 +373,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       errors: ['INVALID_TOKEN', 'TENANT_ACCESS_DENIED'],
       example: { token: 'the token from the mail', password: 'a new long passphrase' },
       handler: async (ctx, { body }) => {
-        const meta = auditMeta(ctx);
+        const meta = auditMetaOf(ctx);
         const { tenantId, userId } = await resetPassword(app, ctx.state.tenantId, body, meta);
         const ended = await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'password_reset', meta);
         return { passwordReset: true, sessionsEnded: ended };
@@ -389,8 +390,4 @@ function tokenData(tokens: IssuedTokens) {
     expiresIn: tokens.expiresIn,
     sessionId: tokens.sessionId,
   };
-}
-
-function auditMeta(ctx: Context): AuditMeta {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state.requestId as string };
 }

@@ -179,11 +179,6 @@ export async function findLiveSessionIdsByOidcUid(db: Knex, oidcSessionUid: stri
   return rows.map((r: { id: string; tenant_id: string }) => ({ id: r.id, tenantId: r.tenant_id }));
 }
 
-export async function hasLiveGrantForClient(db: Knex, sessionId: string, clientId: string): Promise<boolean> {
-  const row = await db('session_grants').where({ session_id: sessionId, client_id: clientId }).whereNull('revoked_at').first('grant_id');
-  return row !== undefined;
-}
-
 /** Live sessions of one user, oldest first. */
 export async function findLiveSessionsOfUser(db: Knex, tenantId: string, userId: string): Promise<SessionRecord[]> {
   const rows = await live(db('sessions').where({ tenant_id: tenantId, user_id: userId })).orderBy('created_at', 'asc');

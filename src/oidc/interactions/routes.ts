@@ -12,6 +12,7 @@ import { authenticatePassword } from '../../services/authentication.ts';
 import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor } from '../../services/mfa.ts';
 import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
 import { PAGE_SECURITY_HEADERS, renderView } from '../../views.ts';
+import { auditMetaOf, type RequestOrigin } from '../../http/audit-meta.ts';
 import { revokeGrants } from '../grants.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -61,7 +62,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
         login: details.params.login_hint ?? '',
       });
     } else if (details.prompt.name === 'mfa') {
-      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), null, auditMeta(ctx));
+      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), null, auditMetaOf(ctx));
     } else if (details.prompt.name === 'consent') {
       if (view.firstParty) return finishConsent(app, provider(), ctx, details);
       ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
@@ -76,7 +77,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     if (details.prompt.name !== 'login') throw new AppError('NOT_FOUND', { detail: 'interaction is not at the login step' });
     const view = await viewModel(app, provider(), details);
     const { usernameOrEmail, password } = formFields(ctx, ['usernameOrEmail', 'password']);
-    const meta = auditMeta(ctx);
+    const meta = auditMetaOf(ctx);
     try {
       const { tenant, user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, {
         ...meta,
@@ -115,7 +116,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     const view = await viewModel(app, provider(), details);
     const userId = details.session.accountId;
     const { code } = formFields(ctx, ['code']);
-    const meta = auditMeta(ctx);
+    const meta = auditMetaOf(ctx);
     const tenant = await findTenantById(app.db, view.tenantId);
     const requirement = tenant ? await mfaRequirement(app, tenant, userId) : 'none';
     try {
@@ -246,7 +247,7 @@ async function startBrowserSession(
   const { session, evictedGrantIds } = await startSession(
     app,
     { tenantId: view.tenantId, userId, clientId: view.clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
-    auditMeta(ctx),
+    auditMetaOf(ctx),
   );
   await revokeGrants(app, provider, evictedGrantIds);
   await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
@@ -278,14 +279,7 @@ async function finishSecondFactor(app: AppContext, provider: Provider, ctx: Cont
 }
 
 /** The code page, or — when the tenant requires MFA and the user has none — enrolment with the QR code. */
-async function renderMfaPage(
-  app: AppContext,
-  details: Details,
-  view: ViewModel,
-  csrf: string,
-  error: string | null,
-  meta: ReturnType<typeof auditMeta>,
-) {
+async function renderMfaPage(app: AppContext, details: Details, view: ViewModel, csrf: string, error: string | null, meta: RequestOrigin) {
   const userId = details.session?.accountId as string;
   const tenant = await findTenantById(app.db, view.tenantId);
   if (tenant && (await mfaRequirement(app, tenant, userId)) === 'enrol') {
@@ -332,10 +326,6 @@ async function assertCsrf(app: AppContext, uid: string, ctx: Context): Promise<v
 function formFields<K extends string>(ctx: Context, names: K[]): Record<K, string> {
   const body = (ctx.request.body ?? {}) as Record<string, unknown>;
   return Object.fromEntries(names.map((n) => [n, typeof body[n] === 'string' ? body[n] : ''])) as Record<K, string>;
-}
-
-function auditMeta(ctx: Context) {
-  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || null, requestId: ctx.state.requestId as string };
 }
 
 function seeOther(ctx: Context, location: string): void {
