@@ -16,6 +16,7 @@ import pg from 'pg';
 import { FormBrowser, formAction, hiddenField } from '../test/helpers/form-browser.ts';
 import { freePort } from '../test/helpers/test-server.ts';
 import { BARE_CLIENT, BARE_OPAQUE_CLIENT, BARE_REDIRECT_URI } from './bare-clients.ts';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.ts';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -54,6 +55,9 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  requests: number;
+  /** CPU spent during the run (server, PostgreSQL, Redis per request; machine shares) */
+  cpu?: CpuUse;
 }
 
 interface Target {
@@ -201,7 +205,15 @@ async function fillRefreshPool(target: Target, size: number): Promise<void> {
 // Scenarios
 
 function toRow(scenario: Scenario, target: string, r: Result): Row {
-  return { scenario, target, rps: r.requests.total / r.duration, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+  return {
+    scenario,
+    target,
+    rps: r.requests.total / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx,
+    requests: r.requests.total,
+  };
 }
 
 async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; introspect: string }): Promise<Row> {
@@ -221,7 +233,6 @@ async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; i
         }),
       );
     case 'refresh_token': {
-      await fillRefreshPool(t, CONNECTIONS + 20);
       const pool = t.refreshPool;
       return toRow(
         scenario,
@@ -282,6 +293,20 @@ async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; i
   }
 }
 
+/** Runs a scenario and adds the CPU it cost; the refresh pool is filled (code flows, bcrypt) before measuring. */
+async function measured(
+  serverPid: number | undefined,
+  scenario: Scenario,
+  t: Target,
+  oidcPaths: { token: string; introspect: string },
+): Promise<Row> {
+  if (scenario === 'refresh_token') await fillRefreshPool(t, CONNECTIONS + 20);
+  const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid);
+  const row = await load(scenario, t, oidcPaths);
+  if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid), row.requests);
+  return row;
+}
+
 /** Complete authorization-code flows per second with FLOW_CONCURRENCY browsers; each flow's refresh token joins the pool. */
 async function flowsPerSecond(t: Target): Promise<Row> {
   const latencies: number[] = [];
@@ -312,6 +337,7 @@ async function flowsPerSecond(t: Target): Promise<Row> {
     p50: Math.round(pct(50)),
     p99: Math.round(pct(99)),
     errors,
+    requests: latencies.length + errors,
   };
 }
 
@@ -346,9 +372,10 @@ async function bcryptCeiling(cost: number) {
 function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeiling>>, workers: number[]) {
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '—');
+  const cpuNum = (ms: number) => ms.toFixed(ms >= 10 ? 0 : 2);
   const targets = ['gatehouse-w1', ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`), 'bare'];
   const lines = [
-    `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}ratio`,
+    `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('cpu ms/req srv+pg', 19)}${pad('busy/steal', 12)}ratio`,
   ];
   for (const scenario of SCENARIOS) {
     const bare = rows.find((r) => r.scenario === scenario && r.target === 'bare');
@@ -363,13 +390,16 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
         const w1 = rows.find((x) => x.scenario === scenario && x.target === 'gatehouse-w1');
         if (w1) ratio += `${ratio ? ', ' : ''}${(r.rps / w1.rps).toFixed(2)}× w1`;
       }
+      const cpu = r.cpu ? `${cpuNum(r.cpu.serverMs)}+${cpuNum(r.cpu.postgresMs)}` : '';
+      const machine = r.cpu ? `${r.cpu.busy.toFixed(0)}%/${r.cpu.steal.toFixed(0)}%` : '';
       lines.push(
-        `${pad(scenario, 20)}${pad(target, 15)}${pad(num(r.rps), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${pad(String(r.errors), 8)}${ratio}`,
+        `${pad(scenario, 20)}${pad(target, 15)}${pad(num(r.rps), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${pad(String(r.errors), 8)}${pad(cpu, 19)}${pad(machine, 12)}${ratio}`,
       );
     }
   }
   lines.push(
     '',
+    'cpu ms/req: CPU time of the server process tree + PostgreSQL per request (from /proc); busy/steal: the machine.',
     `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores; measured with every core hashing: ${ceiling.measured.toFixed(1)}/s`,
   );
   process.stdout.write(`\n${lines.join('\n')}\n`);
@@ -502,7 +532,7 @@ async function main(): Promise<void> {
       for (const scenario of SCENARIOS) {
         if (!only.has(scenario) || (workers !== 1 && SINGLE_WORKER_ONLY.has(scenario))) continue;
         process.stdout.write(`  ${name} ${scenario}…\n`);
-        rows.push(await load(scenario, target, gatehousePaths));
+        rows.push(await measured(server.child.pid, scenario, target, gatehousePaths));
         // autocannon stops with its last requests still queued at the server: a login run leaves ~50 hashes to do.
         if (scenario === 'login') await new Promise((r) => setTimeout(r, (CONNECTIONS / ceiling.measured) * 1000 + 1000));
       }
@@ -537,7 +567,7 @@ async function main(): Promise<void> {
     for (const scenario of SCENARIOS) {
       if (!only.has(scenario) || scenario === 'login') continue;
       process.stdout.write(`  bare ${scenario}…\n`);
-      rows.push(await load(scenario, bareTarget, { token: '/token', introspect: '/token/introspection' }));
+      rows.push(await measured(bare.child.pid, scenario, bareTarget, { token: '/token', introspect: '/token/introspection' }));
     }
 
     printTable(rows, ceiling, workerCounts);
