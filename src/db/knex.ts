@@ -55,3 +55,12 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolM
 export function deletedRows(result: unknown): number {
   return typeof result === 'number' ? result : Number((result as { rowCount?: number } | undefined)?.rowCount ?? 0);
 }
+
+/**
+ * Query options that make a hot statement a named prepared statement: each connection parses and plans it once
+ * and then only binds and executes it (planning the token-with-grant join cost more than running it). The name
+ * must belong to one SQL text. PGlite ignores it.
+ */
+export function prepared(name: string): { name: string } {
+  return { name };
+}

@@ -1,5 +1,6 @@
 // SQL for the append-only audit_events table.
 import type { Knex } from 'knex';
+import { prepared } from '../knex.ts';
 
 export interface NewAuditEvent {
   tenantId: string | null;
@@ -16,22 +17,24 @@ export interface NewAuditEvent {
 
 /** Written out rather than built: every refresh inserts one (see upsertOidcPayload). */
 export async function insertAuditEvent(db: Knex, event: NewAuditEvent): Promise<void> {
-  await db.raw(
-    `insert into audit_events (tenant_id, type, outcome, actor_id, subject_id, client_id, ip, user_agent, request_id, data)
+  await db
+    .raw(
+      `insert into audit_events (tenant_id, type, outcome, actor_id, subject_id, client_id, ip, user_agent, request_id, data)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      event.tenantId,
-      event.type,
-      event.outcome ?? 'success',
-      event.actorId ?? null,
-      event.subjectId ?? null,
-      event.clientId ?? null,
-      event.ip ?? null,
-      event.userAgent ?? null,
-      event.requestId ?? null,
-      JSON.stringify(event.data ?? {}),
-    ],
-  );
+      [
+        event.tenantId,
+        event.type,
+        event.outcome ?? 'success',
+        event.actorId ?? null,
+        event.subjectId ?? null,
+        event.clientId ?? null,
+        event.ip ?? null,
+        event.userAgent ?? null,
+        event.requestId ?? null,
+        JSON.stringify(event.data ?? {}),
+      ],
+    )
+    .options(prepared('gh_insert_audit_event'));
 }
 
 export interface AuditEvent {

@@ -1,6 +1,6 @@
 // SQL for oidc_payloads: the durable oidc-provider models.
 import type { Knex } from 'knex';
-import { deletedRows } from '../knex.ts';
+import { deletedRows, prepared } from '../knex.ts';
 import { GRANT_SESSION_SELECT, grantSessionFromRow, type GrantSession } from './sessions.ts';
 import { USER_WITH_ROLE_NAMES_SELECT, userWithRoleNamesFromRow, type UserWithRoleNames } from './users.ts';
 
@@ -50,8 +50,9 @@ export interface TokenWithGrant {
  */
 export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: string): Promise<TokenWithGrant | undefined> {
   const now = new Date();
-  const { rows } = (await db.raw(
-    `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+  const { rows } = (await db
+    .raw(
+      `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
             ${GRANT_SESSION_SELECT}, ${USER_WITH_ROLE_NAMES_SELECT}
        from oidc_payloads t
        left join oidc_payloads g on g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null
@@ -61,8 +62,9 @@ export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: 
        left join users u on u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
       where t.model_name = ? and t.id = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
       limit 1`,
-    [now, UUID_PATTERN, modelName, id, now],
-  )) as { rows: Array<Record<string, unknown>> };
+      [now, UUID_PATTERN, modelName, id, now],
+    )
+    .options(prepared('gh_token_with_grant'))) as { rows: Array<Record<string, unknown>> };
   const row = rows[0];
   if (!row) return undefined;
   return {
@@ -105,8 +107,9 @@ export async function consumeOidcPayloadAndUpsert(
   consume: { modelName: string; id: string },
   row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
 ): Promise<boolean> {
-  const { rows } = (await db.raw(
-    `with consumed as (
+  const { rows } = (await db
+    .raw(
+      `with consumed as (
        update oidc_payloads
           set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
         where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
@@ -117,18 +120,19 @@ export async function consumeOidcPayloadAndUpsert(
      on conflict (model_name, id) do update
        set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at
      returning id`,
-    [
-      consume.modelName,
-      consume.id,
-      new Date(),
-      row.modelName,
-      row.id,
-      JSON.stringify(row.payload),
-      row.grantId ?? null,
-      row.uid ?? null,
-      row.expiresAt,
-    ],
-  )) as { rows: unknown[] };
+      [
+        consume.modelName,
+        consume.id,
+        new Date(),
+        row.modelName,
+        row.id,
+        JSON.stringify(row.payload),
+        row.grantId ?? null,
+        row.uid ?? null,
+        row.expiresAt,
+      ],
+    )
+    .options(prepared('gh_consume_and_upsert'))) as { rows: unknown[] };
   return rows.length === 1;
 }
 
