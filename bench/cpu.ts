@@ -18,6 +18,8 @@ interface ProcStat {
   comm: string;
   /** utime + stime in ms */
   cpuMs: number;
+  /** stime in ms */
+  sysMs: number;
 }
 
 function readProcs(): ProcStat[] {
@@ -38,6 +40,7 @@ function readProcs(): ProcStat[] {
       ppid: Number(fields[1]),
       comm: text.slice(text.indexOf('(') + 1, close),
       cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND,
+      sysMs: (Number(fields[12]) * 1000) / TICKS_PER_SECOND,
     });
   }
   return out;
@@ -51,6 +54,7 @@ function machineTicks(): { busy: number; idle: number; steal: number } {
 
 export interface CpuSnapshot {
   server: number;
+  serverSys: number;
   postgres: number;
   redis: number;
   machine: { busy: number; idle: number; steal: number };
@@ -62,19 +66,23 @@ export function cpuSnapshot(serverPid: number): CpuSnapshot {
   const children = new Map<number, ProcStat[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   let server = 0;
+  let serverSys = 0;
   const queue = procs.filter((p) => p.pid === serverPid);
   while (queue.length > 0) {
     const p = queue.pop()!;
     server += p.cpuMs;
+    serverSys += p.sysMs;
     queue.push(...(children.get(p.pid) ?? []));
   }
   const sum = (comm: RegExp) => procs.filter((p) => comm.test(p.comm)).reduce((n, p) => n + p.cpuMs, 0);
-  return { server, postgres: sum(/^postgres$/), redis: sum(/^redis-server$/), machine: machineTicks() };
+  return { server, serverSys, postgres: sum(/^postgres$/), redis: sum(/^redis-server$/), machine: machineTicks() };
 }
 
 export interface CpuUse {
   /** CPU ms per request of the server, PostgreSQL and Redis */
   serverMs: number;
+  /** the kernel's share of serverMs (socket writes on loopback include the receiving side's TCP work), in % */
+  serverSys: number;
   postgresMs: number;
   redisMs: number;
   /** shares of the machine's time over the run, in % */
@@ -90,6 +98,7 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, requests: number
   const all = busy + idle + steal || 1;
   return {
     serverMs: per(before.server, after.server),
+    serverSys: (100 * (after.serverSys - before.serverSys)) / (after.server - before.server || 1),
     postgresMs: per(before.postgres, after.postgres),
     redisMs: per(before.redis, after.redis),
     busy: (100 * busy) / all,

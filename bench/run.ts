@@ -375,7 +375,7 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
   const cpuNum = (ms: number) => ms.toFixed(ms >= 10 ? 0 : 2);
   const targets = ['gatehouse-w1', ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`), 'bare'];
   const lines = [
-    `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('cpu ms/req srv+pg', 19)}${pad('busy/steal', 12)}ratio`,
+    `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('cpu ms/req srv+pg', 26)}${pad('busy/steal', 12)}ratio`,
   ];
   for (const scenario of SCENARIOS) {
     const bare = rows.find((r) => r.scenario === scenario && r.target === 'bare');
@@ -390,16 +390,17 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
         const w1 = rows.find((x) => x.scenario === scenario && x.target === 'gatehouse-w1');
         if (w1) ratio += `${ratio ? ', ' : ''}${(r.rps / w1.rps).toFixed(2)}× w1`;
       }
-      const cpu = r.cpu ? `${cpuNum(r.cpu.serverMs)}+${cpuNum(r.cpu.postgresMs)}` : '';
+      const cpu = r.cpu ? `${cpuNum(r.cpu.serverMs)}+${cpuNum(r.cpu.postgresMs)} (${r.cpu.serverSys.toFixed(0)}% sys)` : '';
       const machine = r.cpu ? `${r.cpu.busy.toFixed(0)}%/${r.cpu.steal.toFixed(0)}%` : '';
       lines.push(
-        `${pad(scenario, 20)}${pad(target, 15)}${pad(num(r.rps), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${pad(String(r.errors), 8)}${pad(cpu, 19)}${pad(machine, 12)}${ratio}`,
+        `${pad(scenario, 20)}${pad(target, 15)}${pad(num(r.rps), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${pad(String(r.errors), 8)}${pad(cpu, 26)}${pad(machine, 12)}${ratio}`,
       );
     }
   }
   lines.push(
     '',
-    'cpu ms/req: CPU time of the server process tree + PostgreSQL per request (from /proc); busy/steal: the machine.',
+    'cpu ms/req: CPU time of the server process tree + PostgreSQL per request (from /proc), and the kernel share of the',
+    "server's; busy/steal: the machine's time over the run.",
     `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores; measured with every core hashing: ${ceiling.measured.toFixed(1)}/s`,
   );
   process.stdout.write(`\n${lines.join('\n')}\n`);
@@ -437,7 +438,9 @@ async function main(): Promise<void> {
       SECRET_KEY: randomSecret,
       BCRYPT_COST: args['bcrypt-cost'],
       WORKERS: String(workers),
-      ...(args.profile && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(RESULTS, 'profiles')}` }),
+      NODE_OPTIONS: [args.profile && `--cpu-prof --cpu-prof-dir=${join(RESULTS, 'profiles')}`, process.env.BENCH_SERVER_NODE_OPTIONS]
+        .filter(Boolean)
+        .join(' '),
       LOG_LEVEL: args['log-level'],
       DATABASE_POOL_MAX: args['pool-max'],
       // The limits stay on (their Redis round trips are part of the cost) but high enough not to refuse the load.
