@@ -10,7 +10,7 @@ function memo(ctx: KoaContextWithOIDC): Map<string, Promise<Found>> {
   return ((ctx.state.grantSessions as Map<string, Promise<Found>> | undefined) ??= new Map());
 }
 
-export function findSessionOfGrant(app: AppContext, ctx: KoaContextWithOIDC, grantId: string): Promise<Found> {
+export function findSessionOfGrant(app: Pick<AppContext, 'db'>, ctx: KoaContextWithOIDC, grantId: string): Promise<Found> {
   let found = memo(ctx).get(grantId);
   if (!found) {
     found = findSessionByGrantId(app.db, grantId);

@@ -14,6 +14,8 @@ import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from 
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
+import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
+import { insertAuditEvent } from '../db/queries/audit-events.ts';
 import { createProvider } from './provider.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
@@ -96,18 +98,13 @@ function observe(app: AppContext, provider: Provider): void {
     );
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
-  // SPEC §11: refreshes are audited, with the session they keep alive.
+  // SPEC §11: refreshes are audited, with the session they keep alive. A rotation writes its audit event in its own
+  // statement (PostgresAdapter.upsert); this records it only for a refresh that rotated nothing.
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = ctx.oidc.params?.grant_type;
     if (typeof grantType === 'string') app.metrics.tokensIssued.inc({ grant_type: grantType });
-    if (ctx.oidc.params?.grant_type !== 'refresh_token') return;
-    const tenantId = ctx.oidc.client?.['tenant_id'];
-    const grantId = ctx.oidc.entities.RefreshToken?.grantId;
-    const write = recordRefresh(app, ctx, typeof tenantId === 'string' ? tenantId : null, grantId, {
-      clientId: ctx.oidc.client?.clientId ?? null,
-      subjectId: ctx.oidc.entities.RefreshToken?.accountId ?? null,
-      ...auditMetaOf(ctx),
-    }).catch((err: unknown) => app.logger.error({ err }, 'could not audit refresh'));
+    if (grantType !== 'refresh_token') return;
+    const write = afterRefresh(app, ctx).catch((err: unknown) => app.logger.error({ err }, 'could not record refresh'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
   // SPEC §4: a reused code or refresh token revokes its grant (the library does that) and is audited.
@@ -167,21 +164,12 @@ const awaitGrantBookkeeping =
     if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
   };
 
-async function recordRefresh(
-  app: AppContext,
-  ctx: KoaContextWithOIDC,
-  tenantId: string | null,
-  grantId: string | undefined,
-  event: { clientId: string | null; subjectId: string | null; ip: string; userAgent: string | null; requestId: string | null },
-): Promise<void> {
+async function afterRefresh(app: AppContext, ctx: KoaContextWithOIDC): Promise<void> {
+  const grantId = ctx.oidc.entities.RefreshToken?.grantId;
   const session = grantId ? await findSessionOfGrant(app, ctx, grantId) : undefined;
   await Promise.all([
     // Last-seen moves at most once a minute (the query checks again, for other processes).
     session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
-    recordAudit(
-      app.db,
-      { tenantId, type: 'token.refreshed', clientId: event.clientId, subjectId: event.subjectId, data: { sessionId: session?.id ?? null } },
-      { actorId: event.subjectId, ip: event.ip, userAgent: event.userAgent, requestId: event.requestId },
-    ),
+    !refreshAudited(ctx) && insertAuditEvent(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
   ]);
 }

@@ -129,8 +129,12 @@ describe('authorization code flow with PKCE through the login pages', () => {
     expect(rotated.refresh_token).not.toBe(first);
     // The grant, its session and the user's roles are read along with the token (one query each way): same claims.
     expect(decodeJwt(rotated.access_token)).toMatchObject({ sid: decodeJwt(tokens.access_token).sid, roles: ['member'] });
-    const refreshed = await server.ctx.db('audit_events').where({ type: 'token.refreshed', tenant_id: 'acme' }).first();
-    expect(refreshed.data).toMatchObject({ sessionId: decodeJwt(tokens.access_token).sid });
+    // Written by the rotation's own statement: exactly one event, with who, from where and which session.
+    const refreshed = await server.ctx.db('audit_events').where({ type: 'token.refreshed', tenant_id: 'acme', client_id: clientId });
+    expect(refreshed).toHaveLength(1);
+    expect(refreshed[0]).toMatchObject({ subject_id: user.id, actor_id: user.id, outcome: 'success', ip: expect.any(String) });
+    expect(refreshed[0].request_id).toBeTruthy();
+    expect(refreshed[0].data).toMatchObject({ sessionId: decodeJwt(tokens.access_token).sid });
 
     const reuse = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first });
     expect(reuse.status).toBe(400);

@@ -15,25 +15,28 @@ export interface NewAuditEvent {
   data?: Record<string, unknown>;
 }
 
-/** Written out rather than built: every refresh inserts one (see upsertOidcPayload). */
+/** The columns an event is written to, in the order of auditEventValues (a rotation writes one in its own statement). */
+export const AUDIT_EVENT_COLUMNS = 'tenant_id, type, outcome, actor_id, subject_id, client_id, ip, user_agent, request_id, data';
+
+export function auditEventValues(event: NewAuditEvent): Knex.RawBinding[] {
+  return [
+    event.tenantId,
+    event.type,
+    event.outcome ?? 'success',
+    event.actorId ?? null,
+    event.subjectId ?? null,
+    event.clientId ?? null,
+    event.ip ?? null,
+    event.userAgent ?? null,
+    event.requestId ?? null,
+    JSON.stringify(event.data ?? {}),
+  ];
+}
+
+/** Written out rather than built: sign-ins insert them on their hot path. */
 export async function insertAuditEvent(db: Knex, event: NewAuditEvent): Promise<void> {
   await db
-    .raw(
-      `insert into audit_events (tenant_id, type, outcome, actor_id, subject_id, client_id, ip, user_agent, request_id, data)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        event.tenantId,
-        event.type,
-        event.outcome ?? 'success',
-        event.actorId ?? null,
-        event.subjectId ?? null,
-        event.clientId ?? null,
-        event.ip ?? null,
-        event.userAgent ?? null,
-        event.requestId ?? null,
-        JSON.stringify(event.data ?? {}),
-      ],
-    )
+    .raw(`insert into audit_events (${AUDIT_EVENT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, auditEventValues(event))
     .options(prepared('gh_insert_audit_event'));
 }
 

@@ -1,6 +1,7 @@
 // SQL for oidc_payloads: the durable oidc-provider models.
 import type { Knex } from 'knex';
 import { deletedRows, prepared } from '../knex.ts';
+import { AUDIT_EVENT_COLUMNS, auditEventValues, type NewAuditEvent } from './audit-events.ts';
 import { GRANT_SESSION_SELECT, grantSessionFromRow, type GrantSession } from './sessions.ts';
 import { USER_WITH_ROLE_NAMES_SELECT, userWithRoleNamesFromRow, type UserWithRoleNames } from './users.ts';
 
@@ -98,28 +99,34 @@ export async function consumeOidcPayload(db: Knex, modelName: string, id: string
 }
 
 /**
- * Consumes one payload and, only if that succeeded, upserts another — in one statement, so a rotation is still
- * atomic and exactly one of racing redemptions gets its new token. False (and nothing written) when the first
- * payload was already consumed, revoked, expired or gone.
+ * A rotation: consumes one payload and, only if that succeeded, upserts its successor and records the audit event,
+ * in one statement. Exactly one of racing redemptions gets its new token, and a rotation and its record commit
+ * together. False (and nothing written) when the first payload was already consumed, revoked, expired or gone.
  */
-export async function consumeOidcPayloadAndUpsert(
+export async function rotateOidcPayload(
   db: Knex,
   consume: { modelName: string; id: string },
   row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
+  audit: NewAuditEvent,
 ): Promise<boolean> {
   const { rows } = (await db
     .raw(
       `with consumed as (
-       update oidc_payloads
-          set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
-        where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
-        returning id
-     )
-     insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at)
-     select ?, ?, ?::jsonb, ?, ?, ?::timestamptz where exists (select 1 from consumed)
-     on conflict (model_name, id) do update
-       set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at
-     returning id`,
+         update oidc_payloads
+            set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
+          where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
+          returning id
+       ), saved as (
+         insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at)
+         select ?, ?, ?::jsonb, ?, ?, ?::timestamptz where exists (select 1 from consumed)
+         on conflict (model_name, id) do update
+           set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at
+         returning id
+       ), audited as (
+         insert into audit_events (${AUDIT_EVENT_COLUMNS})
+         select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb where exists (select 1 from saved)
+       )
+       select id from saved`,
       [
         consume.modelName,
         consume.id,
@@ -130,9 +137,10 @@ export async function consumeOidcPayloadAndUpsert(
         row.grantId ?? null,
         row.uid ?? null,
         row.expiresAt,
+        ...auditEventValues(audit),
       ],
     )
-    .options(prepared('gh_consume_and_upsert'))) as { rows: unknown[] };
+    .options(prepared('gh_rotate'))) as { rows: unknown[] };
   return rows.length === 1;
 }
 

@@ -1,19 +1,20 @@
 // Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
 // redeemed at most once even when two requests race on different processes. At the token endpoint a refresh
 // token is read together with its grant, the grant's session and the account, which the same request reads next,
-// and its rotation (consume the old token, save the new one) is one statement.
+// and its rotation (consume the old token, save the new one, record the audit event) is one statement.
 import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
 import { rememberAccount } from '../account.ts';
 import { rememberSessionOfGrant } from '../grant-session.ts';
+import { markRefreshAudited, refreshAuditEvent } from '../refresh-audit.ts';
 import {
   consumeOidcPayload,
-  consumeOidcPayloadAndUpsert,
   deleteOidcPayload,
   revokeOidcPayloadsByGrant,
   findOidcPayload,
   findOidcPayloadByUid,
   findOidcPayloadWithGrant,
+  rotateOidcPayload,
   upsertOidcPayload,
   type OidcPayloadRow,
 } from '../../db/queries/oidc-payloads.ts';
@@ -39,8 +40,10 @@ export class PostgresAdapter implements Adapter {
     const ctx = Provider.ctx;
     const pending = ctx && takePendingConsume(ctx, this.#model);
     if (pending) {
-      if (!(await consumeOidcPayloadAndUpsert(this.#db, { modelName: this.#model, id: pending }, row)))
+      const audit = await refreshAuditEvent(this.#db, ctx, row.grantId);
+      if (!(await rotateOidcPayload(this.#db, { modelName: this.#model, id: pending }, row, audit)))
         throw new errors.InvalidGrant(`${this.#model} already consumed or gone`);
+      markRefreshAudited(ctx);
       return;
     }
     await upsertOidcPayload(this.#db, row);
