@@ -5,6 +5,7 @@ import { closeAppContext, createAppContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { DemoCredentials } from './services/demo.ts';
 import { seedDemoData } from './services/demo.ts';
+import { serveClusterMetrics, shareMetricsWithPrimary } from './services/metrics.ts';
 import { startServer } from './server.ts';
 
 function loadConfigOrExit(): Config {
@@ -40,6 +41,7 @@ function printDemo(demo: DemoCredentials, url: string): void {
 
 async function runSingle(config: Config, logger: Logger, seed: boolean): Promise<void> {
   const running = await startServer(config, logger, { seed });
+  if (cluster.isWorker) shareMetricsWithPrimary(running.ctx.metrics.registry);
   if (running.demo) printDemo(running.demo, config.publicUrl);
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');
@@ -62,6 +64,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   await closeAppContext(ctx);
   if (demo) printDemo(demo, config.publicUrl);
   let stopping = false;
+  serveClusterMetrics(logger);
   for (let i = 0; i < config.workers; i += 1) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
@@ -86,6 +89,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config);
+  if (cluster.isWorker) shareMetricsWithPrimary();
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
   else await runSingle(config, logger, cluster.isPrimary);
 }

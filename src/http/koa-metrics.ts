@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
+import { renderMetrics } from '../services/metrics.ts';
 
 export function koaMetrics(app: AppContext): Middleware {
   const { httpRequests, httpDuration } = app.metrics;
@@ -31,7 +32,10 @@ function routeOf(ctx: Context): string {
   return ctx.status === 404 ? 'unmatched' : 'other';
 }
 
-/** GET /metrics in Prometheus text format; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`. */
+/**
+ * GET /metrics in Prometheus text format; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`. With
+ * WORKERS > 1 it is the sum over all workers, or 503 when they do not all answer in time.
+ */
 export function metricsRouter(app: AppContext): Router {
   const router = new Router();
   const expected = app.config.metricsToken ? Buffer.from(`Bearer ${app.config.metricsToken}`) : undefined;
@@ -42,9 +46,10 @@ export function metricsRouter(app: AppContext): Router {
         throw new AppError('AUTHENTICATION_REQUIRED', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } });
       }
     }
+    const text = await renderMetrics(app.metrics.registry);
     ctx.set('Cache-Control', 'no-store');
     ctx.type = app.metrics.registry.contentType;
-    ctx.body = await app.metrics.registry.metrics();
+    ctx.body = text;
   });
   return router;
 }
