@@ -114,7 +114,8 @@ function takePendingConsume(ctx: KoaContextWithOIDC, model: string): string | un
 
 /**
  * Runs a consume that no save followed (the request failed between the two), so a token handed to the token
- * endpoint is spent whatever happened after, as without the deferral. Call once the provider has answered.
+ * endpoint is spent whatever happened after, as without the deferral. Call once the provider has answered. (When the
+ * rotation statement itself fails, it wrote nothing and issued nothing, so the token stays as it was.)
  */
 export async function settlePendingConsume(db: Db, ctx: KoaContextWithOIDC): Promise<void> {
   const id = takePendingConsume(ctx, 'RefreshToken');
