@@ -14,6 +14,7 @@ import bcrypt from 'bcrypt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { FormBrowser, formAction, hiddenField } from '../test/helpers/form-browser.ts';
+import { SERVER_NODE_FLAGS } from '../test/helpers/processes.ts';
 import { freePort } from '../test/helpers/test-server.ts';
 import { BARE_CLIENT, BARE_OPAQUE_CLIENT, BARE_REDIRECT_URI } from './bare-clients.ts';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.ts';
@@ -91,7 +92,7 @@ interface Child {
 /** Starts a script of the repository with its output in `logFile`; resolves once `ready` says so. */
 function startChild(script: string, env: Record<string, string>, logFile: string, ready: () => Promise<boolean>): Promise<Child> {
   const fd = openSync(logFile, 'w');
-  const child = spawn(process.execPath, [join(ROOT, script)], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(ROOT, script)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', fd, fd],

@@ -1,10 +1,10 @@
 // The real entry point as a process: embedded boot from scratch, configuration errors, graceful shutdown.
 import { readJson } from './helpers/http.ts';
 import { request } from 'node:http';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runScript, spawnServer } from './helpers/processes.ts';
+import { ROOT, runScript, SERVER_NODE_FLAGS, spawnServer } from './helpers/processes.ts';
 import { FormBrowser } from './helpers/form-browser.ts';
 import { submitLogin } from './helpers/oidc-flow.ts';
 import { freePort } from './helpers/test-server.ts';
@@ -41,6 +41,20 @@ describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () =
       expect(await again.stop()).toBe(0);
     }
   }, 180_000);
+});
+
+describe('how the server is started', () => {
+  it('npm start, npm run dev, the Docker image and the tests start it with the same Node flags', () => {
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    const flags = SERVER_NODE_FLAGS.join(' ');
+    expect(scripts['start']).toBe(`node ${flags} src/main.ts`);
+    expect(scripts['dev']).toBe(`node ${flags} --watch src/main.ts`);
+    // The suite's own process too: AsyncLocalStorage behaves as in production in the in-process servers.
+    expect(scripts['test']).toContain(`node ${flags} `);
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain(
+      `CMD ["node", ${SERVER_NODE_FLAGS.map((f) => JSON.stringify(f)).join(', ')}, "src/main.ts"]`,
+    );
+  });
 });
 
 describe('configuration errors', () => {

@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
+/**
+ * The Node flags `npm start` runs the server with (package.json), so spawned servers run as in production:
+ * AsyncLocalStorage on AsyncContextFrame rather than async_hooks (README, "Performance").
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ['--experimental-async-context-frame'];
+
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
@@ -17,7 +23,11 @@ export interface ServerProcess {
 
 /** Starts `node src/main.ts` and waits for its "listening" log line. */
 export function spawnServer(vars: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...minimalEnv(), ...vars }, stdio: 'pipe' });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: { ...minimalEnv(), ...vars },
+    stdio: 'pipe',
+  });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
