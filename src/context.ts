@@ -29,7 +29,7 @@ export interface AppContext {
  * What services need: no HTTP, no store unless they ask for it. A service that changes a tenant or client announces
  * it through `cache` (the CLI has no cache of its own but publishes too); one that signs people in counts in `metrics`.
  */
-export type ServiceDeps = Pick<AppContext, 'config' | 'logger' | 'db'> & { cache?: CacheInvalidation; metrics?: Metrics };
+export type ServiceDeps = Pick<AppContext, 'config' | 'logger' | 'db'> & { cache?: CacheInvalidation | EntityCache; metrics?: Metrics };
 
 export async function createAppContext(config: Config, logger: Logger, options: { migrate?: boolean } = {}): Promise<AppContext> {
   const database = openDatabase(config, logger);

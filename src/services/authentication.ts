@@ -3,7 +3,8 @@
 // "Invalid Credentials Error").
 import { AppError } from '../errors/app-error.ts';
 import type { ServiceDeps } from '../context.ts';
-import { findTenantById, type Tenant } from '../db/queries/tenants.ts';
+import type { Tenant } from '../db/queries/tenants.ts';
+import { lookupTenant } from './tenants.ts';
 import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -34,7 +35,7 @@ export async function authenticatePassword(
   password: string,
   meta: AuditMeta & { clientId?: string | null },
 ): Promise<SignedIn> {
-  const tenant = tenantId ? await findTenantById(deps.db, tenantId) : undefined;
+  const tenant = tenantId ? await lookupTenant(deps, tenantId) : undefined;
   const user = tenant ? await findUserByLogin(deps.db, tenant.id, login) : undefined;
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(deps.config.bcryptCost)));
 

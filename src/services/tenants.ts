@@ -71,6 +71,14 @@ export async function setTenantStatus(deps: ServiceDeps, id: string, status: Ten
   return updated;
 }
 
+/**
+ * A tenant for a sign-in: from the process's entity cache when the caller has one (every change invalidates it in
+ * every process at once, README "Performance"), else from the table.
+ */
+export function lookupTenant(deps: ServiceDeps, id: string): Promise<Tenant | undefined> {
+  return deps.cache && 'tenant' in deps.cache ? deps.cache.tenant(id) : findTenantById(deps.db, id);
+}
+
 export async function getTenant(deps: ServiceDeps, id: string): Promise<Tenant> {
   const tenant = await findTenantById(deps.db, id);
   if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenant', detail: `tenant ${id}` });
