@@ -15,7 +15,6 @@ import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../servi
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
-import { insertAuditEvent } from '../db/queries/audit-events.ts';
 import { createProvider } from './provider.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
@@ -170,6 +169,6 @@ async function afterRefresh(app: AppContext, ctx: KoaContextWithOIDC): Promise<v
   await Promise.all([
     // Last-seen moves at most once a minute (the query checks again, for other processes).
     session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
-    !refreshAudited(ctx) && insertAuditEvent(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
+    !refreshAudited(ctx) && recordAudit(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
   ]);
 }

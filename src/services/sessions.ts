@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
-import { lookupTenant } from './tenants.ts';
+import { getTenant } from './tenants.ts';
 import {
   endSessionRow,
   findLiveSessionsOfUser,
@@ -36,8 +36,7 @@ export interface StartedSession {
  * limit holds under concurrent sign-ins on any number of processes.
  */
 export async function startSession(deps: ServiceDeps, input: StartSessionInput, meta: AuditMeta): Promise<StartedSession> {
-  const tenant = await lookupTenant(deps, input.tenantId);
-  if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenant', detail: `tenant ${input.tenantId}` });
+  const tenant = await getTenant(deps, input.tenantId, 'cache');
   const actor = { ...meta, actorId: meta.actorId ?? input.userId };
   let refused = false;
   try {

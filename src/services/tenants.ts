@@ -79,8 +79,9 @@ export function lookupTenant(deps: ServiceDeps, id: string): Promise<Tenant | un
   return deps.cache && 'tenant' in deps.cache ? deps.cache.tenant(id) : findTenantById(deps.db, id);
 }
 
-export async function getTenant(deps: ServiceDeps, id: string): Promise<Tenant> {
-  const tenant = await findTenantById(deps.db, id);
+/** A tenant or NOT_FOUND; `from: 'cache'` reads it as lookupTenant does (sign-ins), else from the table. */
+export async function getTenant(deps: ServiceDeps, id: string, from: 'table' | 'cache' = 'table'): Promise<Tenant> {
+  const tenant = from === 'cache' ? await lookupTenant(deps, id) : await findTenantById(deps.db, id);
   if (!tenant) throw new AppError('NOT_FOUND', { field: 'tenant', detail: `tenant ${id}` });
   return tenant;
 }
