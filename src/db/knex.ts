@@ -64,3 +64,32 @@ export function deletedRows(result: unknown): number {
 export function prepared(name: string): { name: string } {
   return { name };
 }
+
+/**
+ * A page of a tenant's rows of `table` in creation order (keyset pagination on `created_at`, then `idColumn`),
+ * starting after the row `afterId`. The cursor row's own timestamp is compared in SQL, at the database's
+ * microsecond precision (a JS Date would round it). Callers add their filters.
+ */
+export function creationOrderPage(
+  db: Knex,
+  table: 'users' | 'clients',
+  idColumn: string,
+  tenantId: string,
+  page: { afterId?: string | undefined; limit: number },
+): Knex.QueryBuilder {
+  const q = db(table)
+    .where({ tenant_id: tenantId })
+    .orderBy([{ column: 'created_at' }, { column: idColumn }])
+    .limit(page.limit);
+  if (page.afterId) {
+    q.andWhereRaw('(created_at, ??) > (SELECT created_at, ?? FROM ?? WHERE tenant_id = ? AND ?? = ?)', [
+      idColumn,
+      idColumn,
+      table,
+      tenantId,
+      idColumn,
+      page.afterId,
+    ]);
+  }
+  return q;
+}

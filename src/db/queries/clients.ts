@@ -1,5 +1,6 @@
 // SQL for the clients table.
 import type { Knex } from 'knex';
+import { creationOrderPage } from '../knex.ts';
 
 export interface ClientRecord {
   clientId: string;
@@ -73,18 +74,8 @@ export async function findClientsPage(
   tenantId: string,
   page: { afterId?: string | undefined; limit: number },
 ): Promise<ClientRecord[]> {
-  const q = db<ClientRow>('clients')
-    .where({ tenant_id: tenantId })
-    .orderBy([{ column: 'created_at' }, { column: 'client_id' }])
-    .limit(page.limit);
-  // The cursor row's own timestamp, at the database's microsecond precision (a JS Date would round it).
-  if (page.afterId) {
-    q.andWhereRaw('(created_at, client_id) > (SELECT created_at, client_id FROM clients WHERE tenant_id = ? AND client_id = ?)', [
-      tenantId,
-      page.afterId,
-    ]);
-  }
-  return (await q).map(toClient);
+  const rows = (await creationOrderPage(db, 'clients', 'client_id', tenantId, page)) as ClientRow[];
+  return rows.map(toClient);
 }
 
 export async function updateClientById(

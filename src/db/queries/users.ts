@@ -1,5 +1,6 @@
 // SQL for the users table.
 import type { Knex } from 'knex';
+import { creationOrderPage } from '../knex.ts';
 
 export type UserStatus = 'active' | 'disabled';
 
@@ -204,20 +205,13 @@ export async function findUsersPage(
   tenantId: string,
   filter: { search?: string | undefined; status?: UserStatus | undefined; afterId?: string | undefined; limit: number },
 ): Promise<User[]> {
-  const q = db<UserRow>('users')
-    .where({ tenant_id: tenantId })
-    .orderBy([{ column: 'created_at' }, { column: 'id' }])
-    .limit(filter.limit);
+  const q = creationOrderPage(db, 'users', 'id', tenantId, filter);
   if (filter.search) {
     const pattern = `%${filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     q.andWhere((w) => w.whereRaw('lower(email) LIKE ?', [pattern]).orWhereRaw('lower(username) LIKE ?', [pattern]));
   }
   if (filter.status) q.andWhere({ status: filter.status });
-  // The cursor row's own timestamp, at the database's microsecond precision (a JS Date would round it).
-  if (filter.afterId) {
-    q.andWhereRaw('(created_at, id) > (SELECT created_at, id FROM users WHERE tenant_id = ? AND id = ?)', [tenantId, filter.afterId]);
-  }
-  return (await q).map(toUser);
+  return ((await q) as UserRow[]).map(toUser);
 }
 
 export async function updateUserProfile(
