@@ -9,7 +9,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon, { type Result } from 'autocannon';
+import autocannon, { type Options, type Result } from 'autocannon';
 import bcrypt from 'bcrypt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -218,77 +218,53 @@ function toRow(scenario: Scenario, target: string, r: Result): Row {
 }
 
 async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; introspect: string }): Promise<Row> {
-  const base = { url: t.url, connections: CONNECTIONS, duration: DURATION };
+  const run = async (options: Options) =>
+    toRow(scenario, t.name, await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options }));
   const tokenUrl = `${t.url}${oidcPaths.token}`;
   switch (scenario) {
     case 'client_credentials':
-      return toRow(
-        scenario,
-        t.name,
-        await autocannon({
-          ...base,
-          url: tokenUrl,
-          method: 'POST',
-          headers: { ...FORM, authorization: t.ccBasic },
-          body: form({ grant_type: 'client_credentials' }),
-        }),
-      );
+      return run({
+        url: tokenUrl,
+        method: 'POST',
+        headers: { ...FORM, authorization: t.ccBasic },
+        body: form({ grant_type: 'client_credentials' }),
+      });
     case 'refresh_token': {
       const pool = t.refreshPool;
-      return toRow(
-        scenario,
-        t.name,
-        await autocannon({
-          ...base,
-          url: tokenUrl,
-          method: 'POST',
-          headers: { ...FORM, authorization: t.flowBasic },
-          requests: [
-            {
-              setupRequest: (req) => ({ ...req, body: form({ grant_type: 'refresh_token', refresh_token: pool.shift() ?? 'pool-empty' }) }),
-              onResponse: (status, body) => {
-                if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-              },
+      return run({
+        url: tokenUrl,
+        method: 'POST',
+        headers: { ...FORM, authorization: t.flowBasic },
+        requests: [
+          {
+            setupRequest: (req) => ({ ...req, body: form({ grant_type: 'refresh_token', refresh_token: pool.shift() ?? 'pool-empty' }) }),
+            onResponse: (status, body) => {
+              if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
             },
-          ],
-        }),
-      );
+          },
+        ],
+      });
     }
     case 'introspection':
-      return toRow(
-        scenario,
-        t.name,
-        await autocannon({
-          ...base,
-          url: `${t.url}${oidcPaths.introspect}`,
-          method: 'POST',
-          headers: { ...FORM, authorization: t.introspectBasic },
-          body: form({ token: t.introspectToken }),
-        }),
-      );
+      return run({
+        url: `${t.url}${oidcPaths.introspect}`,
+        method: 'POST',
+        headers: { ...FORM, authorization: t.introspectBasic },
+        body: form({ token: t.introspectToken }),
+      });
     case 'discovery':
-      return toRow(scenario, t.name, await autocannon({ ...base, url: `${t.url}/.well-known/openid-configuration` }));
+      return run({ url: `${t.url}/.well-known/openid-configuration` });
     case 'jwks':
-      return toRow(
-        scenario,
-        t.name,
-        await autocannon({ ...base, url: `${t.url}${t.name.startsWith('bare') ? '/jwks' : '/.well-known/jwks.json'}` }),
-      );
-    case 'login': {
+      return run({ url: `${t.url}${t.name.startsWith('bare') ? '/jwks' : '/.well-known/jwks.json'}` });
+    case 'login':
       if (!t.login) throw new Error('login has no bare counterpart');
-      return toRow(
-        scenario,
-        t.name,
-        await autocannon({
-          ...base,
-          url: `${t.url}/api/v1/auth/login`,
-          method: 'POST',
-          timeout: 120,
-          headers: { 'content-type': 'application/json', 'x-tenant-id': t.login.tenant },
-          body: JSON.stringify({ usernameOrEmail: t.login.email, password: PASSWORD }),
-        }),
-      );
-    }
+      return run({
+        url: `${t.url}/api/v1/auth/login`,
+        method: 'POST',
+        timeout: 120,
+        headers: { 'content-type': 'application/json', 'x-tenant-id': t.login.tenant },
+        body: JSON.stringify({ usernameOrEmail: t.login.email, password: PASSWORD }),
+      });
     case 'code_flow':
       return flowsPerSecond(t);
   }
