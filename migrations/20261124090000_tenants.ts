@@ -1,4 +1,4 @@
-// Tenants: a slug id, a name, a status and the per-tenant policies of SPEC §3.
+// Tenants: a slug id, a name, a status and the per-tenant policies of docs/security.md.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

@@ -1,4 +1,4 @@
-// OAuth clients: each belongs to one tenant; the secret is kept only as a keyed hash (SPEC §4).
+// OAuth clients: each belongs to one tenant; the secret is kept only as a keyed hash (docs/security.md).
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

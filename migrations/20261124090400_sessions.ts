@@ -1,4 +1,4 @@
-// Sign-in sessions (SPEC §8), shared by the JSON API and the login pages.
+// Sign-in sessions (docs/security.md), shared by the JSON API and the login pages.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

@@ -1,4 +1,4 @@
-// The append-only audit log (SPEC §11): the database itself refuses UPDATE and DELETE on it.
+// The append-only audit log (docs/security.md): the database itself refuses UPDATE and DELETE on it.
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

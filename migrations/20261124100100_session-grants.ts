@@ -1,5 +1,5 @@
 // Links sign-in sessions to the OAuth grants issued under them, so ending a session revokes its grants and a
-// JWT access token can be checked against both (SPEC §4, §8).
+// JWT access token can be checked against both (docs/security.md).
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {

@@ -1,4 +1,4 @@
-// IP blocks (SPEC §9): an address that keeps tripping rate limits or failing logins across accounts is blocked
+// IP blocks (docs/security.md): an address that keeps tripping rate limits or failing logins across accounts is blocked
 // for a while; blocks are kept here for listing, lifting and the record.
 import type { Knex } from 'knex';
 

@@ -1,4 +1,4 @@
-// Liveness and readiness (SPEC §12): ready answers 503 while PostgreSQL or the store is unreachable.
+// Liveness and readiness (docs/operations.md): ready answers 503 while PostgreSQL or the store is unreachable.
 import Router from '@koa/router';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';

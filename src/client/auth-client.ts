@@ -1,4 +1,4 @@
-// AuthClient: the JSON auth API (SPEC §7, §13) for TypeScript apps, on nothing but `fetch`. It keeps the tokens,
+// AuthClient: the JSON auth API (docs/api.md) for TypeScript apps, on nothing but `fetch`. It keeps the tokens,
 // refreshes once when the server answers TOKEN_EXPIRED however many calls were waiting (guide "Token Expired
 // Error"), and backs off on 429 honouring Retry-After (guide "Rate Limit Exceeded").
 import { AuthApiError } from './errors.ts';

@@ -1,4 +1,4 @@
-// The AuthClient SDK (SPEC §13): `import { AuthClient } from 'gatehouse/client'`.
+// The AuthClient SDK (docs/api.md): `import { AuthClient } from 'gatehouse/client'`.
 export { AuthClient } from './auth-client.ts';
 export { AuthApiError } from './errors.ts';
 export { MemoryTokenStorage } from './memory-storage.ts';

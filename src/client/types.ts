@@ -1,7 +1,7 @@
-// The shapes AuthClient sends and receives: the JSON auth API of SPEC §7, written out here because the SDK
+// The shapes AuthClient sends and receives: the JSON auth API of docs/api.md, written out here because the SDK
 // imports nothing from the server.
 
-/** The error codes of the API's catalogue (SPEC §7), plus NETWORK_ERROR when no answer arrived at all. */
+/** The error codes of the API's catalogue (docs/api.md), plus NETWORK_ERROR when no answer arrived at all. */
 export type AuthErrorCode =
   | 'INVALID_CREDENTIALS'
   | 'TOKEN_EXPIRED'

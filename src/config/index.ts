@@ -122,7 +122,7 @@ export interface Config {
   trustProxy: boolean;
   tenantDomain: string | undefined;
   bcryptCost: number;
-  /** Lifetime of access tokens in seconds (SPEC §4: 15 minutes by default). */
+  /** Lifetime of access tokens in seconds (docs/security.md: 15 minutes by default). */
   accessTokenTtl: number;
   workers: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -133,7 +133,7 @@ export interface Config {
   /** SMTP server for outgoing mail; unset: mail goes to the outbox table. */
   smtpUrl: string | undefined;
   mailFrom: string;
-  /** Rate limits per endpoint class (SPEC §9), each `points` requests per `duration` seconds. */
+  /** Rate limits per endpoint class (docs/security.md), each `points` requests per `duration` seconds. */
   rateLimits: Record<RateLimitClass, { points: number; duration: number }>;
   ipBlockSeconds: number;
   ipBlockAfterTrips: number;

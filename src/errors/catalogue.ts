@@ -1,4 +1,4 @@
-// The error catalogue of SPEC §7: every code the JSON API can answer with, its HTTP status, its message, and
+// The error catalogue of docs/api.md: every code the JSON API can answer with, its HTTP status, its message, and
 // what the troubleshooting page at /docs/errors says about it. Messages, causes and solutions match the
 // published troubleshooting guide word for word where it has a section; the rest describe what the server does.
 

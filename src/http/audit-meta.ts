@@ -1,4 +1,4 @@
-// Where a request came from, as the audit log records it (SPEC §11): IP, user agent and request id.
+// Where a request came from, as the audit log records it (docs/security.md): IP, user agent and request id.
 import type { Context } from 'koa';
 
 export interface RequestOrigin {

@@ -1,4 +1,4 @@
-// Abuse protection (SPEC §9, guide "Rate Limiting Issues"): blocked addresses answer 403 IP_BLOCKED; every
+// Abuse protection (docs/security.md, guide "Rate Limiting Issues"): blocked addresses answer 403 IP_BLOCKED; every
 // limited endpoint counts requests per endpoint class and per IP — and per account or client where that
 // applies — in Redis (shared by every process) or memory; responses carry X-RateLimit-Limit/-Remaining/-Reset,
 // and a 429 adds Retry-After. Trusted CIDRs are exempt. With Redis down, limited endpoints answer 503 rather

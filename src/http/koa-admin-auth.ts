@@ -1,4 +1,4 @@
-// The admin API's guard (SPEC §10): a live bearer token — an admin user's from a first-party app, or a client's
+// The admin API's guard (docs/api.md): a live bearer token — an admin user's from a first-party app, or a client's
 // from client_credentials with permission scopes — holding the route's permission in the target tenant.
 // Guide, "Authorization Issues": TENANT_ACCESS_DENIED when the target is not the token's tenant (platform
 // operators excepted), then INSUFFICIENT_PERMISSIONS when a permission is missing.

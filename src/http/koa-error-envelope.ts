@@ -1,4 +1,4 @@
-// The one place errors leave the JSON API: everything thrown below becomes the SPEC §7 envelope.
+// The one place errors leave the JSON API: everything thrown below becomes the docs/api.md envelope.
 // Anything that is not an AppError becomes an opaque INTERNAL_ERROR; its stack and SQL go to the log only.
 // Each item links to its entry on the troubleshooting page (`docs`), after the fields the guide shows.
 import type { Context, Middleware } from 'koa';

@@ -1,5 +1,5 @@
 // Finds the tenant of a JSON API request: the X-Tenant-ID header or, with TENANT_DOMAIN, the subdomain
-// `{tenant}.{TENANT_DOMAIN}` (SPEC §3). A malformed value counts as none.
+// `{tenant}.{TENANT_DOMAIN}` (docs/security.md). A malformed value counts as none.
 import type { Middleware } from 'koa';
 import type { Config } from '../config/index.ts';
 import { tenantIdSchema } from '../services/tenants.ts';

@@ -1,5 +1,5 @@
 // findAccount: users are found only inside the client's tenant; a disabled user or a suspended tenant is no
-// account at all, so it never gets a code or token (SPEC §3). The user's roles come with it, for the access
+// account at all, so it never gets a code or token (docs/security.md). The user's roles come with it, for the access
 // token's `roles` claim later in the same request.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';

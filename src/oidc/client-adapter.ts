@@ -1,5 +1,5 @@
 // oidc-provider's Client model served from our clients table. A client of a suspended tenant does not exist
-// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (SPEC §4). oidc-provider
+// for the OAuth endpoints. Secrets are compared by keyed hash, never stored in the clear (docs/security.md). oidc-provider
 // asks on every request, so both rows come from the entity cache, which every change invalidates in every process.
 // Dynamic registration stores through `upsert`; everything else changes clients through the clients service.
 import Provider, { errors, type AdapterPayload } from 'oidc-provider';

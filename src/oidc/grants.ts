@@ -21,7 +21,7 @@ export async function revokeGrants(app: AppContext, provider: Provider, grantIds
   );
 }
 
-/** Ends one Gatehouse session and revokes everything issued under it (SPEC §8). False if it was not live. */
+/** Ends one Gatehouse session and revokes everything issued under it (docs/security.md). False if it was not live. */
 export async function endSessionAndRevoke(
   app: AppContext,
   provider: Provider,

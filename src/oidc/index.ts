@@ -97,7 +97,7 @@ function observe(app: AppContext, provider: Provider): void {
     );
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
-  // SPEC §11: refreshes are audited, with the session they keep alive. A rotation writes its audit event in its own
+  // docs/security.md: refreshes are audited, with the session they keep alive. A rotation writes its audit event in its own
   // statement (PostgresAdapter.upsert); this records it only for a refresh that rotated nothing.
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = ctx.oidc.params?.grant_type;
@@ -106,7 +106,7 @@ function observe(app: AppContext, provider: Provider): void {
     const write = afterRefresh(app, ctx).catch((err: unknown) => app.logger.error({ err }, 'could not record refresh'));
     ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
   });
-  // SPEC §4: a reused code or refresh token revokes its grant (the library does that) and is audited.
+  // docs/security.md: a reused code or refresh token revokes its grant (the library does that) and is audited.
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     const detail = err.error_detail ?? '';
     if (!/already (used|consumed)/.test(detail)) return;

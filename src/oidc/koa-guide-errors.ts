@@ -1,4 +1,4 @@
-// The two OAuth errors the guide documents come back exactly so (guide "OAuth2 Issues", SPEC §5), whatever
+// The two OAuth errors the guide documents come back exactly so (guide "OAuth2 Issues", docs/api.md), whatever
 // the Accept header; the library's specific reason stays in the log (err.error_detail), never in the body.
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';

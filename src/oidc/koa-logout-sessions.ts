@@ -1,5 +1,5 @@
 // When a browser signs out (RP-initiated logout, or oidc-provider logging one account out before another
-// signs in), the Gatehouse sessions of that browser end before the response is sent (SPEC §8).
+// signs in), the Gatehouse sessions of that browser end before the response is sent (docs/security.md).
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';

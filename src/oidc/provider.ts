@@ -1,4 +1,4 @@
-// oidc-provider configuration: endpoints at the paths of SPEC §5, JWT access tokens (RFC 9068), rotating
+// oidc-provider configuration: endpoints at the paths of docs/api.md, JWT access tokens (RFC 9068), rotating
 // refresh tokens, tenant-scoped accounts and clients, and our own login pages as interactions.
 import Provider, {
   errors,
@@ -32,7 +32,7 @@ export const OIDC_ROUTES = {
   pushed_authorization_request: '/oauth2/par',
 } as const;
 
-/** SPEC §4 lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
+/** docs/security.md lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
 export const TTL = {
   AuthorizationCode: 10 * 60,
   IdToken: 60 * 60,
@@ -74,7 +74,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     }),
   );
 
-  // The second factor, after the password and before consent (SPEC §6): a session without `otp` in its amr
+  // The second factor, after the password and before consent (docs/api.md): a session without `otp` in its amr
   // is asked for a code when the user has MFA, or to enrol when the tenant requires it.
   policy.add(
     new Prompt(
@@ -135,9 +135,9 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     },
     ttl: { ...TTL, AccessToken: app.config.accessTokenTtl, ClientCredentials: app.config.accessTokenTtl },
     rotateRefreshToken: true,
-    // Tokens live by our sessions and grants (SPEC §8), not by the browser cookie session.
+    // Tokens live by our sessions and grants (docs/security.md), not by the browser cookie session.
     expiresWithSession: async () => false,
-    // Every client allowed the refresh_token grant gets rotating refresh tokens (SPEC §4). oidc-provider drops
+    // Every client allowed the refresh_token grant gets rotating refresh tokens (docs/security.md). oidc-provider drops
     // offline_access unless prompt=consent (OIDC Core §11), so it cannot be the condition here.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     extraTokenClaims: (ctx, token) => extraTokenClaims(app, ctx, token),

@@ -1,4 +1,4 @@
-// The audit event of a refresh (SPEC §11: refreshes are audited, with the session they keep alive). The Postgres
+// The audit event of a refresh (docs/security.md: refreshes are audited, with the session they keep alive). The Postgres
 // adapter writes it in the statement that rotates the refresh token, so a rotation and its record commit together.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';

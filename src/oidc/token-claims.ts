@@ -1,4 +1,4 @@
-// Extra access-token claims of SPEC §4: tenant_id, roles and sid (the Gatehouse session the grant belongs to).
+// Extra access-token claims of docs/security.md: tenant_id, roles and sid (the Gatehouse session the grant belongs to).
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { findRoleNamesOfUser } from '../db/queries/roles.ts';

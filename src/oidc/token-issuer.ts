@@ -1,4 +1,4 @@
-// Tokens for the JSON API through the very same path as OAuth clients (SPEC §4): the sign-in gets a grant and
+// Tokens for the JSON API through the very same path as OAuth clients (docs/security.md): the sign-in gets a grant and
 // a single-use PKCE authorization code for the tenant's API client, redeemed at our own token endpoint; a
 // refresh is a refresh_token grant there. Claims, rotation, reuse detection and revocation are therefore
 // exactly those of the OAuth endpoints.

@@ -1,5 +1,5 @@
 // Verifies Gatehouse JWT access tokens (RFC 9068) for our own endpoints and introspection: signature, expiry,
-// issuer, and — because a JWT cannot be recalled — whether its session, grant and client are still live (SPEC §4).
+// issuer, and — because a JWT cannot be recalled — whether its session, grant and client are still live (docs/security.md).
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { AppContext } from '../context.ts';

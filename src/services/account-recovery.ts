@@ -118,7 +118,7 @@ export async function requestPasswordReset(
   });
 }
 
-/** Sets the new password; returns the user whose sessions must all end (SPEC §8). */
+/** Sets the new password; returns the user whose sessions must all end (docs/security.md). */
 export async function resetPassword(
   deps: ServiceDeps,
   tenantId: string | undefined,

@@ -1,4 +1,4 @@
-// Records security events in the append-only audit log (SPEC §11).
+// Records security events in the append-only audit log (docs/security.md).
 import type { Knex } from 'knex';
 import { findAuditEvents, insertAuditEvent, type AuditEvent, type AuditFilter, type NewAuditEvent } from '../db/queries/audit-events.ts';
 import { AppError } from '../errors/app-error.ts';

@@ -1,5 +1,5 @@
 // Password sign-in shared by the login pages and the JSON API. Every failure looks the same to the caller
-// (INVALID_CREDENTIALS, same timing); the true reason goes to the audit log only (SPEC §7, guide
+// (INVALID_CREDENTIALS, same timing); the true reason goes to the audit log only (docs/api.md, guide
 // "Invalid Credentials Error").
 import { AppError } from '../errors/app-error.ts';
 import type { ServiceDeps } from '../context.ts';
@@ -73,7 +73,7 @@ export async function authenticatePassword(
   return { tenant, user: publicUser };
 }
 
-/** Lockout per tenant policy (SPEC §3): the failure that reaches the limit locks the account and is audited. */
+/** Lockout per tenant policy (docs/security.md): the failure that reaches the limit locks the account and is audited. */
 async function countFailure(deps: ServiceDeps, tenant: Tenant, userId: string, meta: AuditMeta): Promise<void> {
   const { failedLoginCount, lockedUntil } = await recordLoginFailure(
     deps.db,

@@ -1,6 +1,6 @@
 // OAuth clients: registration (admin API, CLI, /oauth2/register) with validated redirect URIs and scopes, changes,
 // secret rotation, deletion. The secret is generated (256 bits), shown once and stored only as HMAC-SHA-256 under
-// a server-side key (SPEC §4). Every change is one function here, audited in the same transaction.
+// a server-side key (docs/security.md). Every change is one function here, audited in the same transaction.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -44,7 +44,7 @@ export const redirectUriSchema = z.string().refine(
   { params: { constraint: 'URL_FORMAT' } },
 );
 
-/** The OpenID Connect scopes a client can be allowed (SPEC §4); permission strings are the other kind. */
+/** The OpenID Connect scopes a client can be allowed (docs/security.md); permission strings are the other kind. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
 /** What a client may ask for when its registration names no scope. */

@@ -1,4 +1,4 @@
-// Demo data for a newcomer's first start (SPEC §2): only on an empty database and never in production.
+// Demo data for a newcomer's first start (docs/configuration.md): only on an empty database and never in production.
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../context.ts';
 import { countAllTenants } from '../db/queries/tenants.ts';

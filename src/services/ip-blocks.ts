@@ -1,4 +1,4 @@
-// IP blocking (SPEC §9): an address that keeps tripping rate limits, or fails logins across many accounts, is
+// IP blocking (docs/security.md): an address that keeps tripping rate limits, or fails logins across many accounts, is
 // blocked for IP_BLOCK_SECONDS. The store holds the live block (checked on every request, shared by every
 // process); PostgreSQL keeps the record for listing, lifting and the audit trail.
 import type { AppContext } from '../context.ts';

@@ -1,5 +1,5 @@
 // The mfaToken of the guide's "MFA Required" answer: single-use, lives 5 minutes, dies after 5 wrong codes
-// (SPEC §7). Kept in the TTL store under a hash of the token, shared by every process.
+// (docs/api.md). Kept in the TTL store under a hash of the token, shared by every process.
 import { createHash, randomBytes } from 'node:crypto';
 import type { KvStore } from '../store/kv-store.ts';
 import type { MfaRequirement } from './mfa.ts';

@@ -1,4 +1,4 @@
-// Permission strings, the built-in roles every tenant starts with (SPEC §3), and what a token may do.
+// Permission strings, the built-in roles every tenant starts with (docs/security.md), and what a token may do.
 
 /** Permissions a role of any tenant can hold; an admin token needs the route's permission in the target tenant. */
 export const PERMISSIONS = [
@@ -20,7 +20,7 @@ export const PERMISSIONS = [
 
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** The tenant whose operators manage every tenant (SPEC §3); nobody else crosses a tenant boundary. */
+/** The tenant whose operators manage every tenant (docs/security.md); nobody else crosses a tenant boundary. */
 export const PLATFORM_TENANT_ID = 'platform';
 
 /**

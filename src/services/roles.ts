@@ -1,4 +1,4 @@
-// Custom roles of a tenant (SPEC §3): a name, a description and permission strings. The built-in `admin` and
+// Custom roles of a tenant (docs/security.md): a name, a description and permission strings. The built-in `admin` and
 // `member` roles cannot be changed or deleted.
 import { z } from 'zod';
 import {

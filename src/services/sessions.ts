@@ -1,4 +1,4 @@
-// Sign-in sessions (SPEC §8): one per sign-in, from the JSON API or the login pages; ending one revokes the
+// Sign-in sessions (docs/security.md): one per sign-in, from the JSON API or the login pages; ending one revokes the
 // grants issued under it.
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../context.ts';
@@ -18,7 +18,7 @@ import {
 } from '../db/queries/sessions.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 
-/** Sessions live as long as the refresh tokens issued in them (SPEC §4: 30 days). */
+/** Sessions live as long as the refresh tokens issued in them (docs/security.md: 30 days). */
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
 /** What a sign-in knows; the id and expiry are the service's to choose. */
@@ -31,7 +31,7 @@ export interface StartedSession {
 }
 
 /**
- * Starts a session within the tenant's session limit (SPEC §8): `reject` answers SESSION_LIMIT_EXCEEDED,
+ * Starts a session within the tenant's session limit (docs/security.md): `reject` answers SESSION_LIMIT_EXCEEDED,
  * `evict_oldest` ends the oldest sessions. Sign-ins of one user are serialised by an advisory lock, so the
  * limit holds under concurrent sign-ins on any number of processes.
  */

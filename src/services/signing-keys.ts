@@ -1,4 +1,4 @@
-// Token signing keys (SPEC §4): generated on first start, stored encrypted in PostgreSQL and shared by every
+// Token signing keys (docs/security.md): generated on first start, stored encrypted in PostgreSQL and shared by every
 // process; `gatehouse keys rotate` adds a new generation and keeps the old one published until what it signed
 // has expired. Each generation is an ES256 key (access tokens) and an RS256 key (ID tokens, and resource
 // servers that need RS256).
@@ -20,7 +20,7 @@ import { decryptSecret, encryptSecret } from './encryption.ts';
 
 /**
  * How long a retired key stays in the JWKS: it must outlive every token it signed (ID tokens 1 h, access
- * tokens 15 min, SPEC §4), with room for clock skew and caches of the JWKS at resource servers.
+ * tokens 15 min, docs/security.md), with room for clock skew and caches of the JWKS at resource servers.
  */
 const RETIRED_KEY_RETENTION_SECONDS = 24 * 3600;
 

@@ -23,13 +23,13 @@ export const tenantIdSchema = z
 
 export const RATE_LIMIT_CLASSES = ['login', 'loginAccount', 'registration', 'token', 'authorize', 'api', 'admin'] as const;
 
-/** A tenant's own limits, replacing the global ones for requests that name the tenant (SPEC §3, §9). */
+/** A tenant's own limits, replacing the global ones for requests that name the tenant (docs/security.md). */
 export const tenantRateLimitsSchema = z.partialRecord(
   z.enum(RATE_LIMIT_CLASSES),
   z.object({ points: z.number().int().min(1).max(1_000_000), duration: z.number().int().min(1).max(86_400) }),
 );
 
-/** A tenant's settings (SPEC §3): all optional, the database holds the defaults. */
+/** A tenant's settings (docs/security.md): all optional, the database holds the defaults. */
 export const tenantSettingsSchema = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   sessionLimit: z.number().int().min(1).max(1000).optional(),

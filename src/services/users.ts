@@ -109,7 +109,7 @@ export function presentUser(user: UserWithRoles) {
   };
 }
 
-/** Admin unlock after a lockout (SPEC §9): clears the lock and the failure count, audited. */
+/** Admin unlock after a lockout (docs/security.md): clears the lock and the failure count, audited. */
 export async function unlockUser(deps: ServiceDeps, tenantId: string, userId: string, meta: AuditMeta): Promise<void> {
   if (!(await clearLockout(deps.db, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
   await recordAudit(deps.db, { tenantId, type: 'account.unlocked', subjectId: userId }, meta);

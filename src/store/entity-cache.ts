@@ -3,7 +3,7 @@
 // services that change a tenant or client call invalidateTenant / invalidateClient, which drops the entry here and
 // publishes the id on Redis so every other process drops it too. The TTL bounds how stale an entry can be when a
 // message is lost (Redis down, a process cut off). Sessions and grants are never cached: their revocation is
-// instant (SPEC §4, §8).
+// instant (docs/security.md).
 import type { Knex } from 'knex';
 import { findClientByIdAcrossTenants, type ClientRecord } from '../db/queries/clients.ts';
 import { findTenantById, type Tenant } from '../db/queries/tenants.ts';

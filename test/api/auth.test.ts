@@ -53,7 +53,7 @@ const api = authApi(() => server.url);
 const login = (tenant: string | undefined, usernameOrEmail: string, password = PASSWORD) =>
   api('POST', '/login', { body: { usernameOrEmail, password }, ...(tenant && { tenant }) });
 
-/** The guide's body exactly, plus the request id SPEC §7 adds to every error and each item's docs link. */
+/** The guide's body exactly, plus the request id docs/api.md adds to every error and each item's docs link. */
 function expectGuideBody(body: Record<string, unknown>, expected: (typeof GUIDE)[keyof typeof GUIDE]) {
   const { requestId, ...rest } = body;
   expect(rest).toEqual(withDocsLinks(server.url, expected));

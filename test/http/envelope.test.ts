@@ -1,4 +1,4 @@
-// The SPEC §7 envelope and request ids, over real HTTP against the real server.
+// The docs/api.md envelope and request ids, over real HTTP against the real server.
 import { readJson } from '../helpers/http.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

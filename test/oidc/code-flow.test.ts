@@ -92,7 +92,7 @@ async function signIn(params: {
 describe('authorization code flow with PKCE through the login pages', () => {
   let tokens: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
 
-  it('issues a validated ID token and a JWT access token with the SPEC §4 claims', async () => {
+  it('issues a validated ID token and a JWT access token with the docs/security.md claims', async () => {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const { callback } = await signIn({ verifier, state });
@@ -325,7 +325,7 @@ describe('client credentials', () => {
 });
 
 describe('discovery', () => {
-  it('publishes the SPEC §5 endpoints at both well-known paths', async () => {
+  it('publishes the docs/api.md endpoints at both well-known paths', async () => {
     for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
       const doc = await readJson(await fetch(`${server.url}${path}`));
       expect(doc).toMatchObject({

@@ -1,4 +1,4 @@
-// Several processes on one PostgreSQL and Redis (SPEC §12): a code issued by one process is redeemed at another,
+// Several processes on one PostgreSQL and Redis (docs/operations.md): a code issued by one process is redeemed at another,
 // and a code or refresh token is redeemed exactly once however many requests race for it across processes.
 import type * as oidc from 'openid-client';
 import { openDatabase, type Database } from '../../src/db/knex.ts';

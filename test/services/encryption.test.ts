@@ -1,4 +1,4 @@
-// Secrets at rest (SPEC §4): AES-256-GCM round trips, and anything but the right key on untouched data fails.
+// Secrets at rest (docs/security.md): AES-256-GCM round trips, and anything but the right key on untouched data fails.
 import { decryptSecret, encryptSecret } from '../../src/services/encryption.ts';
 import { TEST_SECRET_KEY } from '../helpers/test-env.ts';
 

@@ -1,4 +1,4 @@
-// Signing keys (SPEC §4): one generation on first start however many processes race, stored encrypted,
+// Signing keys (docs/security.md): one generation on first start however many processes race, stored encrypted,
 // rotation keeps the old generation published until its tokens have expired, and the keys really sign.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Admin route for the audit log (SPEC §11): filters by type, user, client and time; newest first; cursor pages.
+// Admin route for the audit log (docs/security.md): filters by type, user, client and time; newest first; cursor pages.
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';

@@ -1,4 +1,4 @@
-// The admin API, /api/v1/admin (SPEC §10): every route is an admin route whose guard checks the bearer
+// The admin API, /api/v1/admin (docs/api.md): every route is an admin route whose guard checks the bearer
 // token's permission in the target tenant.
 import type { AppContext } from '../../context.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';

@@ -1,4 +1,4 @@
-// Admin routes for IP blocks (SPEC §9): platform operators only — an address is blocked for every tenant.
+// Admin routes for IP blocks (docs/security.md): platform operators only — an address is blocked for every tenant.
 import type { Context } from 'koa';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Admin route for the mail outbox (SPEC §7): the tenant's mail kept in the database when no SMTP server is
+// Admin route for the mail outbox (docs/api.md): the tenant's mail kept in the database when no SMTP server is
 // configured, for operators and tests.
 import type { Context } from 'koa';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// Admin routes for roles and permissions (SPEC §3): the permission strings, and a tenant's roles.
+// Admin routes for roles and permissions (docs/security.md): the permission strings, and a tenant's roles.
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';

@@ -1,4 +1,4 @@
-// Admin routes for tenants (SPEC §3, §10): platform operators only — create, list, read, change settings,
+// Admin routes for tenants (docs/security.md): platform operators only — create, list, read, change settings,
 // suspend, activate.
 import type { Context } from 'koa';
 import { z } from 'zod';

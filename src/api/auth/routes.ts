@@ -1,4 +1,4 @@
-// The first-party JSON auth API, /api/v1/auth (SPEC §7): one declared route per endpoint (route-spec.ts) whose
+// The first-party JSON auth API, /api/v1/auth (docs/api.md): one declared route per endpoint (route-spec.ts) whose
 // handler calls services and returns the guide's shapes. Errors leave through koa-error-envelope.
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -238,7 +238,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       path: '/refresh',
       name: 'refresh',
       summary: 'Exchange a refresh token for a new pair (the old refresh token is spent)',
-      description: 'A refresh token used twice revokes the whole grant (SPEC §4).',
+      description: 'A refresh token used twice revokes the whole grant (docs/security.md).',
       auth: 'none',
       body: refreshSchema,
       response: tokenPair,

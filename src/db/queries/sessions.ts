@@ -76,7 +76,7 @@ export async function findLiveSession(db: Knex, tenantId: string, id: string): P
 
 /**
  * A live session and whether it still holds a live grant for `clientId`, in one round trip: the check behind every
- * JWT at /me, userinfo and introspection (SPEC §4).
+ * JWT at /me, userinfo and introspection (docs/security.md).
  */
 export async function findLiveSessionWithGrant(
   db: Knex,

@@ -1,4 +1,4 @@
-// The routes behind the login pages (SPEC §6): sign-in form, consent (skipped for first-party clients),
+// The routes behind the login pages (docs/api.md): sign-in form, consent (skipped for first-party clients),
 // cancel. Each form carries a CSRF token bound to its interaction.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
@@ -19,7 +19,7 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const CSRF_TTL_SECONDS = 3600;
 
-/** What a person reads on the login page for each refusal (SPEC §6: errors in plain words). */
+/** What a person reads on the login page for each refusal (docs/api.md: errors in plain words). */
 const LOGIN_ERRORS: Partial<Record<string, string>> = {
   INVALID_CREDENTIALS: 'The email, username or password is not right. Check them and try again.',
   SESSION_LIMIT_EXCEEDED: 'You are signed in on too many devices. Sign out on one of them, then try again.',
