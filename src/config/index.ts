@@ -53,7 +53,7 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
-/** Each variable, its rule and its default; the README's configuration table mirrors this. */
+/** Each variable, its rule and its default; docs/configuration.md's table mirrors this. */
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
   PORT: intIn(0, 65535).default(3000),

@@ -73,7 +73,7 @@ export async function setTenantStatus(deps: ServiceDeps, id: string, status: Ten
 
 /**
  * A tenant for a sign-in: from the process's entity cache when the caller has one (every change invalidates it in
- * every process at once, README "Performance"), else from the table.
+ * every process at once, docs/operations.md "Performance"), else from the table.
  */
 export function lookupTenant(deps: ServiceDeps, id: string): Promise<Tenant | undefined> {
   return deps.cache && 'tenant' in deps.cache ? deps.cache.tenant(id) : findTenantById(deps.db, id);

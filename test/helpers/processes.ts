@@ -7,7 +7,7 @@ export const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..
 
 /**
  * The Node flags `npm start` runs the server with (package.json), so spawned servers run as in production:
- * AsyncLocalStorage on AsyncContextFrame rather than async_hooks (README, "Performance").
+ * AsyncLocalStorage on AsyncContextFrame rather than async_hooks (docs/operations.md, "Performance").
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--experimental-async-context-frame'];
 
