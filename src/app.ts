@@ -11,6 +11,7 @@ import { koaBody } from './http/koa-body.ts';
 import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
 import { koaMetrics, metricsRouter } from './http/koa-metrics.ts';
 import { koaRequestId } from './http/koa-request-id.ts';
+import { koaSecurityHeaders } from './http/koa-security-headers.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
@@ -26,6 +27,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
 
   app.use(koaRequestId(ctx.logger));
   app.use(koaAccessLog());
+  app.use(koaSecurityHeaders());
   app.use(koaErrorEnvelope(ctx.config.publicUrl));
   app.use(koaMetrics(ctx));
 

@@ -11,7 +11,8 @@ import { koaBody } from '../../http/koa-body.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
 import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor } from '../../services/mfa.ts';
 import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
-import { PAGE_SECURITY_HEADERS, renderView } from '../../views.ts';
+import { renderView } from '../../views.ts';
+import { cspOrigin, pageSecurityHeaders } from '../../http/koa-security-headers.ts';
 import { auditMetaOf, type RequestOrigin } from '../../http/audit-meta.ts';
 import { revokeGrants } from '../grants.ts';
 
@@ -43,7 +44,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   router.use(async (ctx, next) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
-    ctx.set(PAGE_SECURITY_HEADERS);
+    ctx.set(await interactionSecurityHeaders(provider(), ctx));
     try {
       await next();
     } catch (err) {
@@ -331,6 +332,28 @@ function formFields<K extends string>(ctx: Context, names: K[]): Record<K, strin
 function seeOther(ctx: Context, location: string): void {
   ctx.redirect(location);
   ctx.status = 303;
+}
+
+/**
+ * The pages of one interaction may post forms whose redirect chain ends at this interaction's redirect_uri, which
+ * oidc-provider matched against the client's registration before the interaction existed (see pageSecurityHeaders).
+ * Without a live interaction the page gets the plain policy.
+ */
+async function interactionSecurityHeaders(provider: Provider, ctx: Context): Promise<Record<string, string>> {
+  let details: Details;
+  try {
+    details = await provider.interactionDetails(ctx.req, ctx.res);
+  } catch {
+    return pageSecurityHeaders();
+  }
+  let redirectUri = typeof details.params.redirect_uri === 'string' ? details.params.redirect_uri : undefined;
+  if (!redirectUri) {
+    // Without redirect_uri in the request the client has exactly one registered (OIDC Core §3.1.2.1 allows omitting it then).
+    const client = await provider.Client.find(String(details.params.client_id));
+    redirectUri = client?.redirectUris?.length === 1 ? client.redirectUris[0] : undefined;
+  }
+  const origin = cspOrigin(redirectUri);
+  return pageSecurityHeaders(origin ? [origin] : []);
 }
 
 /** Errors on the login pages are shown to the person in plain words, never as JSON. */
