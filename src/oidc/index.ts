@@ -15,9 +15,13 @@ import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../servi
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
-import { createProvider } from './provider.ts';
+import { createProvider, OIDC_ROUTES } from './provider.ts';
+import { pinPublicOrigin } from './koa-public-origin.ts';
+import { formPostPolicy } from './koa-form-post-csp.ts';
+import { acceptAuthorizationPost } from './koa-authorization-post.ts';
+import { offlineAccessAsksConsent } from './koa-offline-access.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
-import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
+import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
 import { settlePendingConsume } from './adapters/postgres-adapter.ts';
 
 export interface OidcRuntime {
@@ -76,9 +80,14 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     const jwks = await loadSigningJwks(ctx);
     const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
+    provider.use(pinPublicOrigin(ctx.config));
+    provider.use(acceptAuthorizationPost(OIDC_ROUTES.authorization, ctx.config.bodyLimitBytes));
+    provider.use(offlineAccessAsksConsent(OIDC_ROUTES.authorization));
     provider.use(awaitGrantBookkeeping(ctx));
     provider.use(rewriteGuideErrors(ctx));
     provider.use(introspectJwtAccessTokens(() => runtime.verifier));
+    provider.use(revokeJwtAccessTokens(ctx, () => runtime.verifier));
+    provider.use(formPostPolicy());
     provider.use(endSessionsOnLogout(ctx, () => provider));
     observe(ctx, provider);
     return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
@@ -134,6 +143,9 @@ function observe(app: AppContext, provider: Provider): void {
         client: ctx.oidc?.client?.clientId,
         requestId: ctx.state?.requestId,
       };
+      // The library refuses JWT access tokens at introspection and revocation; koa-jwt-introspection answers
+      // them, so that refusal is no refusal of the request and must not be logged as one.
+      if (err.message === 'unsupported_token_type' && (event === 'introspection.error' || event === 'revocation.error')) return;
       if (!err.status || err.status >= 500) app.logger.error({ ...line, err }, 'oidc server error');
       else app.logger.info(line, 'oidc request refused');
     };

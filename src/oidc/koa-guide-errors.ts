@@ -50,6 +50,16 @@ export function rewriteGuideErrors(app: AppContext): Middleware {
       return;
     }
 
+    // RFC 6749 §5.2 and §4.1.2.1: a grant or response type the client is not registered for is unauthorized_client.
+    if (
+      body.error === 'invalid_request' &&
+      typeof body.error_description === 'string' &&
+      / is not allowed for this client$/.test(body.error_description)
+    ) {
+      ctx.body = { ...body, error: 'unauthorized_client' };
+      return;
+    }
+
     if (body.error === 'invalid_grant' && ctx.oidc?.route === 'token') {
       const grantType = ctx.oidc.params?.grant_type;
       const replacement =

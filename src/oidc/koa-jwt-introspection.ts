@@ -1,17 +1,33 @@
-// RFC 7662 introspection for JWT access tokens: oidc-provider only knows the tokens it stores, so when it
-// answers `active: false` for a JWT we verify it ourselves — signature, expiry, live session and grant — and
-// answer for it, but only to a client of the token's own tenant.
+// Introspection (RFC 7662) and revocation (RFC 7009) of JWT access tokens: oidc-provider only knows the tokens it
+// stores and refuses structured ones, so for a JWT we verify it ourselves — signature, expiry, live session and
+// grant, and the revocation denylist — and answer for it. Only a confidential client may introspect, and it learns
+// only about its own tokens (so never about another tenant's).
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AccessTokenVerifier } from '../services/access-tokens.ts';
+import type { AppContext } from '../context.ts';
+import { revokeAccessToken, type AccessTokenClaims, type AccessTokenVerifier } from '../services/access-tokens.ts';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+async function verifiedOrUndefined(verifier: AccessTokenVerifier, token: string): Promise<AccessTokenClaims | undefined> {
+  try {
+    return await verifier.verify(token);
+  } catch {
+    return undefined;
+  }
+}
 
 export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): Middleware {
   return async (koaCtx, next) => {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
     if (ctx.oidc?.route !== 'introspection' || !ctx.oidc.client) return;
+    // RFC 7662 §2.1: the endpoint requires client authentication; a public client authenticates nothing.
+    if (ctx.oidc.client.clientAuthMethod === 'none') {
+      ctx.status = 401;
+      ctx.body = { error: 'invalid_client', error_description: 'public clients cannot introspect tokens' };
+      return;
+    }
     // The library either finds nothing (`active: false`) or refuses structured tokens outright.
     const body = ctx.body as { active?: boolean; error?: string } | undefined;
     const declined = (ctx.status === 200 && body?.active === false) || body?.error === 'unsupported_token_type';
@@ -19,13 +35,33 @@ export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): 
     if (!declined || typeof token !== 'string' || !JWT_SHAPE.test(token)) return;
     ctx.status = 200;
     ctx.type = 'json';
-    ctx.body = { active: false };
-    try {
-      const claims = await verifier().verify(token);
-      if (claims.tenant_id !== ctx.oidc.client['tenant_id']) return;
-      ctx.body = { active: true, token_type: 'Bearer', ...claims };
-    } catch {
-      // Expired, forged, revoked or of another tenant: `{ active: false }` (RFC 7662 §2.2).
+    const claims = await verifiedOrUndefined(verifier(), token);
+    // Expired, forged, revoked, or another client's: `{ active: false }` (RFC 7662 §2.2).
+    ctx.body =
+      claims && claims.client_id === ctx.oidc.client.clientId ? { active: true, token_type: 'Bearer', ...claims } : { active: false };
+  };
+}
+
+/**
+ * RFC 7009 §2: a client revokes its own JWT access token; its `jti` goes on the denylist until the token expires,
+ * so introspection, userinfo and our API refuse it at once. A token that no longer verifies needs nothing (§2.2).
+ */
+export function revokeJwtAccessTokens(app: AppContext, verifier: () => AccessTokenVerifier): Middleware {
+  return async (koaCtx, next) => {
+    await next();
+    const ctx = koaCtx as unknown as KoaContextWithOIDC;
+    if (ctx.oidc?.route !== 'revocation' || !ctx.oidc.client) return;
+    const token = ctx.oidc.params?.token;
+    if ((ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type' || typeof token !== 'string') return;
+    const claims = await verifiedOrUndefined(verifier(), token);
+    if (claims && claims.client_id !== ctx.oidc.client.clientId && ctx.oidc.client.clientAuthMethod !== 'none') {
+      // The library's rule for stored tokens (revocation allowedPolicy): another client's token is refused.
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: 'client is not authorized to revoke the presented token' };
+      return;
     }
+    if (claims && claims.client_id === ctx.oidc.client.clientId) await revokeAccessToken(app, claims);
+    ctx.status = 200;
+    ctx.body = '';
   };
 }

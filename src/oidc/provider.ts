@@ -112,6 +112,8 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     },
     conformIdTokenClaims: false,
     routes: OIDC_ROUTES,
+    // The code flow only (RFC 9700 §2.1.2): no implicit or hybrid response types are advertised or accepted.
+    responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: {
       // Client secrets are stored hashed, so HMAC-based client assertions (client_secret_jwt) cannot work.
@@ -156,7 +158,16 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // RFC 7662 §2.1, §4: only an authenticated (confidential) client learns about a token, and only about its
+        // own; a client of another tenant never matches. Public clients are refused earlier (koa-jwt-introspection).
+        allowedPolicy: async (
+          _ctx: KoaContextWithOIDC,
+          client: { clientId: string; clientAuthMethod: string },
+          token: { clientId?: string },
+        ) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       registration: registrationFeature(app),

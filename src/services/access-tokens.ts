@@ -6,7 +6,7 @@ import type { AppContext } from '../context.ts';
 import { findLiveSessionWithGrant } from '../db/queries/sessions.ts';
 
 /** Tenant and client come from the entity cache (invalidated on change); session and grant are read every time. */
-type VerifierDeps = Pick<AppContext, 'config' | 'db' | 'cache'>;
+type VerifierDeps = Pick<AppContext, 'config' | 'db' | 'cache' | 'store'>;
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -81,7 +81,18 @@ export function createAccessTokenVerifier(
   };
 }
 
+/** Revoked access tokens (RFC 7009 §2) by `jti`, kept until the token would have expired anyway. */
+const revokedJtiKey = (jti: string) => `access-token:revoked:${jti}`;
+
+/** Puts a verified access token on the denylist that every verification reads (written by /oauth2/revoke). */
+export async function revokeAccessToken(deps: Pick<AppContext, 'store'>, claims: AccessTokenClaims): Promise<void> {
+  const secondsLeft = Math.ceil((claims.exp ?? 0) - Date.now() / 1000);
+  if (typeof claims.jti === 'string' && secondsLeft > 0) await deps.store.set(revokedJtiKey(claims.jti), '1', secondsLeft);
+}
+
 async function assertLive(deps: VerifierDeps, claims: AccessTokenClaims): Promise<void> {
+  if (typeof claims.jti !== 'string' || (await deps.store.get(revokedJtiKey(claims.jti))) !== null)
+    throw new AppError('INVALID_TOKEN', { detail: 'access token revoked or without jti' });
   const [tenant, client] = await Promise.all([deps.cache.tenant(claims.tenant_id), deps.cache.client(claims.client_id)]);
   if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'tenant missing or suspended' });
   if (!client || client.tenantId !== claims.tenant_id) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
