@@ -14,6 +14,7 @@ import { koaRequestId } from './http/koa-request-id.ts';
 import { koaSecurityHeaders } from './http/koa-security-headers.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
+import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
 import { createMailer } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
@@ -28,20 +29,20 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(koaRequestId(ctx.logger));
   app.use(koaAccessLog());
   app.use(koaSecurityHeaders());
-  app.use(koaErrorEnvelope(ctx.config.publicUrl));
+  app.use(koaErrorEnvelope(ctx.config.publicUrl, { isPage: (c) => c.path.startsWith('/interaction/'), render: renderErrorPage }));
   app.use(koaMetrics(ctx));
 
-  // Bodies are parsed for our own routes only: oidc-provider reads its raw bodies itself.
-  const parseBody = koaBody(ctx.config.bodyLimitBytes);
-  app.use((koaCtx, next) =>
-    koaCtx.path.startsWith('/api/') || koaCtx.path.startsWith('/interaction/') ? parseBody(koaCtx, next) : next(),
-  );
+  // JSON bodies are parsed for the JSON API only: oidc-provider reads its raw bodies itself, and the login pages
+  // parse their forms inside their own error handling (their errors are pages, not envelopes).
+  const parseBody = koaBody(ctx.config.bodyLimitBytes, 'json');
+  app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
   app.use(koaAbuseProtection(ctx));
 
   app.use(healthRouter(ctx).routes());
   app.use(metricsRouter(ctx).routes());
   const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
-  for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
+  // A known path with another method answers 405 with Allow (koa-error-envelope renders it).
+  for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes()).use(router.allowedMethods());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());
   app.use(errorDocsRouter(ctx).routes());

@@ -1,5 +1,5 @@
 // The troubleshooting page at /docs/errors, derived from the error catalogue: one entry per code with an anchor
-// named after it, which the `docs` link of every JSON API error item points at. Plain HTML, no scripts.
+// named after it, which the `Link: <…>; rel="help"` header of every JSON API error points at. Plain HTML, no scripts.
 import { STATUS_CODES } from 'node:http';
 import Router from '@koa/router';
 import type { AppContext } from '../context.ts';
@@ -7,7 +7,6 @@ import {
   ERROR_CATALOGUE,
   ERROR_DOCS_PATH,
   OAUTH_ERROR_CATALOGUE,
-  errorDocsUrl,
   type CatalogueEntry,
   type ErrorCode,
   type OAuthErrorCode,
@@ -31,11 +30,11 @@ interface PageEntry {
   exampleBody: string;
 }
 
-export function errorDocsRouter(app: AppContext): Router {
+export function errorDocsRouter(_app: AppContext): Router {
   const router = new Router();
   let page: Promise<string> | undefined;
   router.get(ERROR_DOCS_PATH, async (ctx) => {
-    page ??= renderErrorsPage(app.config.publicUrl);
+    page ??= renderErrorsPage();
     ctx.set(PAGE_SECURITY_HEADERS);
     ctx.set('Cache-Control', 'public, max-age=300');
     ctx.type = 'html';
@@ -44,10 +43,10 @@ export function errorDocsRouter(app: AppContext): Router {
   return router;
 }
 
-export function renderErrorsPage(publicUrl: string): Promise<string> {
+export function renderErrorsPage(): Promise<string> {
   const apiEntries = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).map((code) => {
     const entry: CatalogueEntry = ERROR_CATALOGUE[code];
-    const item = { code, message: entry.message, ...entry.example, docs: errorDocsUrl(publicUrl, code) };
+    const item = { code, message: entry.message, ...entry.example };
     return pageEntry(code, 'JSON API envelope', entry, { success: false, errors: [item], requestId: EXAMPLE_REQUEST_ID });
   });
   // Guide "OAuth2 Issues": RFC 6749 §5.2 bodies, exactly as the server sends them.

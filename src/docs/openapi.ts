@@ -63,7 +63,6 @@ export function buildOpenApiDocument(groups: RouteGroup[], info: DocsInfo) {
             message: { type: 'string' },
             field: { type: 'string' },
             constraint: { type: 'string' },
-            docs: { type: 'string', format: 'uri', description: 'The entry of this code on the troubleshooting page' },
           },
         },
         ErrorEnvelope: {

@@ -1,19 +1,31 @@
 // The one place errors leave the JSON API: everything thrown below becomes the docs/api.md envelope.
 // Anything that is not an AppError becomes an opaque INTERNAL_ERROR; its stack and SQL go to the log only.
-// Each item links to its entry on the troubleshooting page (`docs`), after the fields the guide shows.
+// The body is exactly the guide's plus `requestId`; the link to each code's entry on the troubleshooting page
+// travels in a `Link: <…/docs/errors#CODE>; rel="help"` header (RFC 8288), outside the body.
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors/app-error.ts';
 import { errorDocsUrl } from '../errors/catalogue.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import type { Logger } from '../logger.ts';
 
-/** `publicUrl` is the base of each item's `docs` link (PUBLIC_URL). */
-export function koaErrorEnvelope(publicUrl: string): Middleware {
+/** Pages (the login pages) answer errors as pages: a path that is a page and the renderer of that surface. */
+export interface PageSurface {
+  isPage(ctx: Context): boolean;
+  render(ctx: Context, err: unknown): Promise<void>;
+}
+
+/** `publicUrl` is the base of each code's help link (PUBLIC_URL). */
+export function koaErrorEnvelope(publicUrl: string, pages?: PageSurface): Middleware {
   return async (ctx, next) => {
     try {
       await next();
       if (ctx.status === 404 && ctx.body == null) throw new AppError('NOT_FOUND');
+      // @koa/router's allowedMethods: the path exists, the method does not (RFC 9110 §15.5.6 requires Allow).
+      if (ctx.status === 405 && ctx.body == null)
+        throw new AppError('NOT_FOUND', { status: 405, headers: { Allow: ctx.response.get('Allow') } });
     } catch (err) {
+      // Errors raised before a page's own handling (rate limits, IP blocks) still reach the person as a page.
+      if (pages?.isPage(ctx)) return pages.render(ctx, err);
       const appError = toAppError(err);
       const log: Logger = ctx.state.log;
       if (appError.status >= 500 && !(err instanceof AppError) && appError.errors[0]?.code === 'INTERNAL_ERROR')
@@ -28,11 +40,13 @@ export function koaErrorEnvelope(publicUrl: string): Middleware {
 export function renderAppError(ctx: Context, error: AppError, publicUrl: string): void {
   ctx.status = error.status;
   ctx.set(error.headers);
-  const errors = error.errors.map((item) => ({ ...item, docs: errorDocsUrl(publicUrl, item.code) }));
-  ctx.body = { success: false, errors, requestId: ctx.state.requestId };
+  const codes = [...new Set(error.errors.map((item) => item.code))];
+  ctx.set('Link', codes.map((code) => `<${errorDocsUrl(publicUrl, code)}>; rel="help"`).join(', '));
+  ctx.body = { success: false, errors: error.errors, requestId: ctx.state.requestId };
 }
 
-function toAppError(err: unknown): AppError {
+/** Any thrown value as the catalogue error a client may see (the page renderer reads the same mapping). */
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const fromDb = fromDatabaseError(err);
   if (fromDb) return fromDb;

@@ -1,16 +1,58 @@
-// How oidc-provider shows errors it cannot redirect back to the client: a readable page for browsers, the
-// OAuth JSON body for everything else. Descriptions are the library's generic texts, never internals.
+// The two renderers of errors people and OAuth clients see outside the JSON API (which has koa-error-envelope):
+// the HTML page (login pages, and oidc-provider errors a browser reaches) and the OAuth error body (RFC 6749 §5.2).
+// Both read the catalogue codes; descriptions are the library's generic texts or ours, never internals.
+import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { AppError } from '../errors/app-error.ts';
+import type { ErrorCode } from '../errors/catalogue.ts';
+import { toAppError } from '../http/koa-error-envelope.ts';
 import { renderView } from '../views.ts';
 
 /** Routes a person reaches in a browser; every other endpoint (token, introspection, …) always answers JSON. */
 const BROWSER_ROUTES = new Set(['authorization', 'resume', 'end_session', 'end_session_confirm', 'end_session_success']);
 
+const TITLE = 'Sign-in could not continue';
+const START_AGAIN = 'Something went wrong while signing you in. Go back to the application and try again.';
+
+/** What a person reads on a page for each catalogue code (docs/api.md: errors in plain words). */
+const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: 'What you sent is too large. Go back, shorten what you typed and try again.',
+  INVALID_FORMAT: 'What you sent could not be read. Go back, check what you typed and try again.',
+  REQUIRED_FIELD: 'Something was missing from the form. Go back, fill in every field and try again.',
+  RATE_LIMIT_EXCEEDED: 'There were too many attempts. Wait a little, then try again.',
+  IP_BLOCKED: 'Too many attempts came from your network. Try again in an hour.',
+  NOT_FOUND: 'This sign-in step is not available any more. Go back to the application and start again.',
+  SESSION_NOT_FOUND: 'This sign-in page has expired or was already used. Go back to the application and start again.',
+  SERVICE_UNAVAILABLE: 'The sign-in service is busy or under maintenance. Try again in a few minutes.',
+};
+
+/** oidc-provider's errors for an interaction that is gone (expired, already finished, cookie missing). */
+const EXPIRED_INTERACTION = new Set(['SessionNotFound', 'InvalidRequest']);
+
+/** The HTML page for any error on a page route, in plain words with the request id. */
+export async function renderErrorPage(ctx: Context, err: unknown): Promise<void> {
+  const name = (err as { name?: string }).name;
+  const error = EXPIRED_INTERACTION.has(name ?? '') ? new AppError('SESSION_NOT_FOUND', { status: 400 }) : toAppError(err);
+  const code = error.errors[0]?.code;
+  if (code === 'INTERNAL_ERROR' && !(err instanceof AppError)) ctx.state.log?.error({ err }, 'page failed');
+  else if (error.detail) ctx.state.log?.info({ code, detail: error.detail }, 'page request refused');
+  // A CSRF token that does not match is INVALID_TOKEN with 403: the form outlived its token.
+  const message =
+    code === 'INVALID_TOKEN' && error.status === 403
+      ? 'This form has expired. Go back, reload the page and try again.'
+      : ((code && PAGE_MESSAGES[code]) ?? START_AGAIN);
+  ctx.status = error.status;
+  ctx.set(error.headers);
+  ctx.type = 'html';
+  ctx.body = await renderView('error', { title: TITLE, message, detail: error.status, requestId: ctx.state.requestId });
+}
+
+/** oidc-provider's renderError: a page for a browser on a browser route, else the OAuth JSON body. */
 export async function renderOidcError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }): Promise<void> {
   if (BROWSER_ROUTES.has(ctx.oidc?.route ?? '') && ctx.accepts('json', 'html') === 'html') {
     ctx.type = 'html';
     ctx.body = await renderView('error', {
-      title: 'Sign-in could not continue',
+      title: TITLE,
       message: describeForPeople(out.error),
       detail: out.error_description ?? out.error,
       requestId: ctx.state.requestId,
@@ -31,6 +73,6 @@ function describeForPeople(error: string): string {
     case 'invalid_request':
       return 'Your sign-in link has expired or was already used. Go back to the application and start again.';
     default:
-      return 'Something went wrong while signing you in. Go back to the application and try again.';
+      return START_AGAIN;
   }
 }

@@ -42,7 +42,8 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier): 
     }
   };
   router.get(OIDC_ROUTES.userinfo, handler);
-  router.post(OIDC_ROUTES.userinfo, koaBody(app.config.bodyLimitBytes), handler);
+  // RFC 6750 §2.2: the token may come in a form-encoded body.
+  router.post(OIDC_ROUTES.userinfo, koaBody(app.config.bodyLimitBytes, 'form'), handler);
   return router;
 }
 

@@ -138,9 +138,7 @@ describe('with short-lived access tokens', () => {
       status: 401,
       message: 'Invalid username or password',
       requestId: expect.stringMatching(UUID),
-      errors: [
-        { code: 'INVALID_CREDENTIALS', message: 'Invalid username or password', docs: `${server.url}/docs/errors#INVALID_CREDENTIALS` },
-      ],
+      errors: [{ code: 'INVALID_CREDENTIALS', message: 'Invalid username or password' }],
     });
     expect(errors).toEqual([wrong]);
 

@@ -43,7 +43,7 @@ it('shows the OAuth bodies exactly as the token endpoint sends them', async () =
   expect(decoded).toContain('{\n  "error": "invalid_grant",\n  "error_description": "Authorization code is invalid or expired"\n}');
 });
 
-it('links every item of a real error response to an existing entry', async () => {
+it('links every code of a real error response to an existing entry, in the Link header', async () => {
   const responses = [
     await fetch(`${server.url}/api/v1/auth/me`),
     await fetch(`${server.url}/api/v1/auth/login`, {
@@ -53,16 +53,19 @@ it('links every item of a real error response to an existing entry', async () =>
     }),
     await fetch(`${server.url}/api/v1/auth/register`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }),
   ];
-  const items = (await Promise.all(responses.map(readJson))).flatMap((body) => body.errors);
-  expect(new Set(items.map((i: { code: string }) => i.code))).toEqual(
-    new Set(['AUTHENTICATION_REQUIRED', 'INVALID_FORMAT', 'REQUIRED_FIELD']),
-  );
-  for (const item of items) {
-    const link = new URL(item.docs);
-    expect(link.hash).toBe(`#${item.code}`);
-    const { html } = await fetchPage(link.href.replace(/#.*$/, ''));
-    expect(idsOf(html)).toContain(item.code);
+  // The link travels in `Link: <…#CODE>; rel="help"` (RFC 8288), one per code of the body, never in the body.
+  const links: Array<{ code: string; url: URL }> = [];
+  for (const res of responses) {
+    const header = res.headers.get('link') ?? '';
+    const body = await readJson(res);
+    const codes = [...new Set(body.errors.map((i: { code: string; docs?: string }) => (expect(i.docs).toBeUndefined(), i.code)))];
+    const linked = [...header.matchAll(/<([^>]+)>; rel="help"/g)].map((m) => new URL(m[1] as string));
+    expect(linked.map((u) => u.hash.slice(1))).toEqual(codes);
+    linked.forEach((url) => links.push({ code: url.hash.slice(1), url }));
   }
+  expect(new Set(links.map((l) => l.code))).toEqual(new Set(['AUTHENTICATION_REQUIRED', 'INVALID_FORMAT', 'REQUIRED_FIELD']));
+  const { html } = await fetchPage(links[0]?.url.href.replace(/#.*$/, '') as string);
+  for (const { code } of links) expect(idsOf(html)).toContain(code);
 });
 
 it("keeps docs/troubleshooting.md's table true to the catalogue", () => {

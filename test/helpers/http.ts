@@ -39,15 +39,7 @@ function jsonApi(baseUrl: () => string, prefix: string) {
   };
 }
 
-interface GuideBody {
-  success: boolean;
-  errors: Array<{ code: string; message: string; field?: string; constraint?: string }>;
-}
-
-/**
- * A guide error body as the server sends it: each item, exactly as the guide shows it, gains the link to its
- * entry on the troubleshooting page as its last field.
- */
-export function withDocsLinks<B extends GuideBody>(publicUrl: string, body: B) {
-  return { ...body, errors: body.errors.map((item) => ({ ...item, docs: `${publicUrl}/docs/errors#${item.code}` })) };
+/** The `Link` header of a JSON API error: each code's entry on the troubleshooting page (RFC 8288 rel="help"). */
+export function helpLinks(publicUrl: string, codes: string[]): string {
+  return codes.map((code) => `<${publicUrl}/docs/errors#${code}>; rel="help"`).join(', ');
 }

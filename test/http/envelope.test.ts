@@ -1,5 +1,5 @@
 // The docs/api.md envelope and request ids, over real HTTP against the real server.
-import { readJson } from '../helpers/http.ts';
+import { helpLinks, readJson } from '../helpers/http.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
@@ -43,7 +43,7 @@ describe('error envelope', () => {
     const body = await res.json();
     expect(body).toEqual({
       success: false,
-      errors: [{ code: 'NOT_FOUND', message: 'Resource not found', docs: `${server.url}/docs/errors#NOT_FOUND` }],
+      errors: [{ code: 'NOT_FOUND', message: 'Resource not found' }],
       requestId: res.headers.get('x-request-id'),
     });
   });
@@ -55,9 +55,7 @@ describe('error envelope', () => {
       body: '{"usernameOrEmail": "a",',
     });
     expect(res.status).toBe(400);
-    expect((await readJson(res)).errors).toEqual([
-      { code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON', docs: `${server.url}/docs/errors#INVALID_FORMAT` },
-    ]);
+    expect((await readJson(res)).errors).toEqual([{ code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'JSON' }]);
   });
 
   it('answers an oversized body with 413 PAYLOAD_TOO_LARGE', async () => {
@@ -67,9 +65,78 @@ describe('error envelope', () => {
       body: JSON.stringify({ usernameOrEmail: 'x'.repeat(4096), password: 'p' }),
     });
     expect(res.status).toBe(413);
-    expect((await readJson(res)).errors).toEqual([
-      { code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large', docs: `${server.url}/docs/errors#PAYLOAD_TOO_LARGE` },
+    expect((await readJson(res)).errors).toEqual([{ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' }]);
+  });
+});
+
+describe('at the edge of the JSON API', () => {
+  const login = (init: RequestInit) =>
+    fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', ...init, headers: { 'X-Tenant-ID': 'acme', ...init.headers } });
+
+  it('sends the help link in a Link header (RFC 8288), never in the body', async () => {
+    const res = await login({ headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('link')).toBe(helpLinks(server.url, ['REQUIRED_FIELD']));
+    const body = await readJson(res);
+    expect(body.errors).toEqual([
+      { code: 'REQUIRED_FIELD', message: 'Required field is missing', field: 'usernameOrEmail' },
+      { code: 'REQUIRED_FIELD', message: 'Required field is missing', field: 'password' },
     ]);
+  });
+
+  it('answers 415 for a body that is not JSON (RFC 9110 §15.5.16), also a form as curl sends by default', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/xml']) {
+      const res = await login({ headers: { 'Content-Type': type }, body: 'usernameOrEmail=a&password=b' });
+      expect(res.status).toBe(415);
+      expect((await readJson(res)).errors).toEqual([
+        { code: 'INVALID_FORMAT', message: 'Field format is invalid', constraint: 'CONTENT_TYPE' },
+      ]);
+    }
+  });
+
+  it('answers 405 with Allow for a known path and another method (RFC 9110 §15.5.6)', async () => {
+    const res = await fetch(`${server.url}/api/v1/auth/login`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect((await readJson(res)).errors[0].code).toBe('NOT_FOUND');
+  });
+
+  it('refuses a NUL character in a body, a query or a path as 400 INVALID_FORMAT, before any query runs', async () => {
+    const body = await login({
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ usernameOrEmail: 'user\u0000@demo.test', password: 'x' }),
+    });
+    expect(body.status).toBe(400);
+    expect((await readJson(body)).errors).toEqual([
+      { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'usernameOrEmail', constraint: 'PATTERN' },
+    ]);
+    const query = await fetch(`${server.url}/api/v1/admin/audit-events?type=a%00b`);
+    expect(query.status).toBe(400);
+    expect((await readJson(query)).errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'type' });
+    const path = await fetch(`${server.url}/api/v1/admin/users/a%00b`);
+    expect(path.status).toBe(400);
+    expect((await readJson(path)).errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'path' });
+  });
+});
+
+describe('on the login pages', () => {
+  it('answers a too-large, malformed or NUL-bearing form with a page in plain words and the request id', async () => {
+    const cases: Array<[string, string, number, RegExp]> = [
+      ['application/x-www-form-urlencoded', `password=${'x'.repeat(4096)}`, 413, /too large/],
+      ['application/x-www-form-urlencoded', 'usernameOrEmail=user%00%40demo.test&password=x', 400, /could not be read/],
+    ];
+    for (const [type, payload, status, words] of cases) {
+      const res = await fetch(`${server.url}/interaction/some-uid/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': type },
+        body: payload,
+      });
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(html).toMatch(words);
+      expect(html).toContain(res.headers.get('x-request-id') as string);
+    }
   });
 });
 
@@ -99,9 +166,7 @@ describe('unexpected failures', () => {
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
       success: false,
-      errors: [
-        { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred', docs: 'https://id.example.test/docs/errors#INTERNAL_ERROR' },
-      ],
+      errors: [{ code: 'INTERNAL_ERROR', message: 'An unexpected error occurred' }],
       requestId: res.headers.get('x-request-id'),
     });
     expect(text).not.toMatch(/insert|password_hash|secretPlace|\.ts:/);

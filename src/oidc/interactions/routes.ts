@@ -15,6 +15,7 @@ import { renderView } from '../../views.ts';
 import { cspOrigin, pageSecurityHeaders } from '../../http/koa-security-headers.ts';
 import { auditMetaOf, type RequestOrigin } from '../../http/audit-meta.ts';
 import { revokeGrants } from '../grants.ts';
+import { renderErrorPage } from '../render-error.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -40,13 +41,14 @@ const ACR = { pwd: 'urn:gatehouse:loa:pwd', mfa: 'urn:gatehouse:loa:mfa' } as co
 
 export function interactionRouter(app: AppContext, provider: () => Provider): Router {
   const router = new Router({ prefix: '/interaction' });
-  router.use(koaBody(app.config.bodyLimitBytes));
+  const parseForm = koaBody(app.config.bodyLimitBytes, 'form');
   router.use(async (ctx, next) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.set(await interactionSecurityHeaders(provider(), ctx));
     try {
-      await next();
+      // The form is parsed inside: a too-large or malformed form is answered with a page too.
+      await parseForm(ctx, next);
     } catch (err) {
       await renderInteractionError(ctx, err);
     }
@@ -357,22 +359,6 @@ async function interactionSecurityHeaders(provider: Provider, ctx: Context): Pro
 }
 
 /** Errors on the login pages are shown to the person in plain words, never as JSON. */
-async function renderInteractionError(ctx: Context, err: unknown): Promise<void> {
-  const name = (err as { name?: string }).name;
-  const appError = err instanceof AppError ? err : undefined;
-  let status = appError?.status ?? 500;
-  let message = 'Something went wrong while signing you in. Go back to the application and try again.';
-  if (name === 'SessionNotFound' || name === 'InvalidRequest') {
-    status = 400;
-    message = 'This sign-in page has expired or was already used. Go back to the application and start again.';
-  } else if (appError?.status === 403) {
-    message = 'This form has expired. Go back, reload the page and try again.';
-  } else if (appError?.status === 404) {
-    message = 'This sign-in step is not available any more. Go back to the application and start again.';
-  } else if (!appError) {
-    ctx.state.log?.error({ err }, 'interaction failed');
-  }
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.body = await renderView('error', { title: 'Sign-in could not continue', message, detail: status, requestId: ctx.state.requestId });
+function renderInteractionError(ctx: Context, err: unknown): Promise<void> {
+  return renderErrorPage(ctx, err);
 }
