@@ -15,6 +15,7 @@ import { renderView } from '../../views.ts';
 import { cspOrigin, pageSecurityHeaders } from '../../http/koa-security-headers.ts';
 import { auditMetaOf, type RequestOrigin } from '../../http/audit-meta.ts';
 import { revokeGrants } from '../grants.ts';
+import { addConsentedScope, findConsentedScope } from '../../db/queries/consents.ts';
 import { renderErrorPage } from '../render-error.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -67,7 +68,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
     } else if (details.prompt.name === 'mfa') {
       ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), null, auditMetaOf(ctx));
     } else if (details.prompt.name === 'consent') {
-      if (view.firstParty) return finishConsent(app, provider(), ctx, details);
+      if (view.firstParty || (await alreadyConsented(app, view, details))) return finishConsent(app, provider(), ctx, details);
       ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
     } else {
       throw new AppError('NOT_FOUND', { detail: `unsupported prompt ${details.prompt.name}` });
@@ -229,6 +230,10 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
     grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
+  await addConsentedScope(app.db, tenantId, session.accountId, clientId, [
+    ...(missing.missingOIDCScope ?? []),
+    ...Object.values(missing.missingResourceScopes ?? {}).flat(),
+  ]);
   await attachGrant(app, { id: sessionId, tenantId }, grantId, clientId, session.uid);
   await app.store.del(csrfKey(details.uid));
   const redirectTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
@@ -292,9 +297,32 @@ async function renderMfaPage(app: AppContext, details: Details, view: ViewModel,
   return renderView('mfa', { ...view, csrf, error });
 }
 
-function requestedScopes(details: Details): string[] {
+/** Missing scopes: what this request asks for that the grant does not hold yet. */
+function missingScopes(details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-  const scopes = new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()]);
+  return [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])];
+}
+
+/**
+ * Consent belongs to the person and the client, not to one browser session: a new sign-in is not asked again for
+ * scopes already allowed (OIDC Core §3.1.2.4). prompt=consent, or new claims, always show the page.
+ */
+async function alreadyConsented(app: AppContext, view: ViewModel, details: Details): Promise<boolean> {
+  const prompt = String(details.params.prompt ?? '').split(' ');
+  const claims = (details.prompt.details as { missingOIDCClaims?: string[] }).missingOIDCClaims ?? [];
+  if (prompt.includes('consent') || claims.length > 0 || !details.session) return false;
+  const allowed = new Set(await findConsentedScope(app.db, view.tenantId, details.session.accountId, view.clientId));
+  return missingScopes(details).every((scope) => allowed.has(scope));
+}
+
+function requestedScopes(details: Details): string[] {
+  // With prompt=consent nothing may be missing: the page then lists everything the request asks for.
+  const missing = missingScopes(details);
+  const scopes = missing.length
+    ? missing
+    : String(details.params.scope ?? '')
+        .split(' ')
+        .filter(Boolean);
   const words: Record<string, string> = {
     openid: 'Know who you are',
     profile: 'See your username',
