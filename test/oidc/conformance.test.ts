@@ -2,6 +2,7 @@
 // POST at the authorization endpoint, the code flow only, introspection and revocation rules, unauthorized_client,
 // cache headers of token responses, framing and sniffing, and URLs that never come from the Host header.
 import { request as httpRequest } from 'node:http';
+import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
@@ -163,6 +164,18 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     expect(await oidc.tokenIntrospection(acmeOther, tokens.refresh_token as string)).toEqual({ active: false });
     expect(await oidc.tokenIntrospection(acme, tokens.access_token)).toMatchObject({ active: true, sub: ann.id });
     expect(await oidc.tokenIntrospection(acme, tokens.refresh_token as string)).toMatchObject({ active: true, sub: ann.id });
+  });
+
+  it('logs no refusal for a successful introspection of a JWT access token', async () => {
+    const { tokens } = await signInAndRedeem();
+    const info = jest.spyOn(server.ctx.logger, 'info');
+    try {
+      expect(await oidc.tokenIntrospection(acme, tokens.access_token)).toMatchObject({ active: true });
+      const refusals = info.mock.calls.filter(([line]) => (line as { event?: string } | undefined)?.event === 'introspection.error');
+      expect(refusals).toEqual([]);
+    } finally {
+      info.mockRestore();
+    }
   });
 
   it('revokes a JWT access token: introspection, userinfo and the account API refuse it at once', async () => {
