@@ -168,7 +168,20 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
           token: { clientId?: string },
         ) => client.clientAuthMethod !== 'none' && token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client revokes only tokens issued to it; a confidential client is told, a public one
+        // (which proves nothing about itself) gets the same 200 as for an unknown token. JWTs: koa-jwt-introspection.
+        allowedPolicy: async (
+          _ctx: KoaContextWithOIDC,
+          client: { clientId: string; clientAuthMethod: string },
+          token: { clientId?: string },
+        ) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       pushedAuthorizationRequests: { enabled: true },
       registration: registrationFeature(app),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },

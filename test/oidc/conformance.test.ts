@@ -191,6 +191,9 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     expect(await oidc.tokenIntrospection(acme, tokens.access_token)).toEqual({ active: false });
     expect((await fetch(`${server.url}/oauth2/userinfo`, { headers: bearer })).status).toBe(401);
     expect((await fetch(`${server.url}/api/v1/auth/me`, { headers: bearer })).status).toBe(401);
+    // A refresh token is revoked only by its own client, never by another client of the tenant or of another tenant.
+    await expect(oidc.tokenRevocation(acmeOther, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_request' });
+    await expect(oidc.tokenRevocation(globex, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_request' });
     // Only that token: the refresh token still works.
     const refreshed = await oidc.refreshTokenGrant(acme, tokens.refresh_token as string);
     expect((await fetch(`${server.url}/oauth2/userinfo`, { headers: { Authorization: `Bearer ${refreshed.access_token}` } })).status).toBe(
