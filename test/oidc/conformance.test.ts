@@ -1,6 +1,7 @@
 // Conformance points of OAuth 2.0 / OpenID Connect, each from the text of its clause, against the real server:
 // POST at the authorization endpoint, the code flow only, introspection and revocation rules, unauthorized_client,
 // cache headers of token responses, framing and sniffing, and URLs that never come from the Host header.
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { jest } from '@jest/globals';
 import * as oidc from 'openid-client';
@@ -222,6 +223,27 @@ describe('security headers', () => {
     for (const path of ['/.well-known/openid-configuration', '/api/v1/auth/me', '/health/live']) {
       expect((await fetch(`${server.url}${path}`)).headers.get('x-content-type-options')).toBe('nosniff');
     }
+  });
+
+  it('lets the form_post page run its one script and post only to the registered redirect_uri', async () => {
+    const { browser } = await signInAndRedeem(acme);
+    const url = oidc.buildAuthorizationUrl(acme, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      response_mode: 'form_post',
+      prompt: 'none',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const res = await browser.get(url.href);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] as string;
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(res.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; script-src 'sha256-${hash}'; form-action http://127.0.0.1:7777; frame-ancestors 'none'; base-uri 'none'`,
+    );
+    expect(html).toContain(`action="${REDIRECT_URI}"`);
   });
 
   it('sends Strict-Transport-Security behind a trusted proxy that terminated https, and not otherwise', async () => {
