@@ -16,6 +16,7 @@ import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
 import { createProvider } from './provider.ts';
+import { answerDependencyFailures } from './render-error.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens } from './koa-jwt-introspection.ts';
 import { settlePendingConsume } from './adapters/postgres-adapter.ts';
@@ -76,6 +77,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     const jwks = await loadSigningJwks(ctx);
     const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
+    answerDependencyFailures(provider); // first: it wraps every other provider.use
     provider.use(awaitGrantBookkeeping(ctx));
     provider.use(rewriteGuideErrors(ctx));
     provider.use(introspectJwtAccessTokens(() => runtime.verifier));

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
+import { DEPENDENCY_RETRY_AFTER_SECONDS, dependencyFailure } from '../../errors/dependency-errors.ts';
 import { findTenantById } from '../../db/queries/tenants.ts';
 import { koaBody } from '../../http/koa-body.ts';
 import { authenticatePassword } from '../../services/authentication.ts';
@@ -339,7 +340,12 @@ async function renderInteractionError(ctx: Context, err: unknown): Promise<void>
   const appError = err instanceof AppError ? err : undefined;
   let status = appError?.status ?? 500;
   let message = 'Something went wrong while signing you in. Go back to the application and try again.';
-  if (name === 'SessionNotFound' || name === 'InvalidRequest') {
+  if (dependencyFailure(err) !== undefined) {
+    // docs/operations.md, "Deadlines and faults": a dependency away is a wait, not a failure of the sign-in.
+    status = 503;
+    message = 'Sign-in is unavailable for a moment. Try again shortly.';
+    ctx.set('Retry-After', String(DEPENDENCY_RETRY_AFTER_SECONDS));
+  } else if (name === 'SessionNotFound' || name === 'InvalidRequest') {
     status = 400;
     message = 'This sign-in page has expired or was already used. Go back to the application and start again.';
   } else if (appError?.status === 403) {
