@@ -231,14 +231,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SEED_DEMO: demo data is never created when NODE_ENV=production');
   }
 
-  const databaseQueryMs = env.DATABASE_QUERY_TIMEOUT_MS ?? env.DATABASE_STATEMENT_TIMEOUT_MS + (DEFAULT_DEADLINES.databaseQueryMs - DEFAULT_DEADLINES.databaseStatementMs);
+  const databaseQueryMs =
+    env.DATABASE_QUERY_TIMEOUT_MS ??
+    env.DATABASE_STATEMENT_TIMEOUT_MS + (DEFAULT_DEADLINES.databaseQueryMs - DEFAULT_DEADLINES.databaseStatementMs);
   if (databaseQueryMs < env.DATABASE_STATEMENT_TIMEOUT_MS) {
     throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS: must be at least DATABASE_STATEMENT_TIMEOUT_MS (the server cancels first)');
   }
   // A staged key must reach every process (each polls every KEY_POLL_INTERVAL_MS) before any signs with it.
   const keyActivationDelayMs = env.KEY_ACTIVATION_DELAY_MS ?? Math.max(30_000, 3 * env.KEY_POLL_INTERVAL_MS);
   if (keyActivationDelayMs <= env.KEY_POLL_INTERVAL_MS) {
-    throw new ConfigError('KEY_ACTIVATION_DELAY_MS: must be longer than KEY_POLL_INTERVAL_MS, or some process signs with a key others do not know yet');
+    throw new ConfigError(
+      'KEY_ACTIVATION_DELAY_MS: must be longer than KEY_POLL_INTERVAL_MS, or some process signs with a key others do not know yet',
+    );
   }
 
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
