@@ -17,10 +17,12 @@ export function healthRouter(app: AppContext): Router {
   });
 
   router.get('/ready', async (ctx) => {
+    // From SIGTERM on, at once: load balancers must stop sending before the server stops accepting.
+    if (app.shuttingDown) throw new AppError('SERVICE_UNAVAILABLE', { detail: 'shutting down' });
     const [database, store] = await Promise.all([probe(() => app.db.raw('select 1'), checkMs), probe(() => app.store.ping(), checkMs)]);
     const checks = { database, store };
-    if (app.shuttingDown || database !== 'up' || store !== 'up') {
-      throw new AppError('SERVICE_UNAVAILABLE', { detail: JSON.stringify({ ...checks, shuttingDown: app.shuttingDown }) });
+    if (database !== 'up' || store !== 'up') {
+      throw new AppError('SERVICE_UNAVAILABLE', { detail: JSON.stringify(checks) });
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ready', checks };
