@@ -32,7 +32,6 @@ export interface OidcRuntime {
   close(): void;
 }
 
-const KEY_POLL_MS = 10_000;
 const PAYLOAD_SWEEP_MS = 15 * 60_000;
 
 export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
@@ -65,7 +64,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
 
   const poll = setInterval(() => {
     runtime.checkKeys().catch((err: unknown) => app.logger.warn({ err }, 'could not check signing keys'));
-  }, KEY_POLL_MS);
+  }, app.config.keyPollIntervalMs);
   poll.unref();
   // Expired durable payloads are invisible to find(); this only reclaims their space.
   const sweep = setInterval(() => {
