@@ -14,6 +14,7 @@ import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
 import * as consents from './20261130140000_consents.ts';
+import * as signingKeyActivation from './20261130180000_signing-key-activation.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
   ['20261130140000_consents', consents],
+  ['20261130180000_signing-key-activation', signingKeyActivation],
 ];

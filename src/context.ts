@@ -43,7 +43,11 @@ export async function createAppContext(config: Config, logger: Logger, options: 
     throw err;
   }
   const store = config.redisUrl
-    ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger, { cluster: config.redisCluster })
+    ? new RedisStore(config.redisUrl, config.redisKeyPrefix, logger, {
+        cluster: config.redisCluster,
+        connectTimeout: config.deadlines.redisConnectMs,
+        commandTimeout: config.deadlines.redisCommandMs,
+      })
     : new MemoryStore();
   if (store instanceof RedisStore) await store.connect();
   const cache = createEntityCache({

@@ -53,6 +53,16 @@ const url = (protocols: string[]) =>
     { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** The deadlines when nothing is configured (docs/operations.md, "Deadlines and faults"). */
+export const DEFAULT_DEADLINES: Readonly<Deadlines> = Object.freeze({
+  databaseConnectMs: 3000,
+  databaseStatementMs: 5000,
+  databaseQueryMs: 6000,
+  databaseAcquireMs: 5000,
+  redisConnectMs: 2000,
+  redisCommandMs: 2000,
+});
+
 /** Each variable, its rule and its default; docs/configuration.md's table mirrors this. */
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
@@ -75,6 +85,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   BODY_LIMIT_KB: intIn(1, 10240).default(100),
   SHUTDOWN_TIMEOUT_MS: intIn(0, 600000).default(10000),
+  // Deadlines and faults (docs/operations.md): every call to PostgreSQL or Redis ends within these.
+  SHUTDOWN_DELAY_MS: intIn(0, 600000).optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: intIn(100, 600000).default(DEFAULT_DEADLINES.databaseConnectMs),
+  DATABASE_STATEMENT_TIMEOUT_MS: intIn(100, 3600000).default(DEFAULT_DEADLINES.databaseStatementMs),
+  DATABASE_QUERY_TIMEOUT_MS: intIn(100, 3600000).optional(),
+  DATABASE_ACQUIRE_TIMEOUT_MS: intIn(100, 600000).default(DEFAULT_DEADLINES.databaseAcquireMs),
+  REDIS_CONNECT_TIMEOUT_MS: intIn(100, 600000).default(DEFAULT_DEADLINES.redisConnectMs),
+  REDIS_COMMAND_TIMEOUT_MS: intIn(50, 600000).default(DEFAULT_DEADLINES.redisCommandMs),
+  KEY_POLL_INTERVAL_MS: intIn(100, 3600000).default(10000),
+  KEY_ACTIVATION_DELAY_MS: intIn(0, 24 * 3600000).optional(),
   SEED_DEMO: boolish.optional(),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   RATE_LIMIT_LOGIN: rate.prefault('10/60'),
@@ -128,6 +148,14 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
+  /** After SIGTERM, how long the server keeps accepting while readiness already fails (load balancers notice). */
+  shutdownDelayMs: number;
+  /** Deadlines of PostgreSQL and Redis calls (docs/operations.md, "Deadlines and faults"). */
+  deadlines: Deadlines;
+  /** How often a process looks for new or retired signing keys. */
+  keyPollIntervalMs: number;
+  /** How long `keys rotate` stages a new key (published, verifying) before any process signs with it. */
+  keyActivationDelayMs: number;
   /** Create the demo tenant, user and client on an empty database (never in production). */
   seedDemo: boolean;
   /** SMTP server for outgoing mail; unset: mail goes to the outbox table. */
@@ -145,6 +173,20 @@ export interface Config {
   cacheTtlSeconds: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+}
+
+export interface Deadlines {
+  /** Opening a PostgreSQL connection, including its start-up exchange. */
+  databaseConnectMs: number;
+  /** PostgreSQL's own `statement_timeout`: the server cancels a statement that runs longer. */
+  databaseStatementMs: number;
+  /** The client's deadline for an answer to a query (covers a server that never answers at all). */
+  databaseQueryMs: number;
+  /** Waiting for a free connection of the pool. */
+  databaseAcquireMs: number;
+  redisConnectMs: number;
+  /** ioredis `commandTimeout`: a command without an answer by then fails. */
+  redisCommandMs: number;
 }
 
 export type RateLimitClass = 'login' | 'loginAccount' | 'registration' | 'token' | 'authorize' | 'api' | 'admin';
@@ -189,6 +231,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('SEED_DEMO: demo data is never created when NODE_ENV=production');
   }
 
+  const databaseQueryMs =
+    env.DATABASE_QUERY_TIMEOUT_MS ??
+    env.DATABASE_STATEMENT_TIMEOUT_MS + (DEFAULT_DEADLINES.databaseQueryMs - DEFAULT_DEADLINES.databaseStatementMs);
+  if (databaseQueryMs < env.DATABASE_STATEMENT_TIMEOUT_MS) {
+    throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS: must be at least DATABASE_STATEMENT_TIMEOUT_MS (the server cancels first)');
+  }
+  // A staged key must reach every process (each polls every KEY_POLL_INTERVAL_MS) before any signs with it.
+  const keyActivationDelayMs = env.KEY_ACTIVATION_DELAY_MS ?? Math.max(30_000, 3 * env.KEY_POLL_INTERVAL_MS);
+  if (keyActivationDelayMs <= env.KEY_POLL_INTERVAL_MS) {
+    throw new ConfigError(
+      'KEY_ACTIVATION_DELAY_MS: must be longer than KEY_POLL_INTERVAL_MS, or some process signs with a key others do not know yet',
+    );
+  }
+
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
     env: env.NODE_ENV,
@@ -211,6 +267,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownDelayMs: env.SHUTDOWN_DELAY_MS ?? (isProduction ? 5000 : 0),
+    deadlines: {
+      databaseConnectMs: env.DATABASE_CONNECT_TIMEOUT_MS,
+      databaseStatementMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      databaseQueryMs,
+      databaseAcquireMs: env.DATABASE_ACQUIRE_TIMEOUT_MS,
+      redisConnectMs: env.REDIS_CONNECT_TIMEOUT_MS,
+      redisCommandMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
+    keyPollIntervalMs: env.KEY_POLL_INTERVAL_MS,
+    keyActivationDelayMs,
     seedDemo: env.SEED_DEMO ?? !isProduction,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
-import type { Config } from '../config/index.ts';
+import { DEFAULT_DEADLINES, type Config } from '../config/index.ts';
 import type { Logger } from '../logger.ts';
 import { acquireDirectoryLock } from './directory-lock.ts';
 
@@ -15,7 +15,10 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'>, logger?: Logger): Database {
+export function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'databasePoolMax' | 'dataDir'> & Partial<Pick<Config, 'deadlines'>>,
+  logger?: Logger,
+): Database {
   // knex prints to the console by default; its messages belong in the structured log.
   const log = logger && {
     warn: (message: unknown) => logger.warn({ knex: String(message) }, 'database warning'),
@@ -24,12 +27,24 @@ export function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolM
     debug: (message: unknown) => logger.debug({ knex: String(message) }, 'database debug'),
   };
   if (config.databaseUrl) {
+    // Every call ends (docs/operations.md, "Deadlines and faults"): opening a connection, waiting for one from the
+    // pool, the statement on the server (statement_timeout, which cancels it cleanly) and, for a server that never
+    // answers at all, the client's own read deadline (query_timeout). The errors they raise are mapped to
+    // SERVICE_UNAVAILABLE in errors/dependency-errors.ts.
+    const deadlines = config.deadlines ?? DEFAULT_DEADLINES;
     const db = knex({
       ...(log && { log }),
       client: 'pg',
-      connection: { connectionString: config.databaseUrl, connectionTimeoutMillis: 3000 },
+      connection: {
+        connectionString: config.databaseUrl,
+        connectionTimeoutMillis: deadlines.databaseConnectMs,
+        statement_timeout: deadlines.databaseStatementMs,
+        query_timeout: deadlines.databaseQueryMs,
+        // A session that stays idle in a transaction (its client vanished) releases its locks.
+        idle_in_transaction_session_timeout: Math.max(deadlines.databaseQueryMs * 2, 10_000),
+      },
       pool: { min: 0, max: config.databasePoolMax, idleTimeoutMillis: 30_000 },
-      acquireConnectionTimeout: 5000,
+      acquireConnectionTimeout: deadlines.databaseAcquireMs,
     });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }

@@ -1,21 +1,8 @@
-// Maps PostgreSQL failures to catalogue codes: constraint violations become client errors, an unreachable
-// database becomes SERVICE_UNAVAILABLE. Everything else stays an internal error.
+// Maps storage failures to catalogue codes: constraint violations become client errors, an unreachable or
+// unanswering database or Redis becomes SERVICE_UNAVAILABLE (dependency-errors.ts). Everything else stays an
+// internal error.
 import { AppError } from './app-error.ts';
-
-const UNAVAILABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08006',
-  '08001',
-  '08003',
-  '53300',
-]);
+import { fromDependencyError } from './dependency-errors.ts';
 
 /** The field a unique constraint protects, named in the DUPLICATE_RESOURCE answer. */
 const UNIQUE_FIELDS: Record<string, string> = {
@@ -39,10 +26,5 @@ export function fromDatabaseError(err: unknown): AppError | undefined {
   // A value the schema refuses: a CHECK constraint, or longer than its column allows.
   if (e.code === '23514') return new AppError('INVALID_FORMAT', { detail: e.constraint });
   if (e.code === '22001') return new AppError('INVALID_FORMAT', { constraint: 'MAX_LENGTH', detail: e.message });
-  if (e.code && UNAVAILABLE.has(e.code)) return new AppError('SERVICE_UNAVAILABLE', { detail: e.code });
-  if (e.name === 'KnexTimeoutError') return new AppError('SERVICE_UNAVAILABLE', { detail: 'database pool timeout' });
-  if (typeof e.message === 'string' && /Connection terminated|Client has encountered a connection error/.test(e.message)) {
-    return new AppError('SERVICE_UNAVAILABLE', { detail: e.message });
-  }
-  return undefined;
+  return fromDependencyError(err);
 }

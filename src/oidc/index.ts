@@ -15,6 +15,7 @@ import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../servi
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
+import { answerDependencyFailures } from './render-error.ts';
 import { createProvider, OIDC_ROUTES } from './provider.ts';
 import { pinPublicOrigin } from './koa-public-origin.ts';
 import { formPostPolicy } from './koa-form-post-csp.ts';
@@ -35,7 +36,6 @@ export interface OidcRuntime {
   close(): void;
 }
 
-const KEY_POLL_MS = 10_000;
 const PAYLOAD_SWEEP_MS = 15 * 60_000;
 
 export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
@@ -68,7 +68,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
 
   const poll = setInterval(() => {
     runtime.checkKeys().catch((err: unknown) => app.logger.warn({ err }, 'could not check signing keys'));
-  }, KEY_POLL_MS);
+  }, app.config.keyPollIntervalMs);
   poll.unref();
   // Expired durable payloads are invisible to find(); this only reclaims their space.
   const sweep = setInterval(() => {
@@ -80,6 +80,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     const jwks = await loadSigningJwks(ctx);
     const provider = createProvider(ctx, { jwks: jwks as { keys: Record<string, unknown>[] }, accessTokenAlg: ctx.config.accessTokenAlg });
     const keys = publicJwks(jwks as { keys: Record<string, unknown>[] });
+    answerDependencyFailures(provider); // first: it wraps every other provider.use
     provider.use(pinPublicOrigin(ctx.config));
     provider.use(acceptAuthorizationPost(OIDC_ROUTES.authorization, ctx.config.bodyLimitBytes));
     provider.use(offlineAccessAsksConsent(OIDC_ROUTES.authorization));

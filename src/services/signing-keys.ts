@@ -1,6 +1,7 @@
 // Token signing keys (docs/security.md): generated on first start, stored encrypted in PostgreSQL and shared by every
-// process; `gatehouse keys rotate` adds a new generation and keeps the old one published until what it signed
-// has expired. Each generation is an ES256 key (access tokens) and an RS256 key (ID tokens, and resource
+// process; `gatehouse keys rotate` stages a new generation, which every process publishes and verifies with
+// before any signs with it (docs/operations.md, "Key rotation"), and keeps the old one published until what it
+// signed has expired. Each generation is an ES256 key (access tokens) and an RS256 key (ID tokens, and resource
 // servers that need RS256).
 import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -9,6 +10,7 @@ import type { ServiceDeps } from '../context.ts';
 import {
   countActiveSigningKeys,
   findPublishedSigningKeys,
+  findSigningStart,
   findSigningKeysFingerprint,
   insertSigningKeys,
   lockSigningKeys,
@@ -58,7 +60,10 @@ export async function ensureSigningKeys(deps: ServiceDeps): Promise<void> {
   if (created) deps.logger.info({ kids: rows.map((r) => r.kid) }, 'signing keys created');
 }
 
-/** Private JWKs for oidc-provider's `jwks`: active keys first (it signs with the first match), then retired ones. */
+/**
+ * Private JWKs for oidc-provider's `jwks`: the generation that signs now first (it signs with the first match),
+ * then staged and retired ones, which it only verifies with.
+ */
 export async function loadSigningJwks(deps: ServiceDeps): Promise<{ keys: JWK[] }> {
   const rows = await findPublishedSigningKeys(deps.db);
   const keys = rows.map((row) => {
@@ -75,19 +80,30 @@ export async function loadSigningJwks(deps: ServiceDeps): Promise<{ keys: JWK[] 
   return { keys };
 }
 
-/** Starts a new generation and retires the active one, which stays published for RETIRED_KEY_RETENTION_SECONDS. */
-export async function rotateSigningKeys(deps: ServiceDeps, meta: AuditMeta): Promise<{ active: string[]; retired: string[] }> {
+/**
+ * Stages a new generation: published at once (every process loads it at its next key poll and verifies with
+ * it), signing only after `activateAfterMs` (KEY_ACTIVATION_DELAY_MS, longer than the poll interval), when the
+ * active generation retires; that one stays published for RETIRED_KEY_RETENTION_SECONDS more. So no process
+ * ever signs with a key another process cannot verify yet. `activateAfterMs: 0` switches at once (one process).
+ */
+export async function rotateSigningKeys(
+  deps: ServiceDeps,
+  meta: AuditMeta,
+  options: { activateAfterMs?: number } = {},
+): Promise<{ active: string[]; retired: string[]; signsFrom: string }> {
+  const activateAfterMs = options.activateAfterMs ?? deps.config.keyActivationDelayMs;
   const rows = await newGeneration(deps.config.secretKey);
   const active = rows.map((r) => r.kid);
-  const retired = await deps.db.transaction(async (trx) => {
+  const { retired, signsFrom } = await deps.db.transaction(async (trx) => {
     await lockSigningKeys(trx);
-    const kids = await retireActiveSigningKeys(trx, RETIRED_KEY_RETENTION_SECONDS);
-    await insertSigningKeys(trx, rows);
+    const kids = await retireActiveSigningKeys(trx, RETIRED_KEY_RETENTION_SECONDS, activateAfterMs);
+    await insertSigningKeys(trx, rows, activateAfterMs);
+    const from = await findSigningStart(trx, active[0] as string);
     await recordAudit(trx, { tenantId: null, type: 'keys.rotated', data: { active, retired: kids } }, meta);
-    return kids;
+    return { retired: kids, signsFrom: from.toISOString() };
   });
-  deps.logger.info({ active, retired }, 'signing keys rotated');
-  return { active, retired };
+  deps.logger.info({ active, retired, signsFrom }, 'signing keys rotated: new keys staged');
+  return { active, retired, signsFrom };
 }
 
 /** Changes whenever keys are created, retired or unpublished: servers poll it to reload their keys. */

@@ -1,7 +1,9 @@
 // KvStore over Redis (ioredis), shared by every process and machine: one node, or a Redis Cluster discovered
-// from that node (REDIS_CLUSTER). Commands fail fast while Redis is unreachable (no offline queue), so callers
-// answer 503 instead of hanging; ioredis reconnects by itself.
+// from that node (REDIS_CLUSTER). Commands fail fast while Redis is unreachable (no offline queue) and fail
+// after REDIS_COMMAND_TIMEOUT_MS when it accepts but never answers, so callers answer 503 instead of hanging
+// (docs/operations.md, "Deadlines and faults"); ioredis reconnects by itself.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { DEFAULT_DEADLINES } from '../config/index.ts';
 import type { KvStore } from './kv-store.ts';
 import type { Logger } from '../logger.ts';
 
@@ -52,6 +54,7 @@ export class RedisStore implements KvStore {
   readonly client: ScriptedRedis;
 
   readonly #target: RedisTarget;
+  readonly #subscriberConnectTimeout: number;
 
   constructor(url: string, keyPrefix: string, logger: Logger, options: RedisOptions & { cluster?: boolean } = {}) {
     const { cluster = false, ...redisOptions } = options;
@@ -60,10 +63,12 @@ export class RedisStore implements KvStore {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
+      connectTimeout: DEFAULT_DEADLINES.redisConnectMs,
+      commandTimeout: DEFAULT_DEADLINES.redisCommandMs,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
       ...redisOptions,
     }) as ScriptedRedis;
+    this.#subscriberConnectTimeout = redisOptions.connectTimeout ?? DEFAULT_DEADLINES.redisConnectMs;
     this.client.defineCommand('consumeOnce', { numberOfKeys: 2, lua: CONSUME_ONCE });
     let down = false;
     this.client.on('error', (err: Error) => {
@@ -76,9 +81,18 @@ export class RedisStore implements KvStore {
     });
   }
 
-  /** A connection of its own for subscriber mode (pub/sub), which queues the SUBSCRIBE until Redis answers. */
+  /**
+   * A connection of its own for subscriber mode (pub/sub). Its offline queue holds the one SUBSCRIBE until Redis
+   * answers (bounded: nothing else is ever sent on it, and no request waits on it), so it has no command timeout;
+   * ioredis subscribes again after every reconnect. A subscriber that hears nothing costs only freshness, which
+   * CACHE_TTL_SECONDS bounds.
+   */
   subscriberConnection(): RedisClient {
-    return createRedisClient(this.#target, { enableOfflineQueue: true, maxRetriesPerRequest: null, connectTimeout: 2000 });
+    return createRedisClient(this.#target, {
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectTimeout: this.#subscriberConnectTimeout,
+    });
   }
 
   /** Connects once at start; a Redis that is down now is not fatal, readiness reports it until it returns. */

@@ -99,3 +99,37 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '', DATA_DIR: dataDir() }).port).toBe(3000);
   });
 });
+
+describe('deadlines, shutdown delay and key rotation (docs/operations.md)', () => {
+  const production = { NODE_ENV: 'production', SECRET_KEY: 's'.repeat(40), DATABASE_URL: 'postgres://db/gatehouse' };
+
+  it('gives every dependency call a deadline by default, the client read deadline after the server statement one', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).deadlines).toEqual({
+      databaseConnectMs: 3000,
+      databaseStatementMs: 5000,
+      databaseQueryMs: 6000,
+      databaseAcquireMs: 5000,
+      redisConnectMs: 2000,
+      redisCommandMs: 2000,
+    });
+    expect(loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '800' }).deadlines.databaseQueryMs).toBe(1800);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '800', DATABASE_QUERY_TIMEOUT_MS: '500' })).toThrow(
+      /^DATABASE_QUERY_TIMEOUT_MS: must be at least DATABASE_STATEMENT_TIMEOUT_MS/,
+    );
+    expect(() => loadConfig({ DATA_DIR: dataDir(), REDIS_COMMAND_TIMEOUT_MS: 'soon' })).toThrow(ConfigError);
+  });
+
+  it('waits SHUTDOWN_DELAY_MS for load balancers in production only, unless told otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).shutdownDelayMs).toBe(0);
+    expect(loadConfig({ DATA_DIR: dataDir(), ...production }).shutdownDelayMs).toBe(5000);
+    expect(loadConfig({ DATA_DIR: dataDir(), ...production, SHUTDOWN_DELAY_MS: '0' }).shutdownDelayMs).toBe(0);
+  });
+
+  it('stages rotated keys longer than a key poll, and refuses a shorter activation delay', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({ keyPollIntervalMs: 10_000, keyActivationDelayMs: 30_000 });
+    expect(loadConfig({ DATA_DIR: dataDir(), KEY_POLL_INTERVAL_MS: '20000' }).keyActivationDelayMs).toBe(60_000);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), KEY_POLL_INTERVAL_MS: '5000', KEY_ACTIVATION_DELAY_MS: '5000' })).toThrow(
+      /^KEY_ACTIVATION_DELAY_MS: must be longer than KEY_POLL_INTERVAL_MS/,
+    );
+  });
+});

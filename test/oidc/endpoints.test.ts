@@ -49,7 +49,7 @@ describe('signing key rotation', () => {
     const before = await signInAndRedeem();
     const oldKid = decodeProtectedHeader(before.tokens.access_token).kid;
 
-    const rotated = await rotateSigningKeys(server.ctx, { actorId: 'test' });
+    const rotated = await rotateSigningKeys(server.ctx, { actorId: 'test' }, { activateAfterMs: 0 });
     expect(rotated.retired).toContain(oldKid);
     expect(await server.oidc.checkKeys()).toBe(true);
 
@@ -116,7 +116,7 @@ describeWithSharedServices('key rotation across processes', () => {
   it('accepts at once a token signed with a key this process has not loaded yet', async () => {
     const other = await startTestServer({ PUBLIC_URL: server.ctx.config.publicUrl }, server.env);
     try {
-      await rotateSigningKeys(server.ctx, { actorId: 'test' });
+      await rotateSigningKeys(server.ctx, { actorId: 'test' }, { activateAfterMs: 0 });
       expect(await server.oidc.checkKeys()).toBe(true); // the signing process has the new keys; the other has not polled yet
       const res = await fetch(`${server.url}/api/v1/auth/login`, {
         method: 'POST',

@@ -135,7 +135,7 @@ describe('rotateSigningKeys', () => {
       .map((r) => r.kid)
       .sort();
     versionBefore = await signingKeysVersion(deps);
-    rotated = await rotateSigningKeys(deps, { actorId: 'test', requestId: 'req-1' });
+    rotated = await rotateSigningKeys(deps, { actorId: 'test', requestId: 'req-1' }, { activateAfterMs: 0 });
   });
 
   it('makes a new active generation and retires the old one', async () => {
@@ -205,7 +205,7 @@ describe('rotateSigningKeys', () => {
   });
 
   it('retires only the active generation on a second rotation', async () => {
-    const second = await rotateSigningKeys(deps, { actorId: 'test' });
+    const second = await rotateSigningKeys(deps, { actorId: 'test' }, { activateAfterMs: 0 });
     expect(second.retired).toEqual([...rotated.active].sort());
     const { keys } = await loadSigningJwks(deps);
     expect(
@@ -232,7 +232,7 @@ describe('rotateSigningKeys', () => {
       .setExpirationTime('5m')
       .sign(await importJWK(es256, 'ES256'));
     expect(decodeProtectedHeader(jwt).kid).toBe(es256.kid);
-    await rotateSigningKeys(deps, { actorId: 'test' });
+    await rotateSigningKeys(deps, { actorId: 'test' }, { activateAfterMs: 0 });
     const published = (await loadSigningJwks(deps)).keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub);
     await expect(jwtVerify(jwt, createLocalJWKSet({ keys: published }))).resolves.toBeDefined();
   });
@@ -248,7 +248,7 @@ describe('on embedded PGlite', () => {
       const liteDeps = { ...deps, db: lite.db };
       await Promise.all([ensureSigningKeys(liteDeps), ensureSigningKeys(liteDeps), ensureSigningKeys(liteDeps)]);
       expect(await countKeys(lite.db)).toBe(2);
-      const rotated = await rotateSigningKeys(liteDeps, { actorId: 'test' });
+      const rotated = await rotateSigningKeys(liteDeps, { actorId: 'test' }, { activateAfterMs: 0 });
       expect((await loadSigningJwks(liteDeps)).keys).toHaveLength(4);
       expect(rotated.retired).toHaveLength(2);
     } finally {
@@ -256,4 +256,42 @@ describe('on embedded PGlite', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe('staged rotation (docs/operations.md, "Key rotation")', () => {
+  /** Moves the database's idea of "when" for these keys back, as if `ms` had passed. */
+  const age = (kids: string[], ms: number) =>
+    database
+      .db('signing_keys')
+      .whereIn('kid', kids)
+      .update({
+        signs_from: database.db.raw('signs_from - make_interval(secs => ?)', [ms / 1000]),
+        retired_at: database.db.raw('retired_at - make_interval(secs => ?)', [ms / 1000]),
+      });
+  const signingKids = (keys: JWK[]) => ['ES256', 'RS256'].map((alg) => keys.find((k) => k.alg === alg)?.kid);
+
+  it('publishes the new generation at once but signs with it only after the activation delay', async () => {
+    await ensureSigningKeys(deps);
+    const current = signingKids((await loadSigningJwks(deps)).keys);
+    const versionBefore = await signingKeysVersion(deps);
+    const staged = await rotateSigningKeys(deps, { actorId: 'test' }, { activateAfterMs: 60_000 });
+    expect(staged.retired.sort()).toEqual([...current].sort());
+    expect(new Date(staged.signsFrom).getTime()).toBeGreaterThan(Date.now() + 50_000);
+
+    // Staged: every process loads it (the version changed) and verifies with it; the old generation still signs.
+    const { keys } = await loadSigningJwks(deps);
+    expect(await signingKeysVersion(deps)).not.toBe(versionBefore);
+    expect(signingKids(keys)).toEqual(current);
+    expect(keys.map((k) => k.kid)).toEqual(expect.arrayContaining(staged.active));
+    const published = keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub }) => pub);
+    for (const key of keys.filter((k) => staged.active.includes(k.kid as string))) await signAndVerify(key, published);
+
+    // Once the delay has passed, the staged generation signs, the old one only verifies, and the version says so.
+    const versionStaged = await signingKeysVersion(deps);
+    await age([...staged.active, ...staged.retired], 61_000);
+    const after = await loadSigningJwks(deps);
+    expect(signingKids(after.keys).sort()).toEqual([...staged.active].sort());
+    expect(after.keys.map((k) => k.kid)).toEqual(expect.arrayContaining(current));
+    expect(await signingKeysVersion(deps)).not.toBe(versionStaged);
+  });
 });
