@@ -131,3 +131,23 @@ export async function updateRole(
 export async function deleteRole(db: Knex, tenantId: string, name: string): Promise<boolean> {
   return deletedRows(await db('roles').where({ tenant_id: tenantId, name, built_in: false }).delete()) === 1;
 }
+
+/**
+ * Locks the tenant's role row named `name` until the transaction ends: changes that could remove the last holder
+ * of the built-in admin role queue behind each other instead of each seeing the other admin still there.
+ */
+export async function lockRoleByName(db: Knex, tenantId: string, name: string): Promise<void> {
+  await db('roles').where({ tenant_id: tenantId, name }).forUpdate().first('id');
+}
+
+/** How many active users of the tenant hold the role, leaving out `exceptUserId`. */
+export async function countActiveHoldersOfRole(db: Knex, tenantId: string, name: string, exceptUserId: string): Promise<number> {
+  const row = await db('user_roles as ur')
+    .join('roles as r', 'r.id', 'ur.role_id')
+    .join('users as u', 'u.id', 'ur.user_id')
+    .where({ 'r.tenant_id': tenantId, 'r.name': name, 'u.tenant_id': tenantId, 'u.status': 'active' })
+    .whereNot('u.id', exceptUserId)
+    .count<{ count: string }[]>('* as count')
+    .first();
+  return Number(row?.count ?? 0);
+}
