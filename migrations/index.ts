@@ -14,6 +14,7 @@ import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
 import * as platformPermissionsOnlyInPlatform from './20261130150000_platform-permissions-only-in-platform.ts';
+import * as mailOutboxQueue from './20261130150100_mail-outbox-queue.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
   ['20261130150000_platform-permissions-only-in-platform', platformPermissionsOnlyInPlatform],
+  ['20261130150100_mail-outbox-queue', mailOutboxQueue],
 ];

@@ -14,7 +14,8 @@ import { koaRequestId } from './http/koa-request-id.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
-import { createMailer } from './services/mail.ts';
+import { composePasswordResetMail } from './services/account-recovery.ts';
+import { createMailer, smtpTransport } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
 
 export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
@@ -38,7 +39,11 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
 
   app.use(healthRouter(ctx).routes());
   app.use(metricsRouter(ctx).routes());
-  const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
+  const mailer = createMailer(ctx, {
+    transport: ctx.mailTransport ?? smtpTransport(ctx.config),
+    composers: { password_reset: composePasswordResetMail(ctx) },
+  });
+  const apiGroups = apiRouteGroups(ctx, oidc, mailer);
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
   app.use(userinfoRouter(ctx, oidc.verifier).routes());

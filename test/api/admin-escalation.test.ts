@@ -6,7 +6,7 @@ import { adminRouteGroups } from '../../src/api/admin/index.ts';
 import { createRole } from '../../src/services/roles.ts';
 import { signedInUser } from '../helpers/admin.ts';
 import { makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { adminApi } from '../helpers/http.ts';
+import { adminApi, readJson } from '../helpers/http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const INSUFFICIENT = { code: 'INSUFFICIENT_PERMISSIONS', message: 'User lacks required permissions for this operation' };
@@ -252,6 +252,6 @@ describe('tenants, clients and initial access tokens', () => {
       body: JSON.stringify({ redirect_uris: [], grant_types: ['client_credentials'], response_types: [], scope: 'users:write' }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toBe('invalid_client_metadata');
+    expect((await readJson(res)).error).toBe('invalid_client_metadata');
   });
 });
