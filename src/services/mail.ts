@@ -14,7 +14,7 @@ import {
   findOutboxMessages,
   insertComposedMail,
   insertMailRequest,
-  markMailFailed,
+  markMailUnsent,
   markMailSent,
   type OutboxMessage,
   type QueuedMail,
@@ -75,9 +75,15 @@ export function createMailer(
     sealedBody: encryptSecret(deps.config.secretKey, JSON.stringify({ subject: message.subject, body: message.body })),
   });
 
+  /**
+   * Composes and claims a batch in one transaction, then delivers after the commit (a slow SMTP server holds no
+   * locks, and a delivered mail is never in a state other processes cannot see). A failed delivery goes back
+   * into the queue; a process that dies between the commit and the delivery loses that mail (at most once).
+   */
   async function processBatch(): Promise<number> {
-    return deps.db.transaction(async (trx) => {
+    const claimed = await deps.db.transaction(async (trx) => {
       const rows = await claimUnsentMailAcrossTenants(trx, { limit: BATCH, deliverable: Boolean(transport), maxAttempts: MAX_ATTEMPTS });
+      const deliveries: Array<{ row: QueuedMail; sealedBody: string }> = [];
       for (const row of rows) {
         let sealedBody = row.sealedBody;
         if (sealedBody === null) {
@@ -93,18 +99,22 @@ export function createMailer(
           row.to = message.to;
         }
         if (!transport) continue;
-        const { subject, body } = JSON.parse(decryptSecret(deps.config.secretKey, sealedBody)) as { subject: string; body: string };
-        try {
-          await transport.deliver({ tenantId: row.tenantId, to: row.to, subject, body, kind: row.kind });
-          await markMailSent(trx, row.tenantId, row.id);
-        } catch (err) {
-          // The error message only: the mail itself carries a secret.
-          deps.logger.warn({ mailId: row.id, kind: row.kind, error: (err as Error).message }, 'mail delivery failed');
-          await markMailFailed(trx, row.tenantId, row.id);
-        }
+        await markMailSent(trx, row.tenantId, row.id);
+        deliveries.push({ row, sealedBody });
       }
-      return rows.length;
+      return { count: rows.length, deliveries };
     });
+    for (const { row, sealedBody } of claimed.deliveries) {
+      const { subject, body } = JSON.parse(decryptSecret(deps.config.secretKey, sealedBody)) as { subject: string; body: string };
+      try {
+        await transport?.deliver({ tenantId: row.tenantId, to: row.to, subject, body, kind: row.kind });
+      } catch (err) {
+        // The error message only: the mail itself carries a secret.
+        deps.logger.warn({ mailId: row.id, kind: row.kind, error: (err as Error).message }, 'mail delivery failed');
+        await markMailUnsent(deps.db, row.tenantId, row.id);
+      }
+    }
+    return claimed.count;
   }
 
   let running: Promise<void> | undefined;

@@ -114,8 +114,9 @@ export async function markMailSent(db: Knex, tenantId: string | null, id: string
     .update({ sent_at: db.fn.now(), attempts: db.raw('attempts + 1') });
 }
 
-export async function markMailFailed(db: Knex, tenantId: string | null, id: string): Promise<void> {
-  await db('mail_outbox').where({ id, tenant_id: tenantId }).increment('attempts', 1);
+/** Puts a mail whose delivery failed back into the queue (its attempt stays counted). */
+export async function markMailUnsent(db: Knex, tenantId: string | null, id: string): Promise<void> {
+  await db('mail_outbox').where({ id, tenant_id: tenantId }).update({ sent_at: null });
 }
 
 /** The tenant's composed mail, newest first, secrets redacted. */
