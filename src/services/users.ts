@@ -78,6 +78,7 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
     });
     await assignRoles(
       trx,
+      user.tenantId,
       user.id,
       roles.map((r) => r.id),
     );
@@ -259,6 +260,7 @@ export async function setUserRoles(
     if (!roleNames.includes(ADMIN_ROLE)) await assertNotLastAdmin(trx, tenantId, userId);
     await replaceUserRoles(
       trx,
+      tenantId,
       userId,
       roles.map((r) => r.id),
     );
