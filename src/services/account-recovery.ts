@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import type { ServiceDeps } from '../context.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
 import { insertUserToken, useUserToken, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
 import { findUserById, findUserByLogin, markEmailVerified, updatePasswordHash } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
@@ -164,7 +165,9 @@ export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
   return async (trx, request) => {
     const user = request.userId ? await findUserById(trx, request.tenantId, request.userId) : undefined;
     if (!user || user.status !== 'active') return undefined;
-    const tenant = await getTenant(deps, request.tenantId);
+    // Through the claiming transaction only: on embedded storage the pool has a single connection.
+    const tenant = await findTenantById(trx, request.tenantId);
+    if (!tenant) return undefined;
     const token = await issueToken(deps, trx, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
     return {
       tenantId: tenant.id,
