@@ -5,6 +5,8 @@ import Koa from 'koa';
 import { z } from 'zod';
 import { assertDeclaredResponse, defineRoute, mountRouteGroup } from '../../src/api/route-spec.ts';
 import { koaErrorEnvelope } from '../../src/http/koa-error-envelope.ts';
+import { koaRequestId } from '../../src/http/koa-request-id.ts';
+import { createLogger } from '../../src/logger.ts';
 
 const spec = (handler: () => Promise<unknown>) =>
   defineRoute({
@@ -40,6 +42,7 @@ it('a drifting handler answers 500 when the check is on, and its declared answer
   const drifting = spec(async () => ({ id: 'a', at: new Date(), passwordHash: 'oops' }));
   const serve = async (checkResponses: boolean) => {
     const app = new Koa();
+    app.use(koaRequestId(createLogger({ logLevel: 'silent' })));
     app.use(koaErrorEnvelope('http://localhost'));
     const router = mountRouteGroup(
       { prefix: '/api', tag: 'Test', routes: [drifting] },
@@ -54,11 +57,12 @@ it('a drifting handler answers 500 when the check is on, and its declared answer
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as { port: number };
     try {
-      return (await fetch(`http://127.0.0.1:${port}/api/thing`)).status;
+      const res = await fetch(`http://127.0.0.1:${port}/api/thing`);
+      return { status: res.status, code: ((await res.json()) as { errors?: Array<{ code: string }> }).errors?.[0]?.code };
     } finally {
       server.close();
     }
   };
-  expect(await serve(true)).toBe(500);
-  expect(await serve(false)).toBe(200);
+  expect(await serve(true)).toEqual({ status: 500, code: 'INTERNAL_ERROR' });
+  expect(await serve(false)).toEqual({ status: 200, code: undefined });
 });
