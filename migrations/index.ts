@@ -15,6 +15,8 @@ import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
 import * as consents from './20261130140000_consents.ts';
 import * as signingKeyActivation from './20261130180000_signing-key-activation.ts';
+import * as platformPermissionsOnlyInPlatform from './20261130150000_platform-permissions-only-in-platform.ts';
+import * as mailOutboxQueue from './20261130150100_mail-outbox-queue.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -34,4 +36,6 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124140000_admin-api', adminApi],
   ['20261130140000_consents', consents],
   ['20261130180000_signing-key-activation', signingKeyActivation],
+  ['20261130150000_platform-permissions-only-in-platform', platformPermissionsOnlyInPlatform],
+  ['20261130150100_mail-outbox-queue', mailOutboxQueue],
 ];

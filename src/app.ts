@@ -16,7 +16,8 @@ import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
-import { createMailer } from './services/mail.ts';
+import { composePasswordResetMail } from './services/account-recovery.ts';
+import { createMailer, smtpTransport } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
 
 export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
@@ -40,7 +41,11 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
 
   app.use(healthRouter(ctx).routes());
   app.use(metricsRouter(ctx).routes());
-  const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
+  const mailer = createMailer(ctx, {
+    transport: ctx.mailTransport ?? smtpTransport(ctx.config),
+    composers: { password_reset: composePasswordResetMail(ctx) },
+  });
+  const apiGroups = apiRouteGroups(ctx, oidc, mailer);
   // A known path with another method answers 405 with Allow (koa-error-envelope renders it).
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes()).use(router.allowedMethods());
   app.use(interactionRouter(ctx, oidc.provider).routes());

@@ -4,6 +4,7 @@ import type { Config } from './config/index.ts';
 import { openDatabase, type Database, type Db } from './db/knex.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import type { Logger } from './logger.ts';
+import type { MailTransport } from './services/mail.ts';
 import { createMetrics, type Metrics } from './services/metrics.ts';
 import { cacheChannel, createEntityCache, type CacheInvalidation, type EntityCache } from './store/entity-cache.ts';
 import type { KvStore } from './store/kv-store.ts';
@@ -23,6 +24,8 @@ export interface AppContext {
   shuttingDown: boolean;
   /** This process's own address (set once listening): the JSON API redeems its codes at our token endpoint. */
   internalUrl: string;
+  /** Where queued mail is delivered instead of SMTP_URL's server: tests read their mail here, as a user would. */
+  mailTransport?: MailTransport;
 }
 
 /**

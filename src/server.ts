@@ -12,6 +12,7 @@ import { closeAppContext, createAppContext, type AppContext } from './context.ts
 import type { Logger } from './logger.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/index.ts';
 import { seedDemoData, type DemoCredentials } from './services/demo.ts';
+import type { MailTransport } from './services/mail.ts';
 
 export interface RunningServer {
   ctx: AppContext;
@@ -24,8 +25,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger, options: { seed?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  options: { seed?: boolean; mailTransport?: MailTransport } = {},
+): Promise<RunningServer> {
   const ctx = await createAppContext(config, logger);
+  if (options.mailTransport) ctx.mailTransport = options.mailTransport;
   try {
     const demo = (options.seed ?? true) ? await seedDemoData(ctx) : undefined;
     const oidc = await createOidcRuntime(ctx);

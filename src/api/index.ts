@@ -32,5 +32,7 @@ export function apiRouters(app: AppContext, oidc: OidcRuntime, groups: RouteGrou
     user: koaRequireUser(() => oidc.verifier, app.config.publicUrl),
     admin: (spec: RouteSpec) => koaRequireAdmin(app, () => oidc.verifier, spec),
   };
-  return groups.map((group) => mountRouteGroup(group, guards, [koaTenant(app.config), noStore]));
+  // In tests every answer is checked against its declared schema, so the API docs cannot drift from the code.
+  const options = { checkResponses: app.config.env === 'test' };
+  return groups.map((group) => mountRouteGroup(group, guards, [koaTenant(app.config), noStore], options));
 }

@@ -1,5 +1,6 @@
 // Declared routes: one object per JSON endpoint with its schemas, guard and error codes. The router validates
 // input from it, and the API docs (OpenAPI, Postman) are generated from the same objects, so they cannot drift.
+import { isDeepStrictEqual } from 'node:util';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
@@ -94,8 +95,38 @@ export function errorsOf(spec: RouteSpec): ErrorCode[] {
   return [...codes];
 }
 
-/** Mounts a group on a new router: guard, then input validation, then the handler inside the success envelope. */
-export function mountRouteGroup(group: RouteGroup, guards: Guards, before: Middleware[] = []): Router {
+/**
+ * Checks what a handler answers against what its route declares (after Logto's koa-guard): the JSON that goes
+ * out must parse under the declared schema and lose nothing doing so, so an undeclared field fails as loudly as a
+ * missing one. On in tests (NODE_ENV=test), where a drift is a 500 and an error log naming the route.
+ */
+export function assertDeclaredResponse(spec: RouteSpec, status: number, body: unknown): void {
+  const sent: unknown = JSON.parse(JSON.stringify(body ?? null));
+  const declared =
+    status === (spec.status ?? 200)
+      ? spec.response && z.object({ success: z.literal(true), data: spec.response })
+      : spec.otherResponses?.find((r) => r.status === status)?.body;
+  if (!declared) {
+    if (status === (spec.status ?? 200) && !spec.contentType)
+      throw new Error(`${spec.name} answered ${status} without a declared response`);
+    if (status !== (spec.status ?? 200)) throw new Error(`${spec.name} answered an undeclared status ${status}`);
+    return;
+  }
+  const parsed = declared.safeParse(sent);
+  if (!parsed.success) throw new Error(`${spec.name} answered outside its declared response: ${z.prettifyError(parsed.error)}`);
+  if (!isDeepStrictEqual(parsed.data, sent)) throw new Error(`${spec.name} answered fields its response does not declare`);
+}
+
+/**
+ * Mounts a group on a new router: guard, then input validation, then the handler inside the success envelope;
+ * with `checkResponses`, every answer is checked against its declaration (assertDeclaredResponse).
+ */
+export function mountRouteGroup(
+  group: RouteGroup,
+  guards: Guards,
+  before: Middleware[] = [],
+  options: { checkResponses?: boolean } = {},
+): Router {
   const router = new Router({ prefix: group.prefix });
   for (const middleware of before) router.use(middleware);
   for (const spec of group.routes) {
@@ -108,9 +139,11 @@ export function mountRouteGroup(group: RouteGroup, guards: Guards, before: Middl
         body: spec.body ? parseOrThrow(spec.body, ctx.request.body ?? {}) : undefined,
       };
       const data = await spec.handler(ctx, input);
-      if (data === undefined) return;
-      ctx.status = spec.status ?? 200;
-      ctx.body = { success: true, data };
+      if (data !== undefined) {
+        ctx.status = spec.status ?? 200;
+        ctx.body = { success: true, data };
+      }
+      if (options.checkResponses && !spec.contentType) assertDeclaredResponse(spec, ctx.status, ctx.body);
     });
   }
   return router;

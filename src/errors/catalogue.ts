@@ -270,6 +270,19 @@ export const ERROR_CATALOGUE = {
     causes: ['The email (case-insensitive) or username is taken in this tenant', 'A request that created the resource was repeated'],
     solutions: ['Use another value, or update the existing resource', 'Make retried create requests check for the earlier result'],
   },
+  LAST_ADMIN: {
+    status: 409,
+    message: 'The last administrator of a tenant cannot be removed',
+    title: 'Last Administrator',
+    description:
+      'The change would leave the tenant without an active user holding the built-in `admin` role: nobody could manage it any more. ' +
+      'Removing the role, disabling the user and deleting the user are all refused for the last one.',
+    causes: ["The user is the tenant's only active administrator", 'Another administrator was demoted or disabled a moment earlier'],
+    solutions: [
+      'Give the `admin` role to another active user first, then make the change',
+      "Ask a platform operator if the tenant's administrators are all unavailable",
+    ],
+  },
   PAYLOAD_TOO_LARGE: {
     status: 413,
     message: 'Request body is too large',

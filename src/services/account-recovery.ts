@@ -1,22 +1,29 @@
 // Self-service registration, email verification and password reset. Tokens are single-use, short-lived and
-// stored only as SHA-256 hashes; mail goes through the Mailer.
-import { createHash, randomBytes } from 'node:crypto';
+// stored only as HMAC-SHA-256 under a key derived from SECRET_KEY, so a database dump holds none; mail is queued
+// (services/mail.ts). Neither registration nor a reset request tells whether an account exists (docs/security.md).
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import type { ServiceDeps } from '../context.ts';
+import { findTenantById } from '../db/queries/tenants.ts';
 import { insertUserToken, useUserToken, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
 import { findUserById, findUserByLogin, markEmailVerified, updatePasswordHash } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
-import type { Mailer } from './mail.ts';
+import type { MailComposer, Mailer } from './mail.ts';
 import { hashPassword } from './passwords.ts';
+import { deriveKey } from './secrets.ts';
 import { getTenant } from './tenants.ts';
-import { createUser, passwordSchema, type UserWithRoles } from './users.ts';
+import { createUser, passwordSchema } from './users.ts';
 
 const VERIFY_EMAIL_TTL_SECONDS = 24 * 3600;
 const PASSWORD_RESET_TTL_SECONDS = 3600;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+/** The stored form of a reset or verification token: keyed, so a database dump cannot test guesses offline either. */
+export function hashUserToken(secretKey: string, token: string): string {
+  return createHmac('sha256', deriveKey(secretKey, 'user-token-hmac')).update(token).digest('base64url');
+}
 
 async function activeTenant(deps: ServiceDeps, tenantId: string | undefined) {
   if (!tenantId) throw new AppError('TENANT_ACCESS_DENIED', { detail: 'no tenant in request' });
@@ -28,14 +35,15 @@ async function activeTenant(deps: ServiceDeps, tenantId: string | undefined) {
 
 async function issueToken(
   deps: ServiceDeps,
+  db: Knex,
   tenantId: string,
   userId: string,
   purpose: UserTokenPurpose,
   ttlSeconds: number,
 ): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await insertUserToken(deps.db, {
-    tokenHash: hashToken(token),
+  await insertUserToken(db, {
+    tokenHash: hashUserToken(deps.config.secretKey, token),
     tenantId,
     userId,
     purpose,
@@ -57,41 +65,83 @@ export const registrationSchema = z.object({
     .optional(),
 });
 
+/** What registration answers, whether the address was new or taken (its owner gets a mail instead). */
+export const REGISTRATION_ACCEPTED = 'Check your email to confirm your address and finish creating your account';
+
+/**
+ * Registers a new address and mails it a verification token. An address that already has an account gets a mail
+ * saying so, after the same password hash, and the caller the same answer: registration cannot be used to find
+ * out who has an account.
+ */
 export async function registerUser(
   deps: ServiceDeps,
   mailer: Mailer,
   tenantId: string | undefined,
   input: unknown,
   meta: AuditMeta,
-): Promise<UserWithRoles> {
+): Promise<void> {
   const values = parseOrThrow(registrationSchema, input);
   const tenant = await activeTenant(deps, tenantId);
-  const user = await createUser(
-    deps,
-    { tenantId: tenant.id, ...values, emailVerified: false, roles: ['member'] },
-    { ...meta, actorId: meta.actorId ?? 'self' },
-  );
-  const token = await issueToken(deps, tenant.id, user.id, 'verify_email', VERIFY_EMAIL_TTL_SECONDS);
+  const existing = await findUserByLogin(deps.db, tenant.id, values.email);
+  const actor = { ...meta, actorId: meta.actorId ?? 'self' };
+  if (existing) return tellOwnerOfExistingAccount(deps, mailer, tenant, existing, values.password, actor);
+  let user;
+  try {
+    user = await createUser(deps, { tenantId: tenant.id, ...values, emailVerified: false, roles: ['member'] }, actor);
+  } catch (err) {
+    // A concurrent registration of the same address won the insert: treat it as the taken address it now is.
+    const taken = err instanceof AppError && err.errors.some((e) => e.code === 'DUPLICATE_RESOURCE' && e.field === 'email');
+    const owner = taken ? await findUserByLogin(deps.db, tenant.id, values.email) : undefined;
+    if (!owner) throw err;
+    return tellOwnerOfExistingAccount(deps, mailer, tenant, owner, undefined, actor);
+  }
+  const token = await issueToken(deps, deps.db, tenant.id, user.id, 'verify_email', VERIFY_EMAIL_TTL_SECONDS);
   await mailer.send({
     tenantId: tenant.id,
     to: user.email,
     kind: 'verify_email',
     subject: `Confirm your email for ${tenant.name}`,
     body: `Confirm your email address by sending this token to POST /api/v1/auth/verify-email within 24 hours:\n\n${token}\n`,
+    secret: token,
   });
-  return user;
+}
+
+async function tellOwnerOfExistingAccount(
+  deps: ServiceDeps,
+  mailer: Mailer,
+  tenant: { id: string; name: string },
+  owner: { id: string; email: string },
+  password: string | undefined,
+  meta: AuditMeta,
+): Promise<void> {
+  // The hash a new account costs, so both answers take the same time.
+  if (password !== undefined) await hashPassword(password, deps.config.bcryptCost);
+  await recordAudit(deps.db, { tenantId: tenant.id, type: 'registration.existing_email', subjectId: owner.id }, meta);
+  await mailer.send({
+    tenantId: tenant.id,
+    to: owner.email,
+    kind: 'account_exists',
+    subject: `You already have a ${tenant.name} account`,
+    body:
+      `Someone asked to create a ${tenant.name} account with this address, which already has one. If it was you, sign in, ` +
+      'or ask for a password reset at POST /api/v1/auth/password/forgot. If it was not you, ignore this message.',
+  });
 }
 
 export async function verifyEmail(deps: ServiceDeps, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<void> {
   const { token } = parseOrThrow(verifyEmailSchema, input);
   const tenant = await activeTenant(deps, tenantId);
-  const userId = await useUserToken(deps.db, tenant.id, hashToken(token), 'verify_email');
+  const userId = await useUserToken(deps.db, tenant.id, hashUserToken(deps.config.secretKey, token), 'verify_email');
   if (!userId) throw new AppError('INVALID_TOKEN', { detail: 'verification token unknown, used or expired' });
   await markEmailVerified(deps.db, tenant.id, userId);
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'user.email_verified', subjectId: userId }, { ...meta, actorId: userId });
 }
 
-/** Always succeeds from the caller's point of view, so it cannot be used to find out who has an account. */
+/**
+ * Always succeeds from the caller's point of view, so it cannot be used to find out who has an account: known and
+ * unknown addresses cost the request the same lookup, audit event and queued row. The background mailer composes
+ * the mail (composePasswordResetMail) and drops the row of an unknown or inactive account.
+ */
 export async function requestPasswordReset(
   deps: ServiceDeps,
   mailer: Mailer,
@@ -107,15 +157,27 @@ export async function requestPasswordReset(
     { tenantId: tenant.id, type: 'password.reset_requested', subjectId: user?.id ?? null, data: { known: Boolean(user) } },
     meta,
   );
-  if (!user || user.status !== 'active') return;
-  const token = await issueToken(deps, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
-  await mailer.send({
-    tenantId: tenant.id,
-    to: user.email,
-    kind: 'password_reset',
-    subject: `Reset your ${tenant.name} password`,
-    body: `Someone asked to reset your password. If it was you, send this token with a new password to POST /api/v1/auth/password/reset within 1 hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
-  });
+  await mailer.request({ tenantId: tenant.id, userId: user?.id ?? null, to: email, kind: 'password_reset' });
+}
+
+/** Composes a queued reset request: a token for an active user, nothing for anyone else. */
+export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
+  return async (trx, request) => {
+    const user = request.userId ? await findUserById(trx, request.tenantId, request.userId) : undefined;
+    if (!user || user.status !== 'active') return undefined;
+    // Through the claiming transaction only: on embedded storage the pool has a single connection.
+    const tenant = await findTenantById(trx, request.tenantId);
+    if (!tenant) return undefined;
+    const token = await issueToken(deps, trx, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
+    return {
+      tenantId: tenant.id,
+      to: user.email,
+      kind: 'password_reset',
+      subject: `Reset your ${tenant.name} password`,
+      body: `Someone asked to reset your password. If it was you, send this token with a new password to POST /api/v1/auth/password/reset within 1 hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
+      secret: token,
+    };
+  };
 }
 
 /** Sets the new password; returns the user whose sessions must all end (docs/security.md). */
@@ -127,7 +189,7 @@ export async function resetPassword(
 ): Promise<{ tenantId: string; userId: string }> {
   const { token, password } = parseOrThrow(resetPasswordSchema, input);
   const tenant = await activeTenant(deps, tenantId);
-  const userId = await useUserToken(deps.db, tenant.id, hashToken(token), 'password_reset');
+  const userId = await useUserToken(deps.db, tenant.id, hashUserToken(deps.config.secretKey, token), 'password_reset');
   const user = userId ? await findUserById(deps.db, tenant.id, userId) : undefined;
   if (!user) throw new AppError('INVALID_TOKEN', { detail: 'reset token unknown, used or expired' });
   await updatePasswordHash(deps.db, tenant.id, user.id, await hashPassword(password, deps.config.bcryptCost));

@@ -24,17 +24,49 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const PLATFORM_TENANT_ID = 'platform';
 
 /**
- * Permissions that act across tenants. Held through a role of the platform tenant they work; held in any other
- * tenant they grant nothing (every tenant's built-in admin role lists them, harmlessly).
+ * Permissions that act across tenants: they exist only in roles and clients of the platform tenant
+ * (docs/security.md, "Permissions and escalation"); the admin guard ignores them anywhere else.
  */
 export const PLATFORM_PERMISSIONS: readonly Permission[] = ['tenants:read', 'tenants:write', 'ip-blocks:read', 'ip-blocks:write'];
 
-export const BUILT_IN_ROLES = [
-  { name: 'admin', description: 'Manages the tenant: users, roles, clients, sessions, audit log', permissions: [...PERMISSIONS] },
-  { name: 'member', description: 'Signs in; no administrative rights', permissions: [] as string[] },
-] as const;
+export const isPlatformPermission = (p: Permission) => PLATFORM_PERMISSIONS.includes(p);
+
+/** The permissions a role or client of this tenant can hold. */
+export function permissionsOfTenant(tenantId: string): Permission[] {
+  return tenantId === PLATFORM_TENANT_ID ? [...PERMISSIONS] : PERMISSIONS.filter((p) => !isPlatformPermission(p));
+}
+
+/** The built-in role every tenant starts with whose holders the tenant cannot lose all of. */
+export const ADMIN_ROLE = 'admin';
+
+/** The built-in `admin` and `member` roles of a tenant: its admin holds every permission the tenant can hold. */
+export function builtInRolesOf(tenantId: string) {
+  return [
+    {
+      name: ADMIN_ROLE,
+      description: 'Manages the tenant: users, roles, clients, sessions, audit log',
+      permissions: permissionsOfTenant(tenantId),
+    },
+    { name: 'member', description: 'Signs in; no administrative rights', permissions: [] as Permission[] },
+  ];
+}
 
 export const isPermission = (value: string): value is Permission => (PERMISSIONS as readonly string[]).includes(value);
+
+/**
+ * Who grants permissions through the admin API: the permissions it holds in the target tenant, and the user
+ * behind it (none for a client token). The CLI passes no grantor: whoever runs it owns the database anyway.
+ */
+export interface Grantor {
+  permissions: ReadonlySet<Permission>;
+  userId?: string | undefined;
+}
+
+/** The permissions among `asked` the grantor does not hold (none without a grantor). */
+export function permissionsNotHeld(grantor: Grantor | undefined, asked: Iterable<string>): string[] {
+  if (!grantor) return [];
+  return [...new Set(asked)].filter((p) => !isPermission(p) || !grantor.permissions.has(p)).sort();
+}
 
 /** The admin permissions a client-credentials token carries: the permission strings among its scopes. */
 export function permissionsOfScope(scope: string | undefined): Permission[] {

@@ -1,7 +1,7 @@
 // Keys derived from SECRET_KEY, one per purpose (HKDF-SHA-256), so no two uses share key material.
 import { hkdfSync } from 'node:crypto';
 
-export type KeyPurpose = 'cookies' | 'encryption' | 'client-secret-hmac' | 'token-hash' | 'backup-code-hmac';
+export type KeyPurpose = 'cookies' | 'encryption' | 'client-secret-hmac' | 'token-hash' | 'backup-code-hmac' | 'user-token-hmac';
 
 /** Derived keys by secret, purpose and length: HKDF is cheap but not free, and the token endpoint hashes every secret. */
 const derived = new Map<string, Buffer>();

@@ -15,7 +15,7 @@ import {
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { BUILT_IN_ROLES } from './permissions.ts';
+import { builtInRolesOf } from './permissions.ts';
 
 export const tenantIdSchema = z
   .string()
@@ -52,7 +52,7 @@ export async function createTenant(deps: ServiceDeps, input: NewTenantInput, met
     await insertRoles(
       trx,
       tenant.id,
-      BUILT_IN_ROLES.map((r) => ({ ...r, builtIn: true })),
+      builtInRolesOf(tenant.id).map((r) => ({ ...r, builtIn: true })),
     );
     await recordAudit(trx, { tenantId: tenant.id, type: 'tenant.created', subjectId: tenant.id, data: { name: tenant.name } }, meta);
     return tenant;

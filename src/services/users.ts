@@ -1,9 +1,21 @@
-// Users: creation with a bcrypt password and roles of the user's own tenant.
+// Users: creation with a bcrypt password and roles of the user's own tenant, changes, status and roles. Through the
+// admin API nobody grants a role holding a permission they lack, acts on a user who holds more than they do, or
+// changes their own roles; and no change leaves a tenant without an active admin (docs/security.md).
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
-import { assignRoles, findRoleNamesOfUser, findRoleNamesOfUsers, findRolesByNames, replaceUserRoles } from '../db/queries/roles.ts';
+import {
+  assignRoles,
+  countActiveHoldersOfRole,
+  findPermissionsOfUser,
+  findRoleNamesOfUser,
+  findRoleNamesOfUsers,
+  findRolesByNames,
+  lockRoleByName,
+  replaceUserRoles,
+  type Role,
+} from '../db/queries/roles.ts';
 import { findUserIdsWithActiveMfa } from '../db/queries/mfa.ts';
 import {
   clearLockout,
@@ -20,6 +32,7 @@ import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { getTenant } from './tenants.ts';
+import { ADMIN_ROLE, permissionsNotHeld, type Grantor } from './permissions.ts';
 
 export const passwordSchema = z
   .string()
@@ -46,15 +59,16 @@ export interface UserWithRoles extends User {
   roles: string[];
 }
 
-export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: AuditMeta): Promise<UserWithRoles> {
+export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: AuditMeta, grantor?: Grantor): Promise<UserWithRoles> {
   const values = parseOrThrow(newUserSchema, input);
   await getTenant(deps, values.tenantId);
   const roleNames = [...new Set(values.roles)];
-  // Unknown roles fail before the (deliberately slow) hash; the transaction checks them again.
-  await findRolesOrThrow(deps.db, values.tenantId, roleNames);
+  // Unknown or ungrantable roles fail before the (deliberately slow) hash; the transaction checks them again.
+  assertRolesGrantable(await findRolesOrThrow(deps.db, values.tenantId, roleNames), grantor);
   const passwordHash = await hashPassword(values.password, deps.config.bcryptCost);
   return deps.db.transaction(async (trx) => {
     const roles = await findRolesOrThrow(trx, values.tenantId, roleNames);
+    assertRolesGrantable(roles, grantor);
     const user = await insertUser(trx, {
       tenantId: values.tenantId,
       email: values.email,
@@ -64,6 +78,7 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
     });
     await assignRoles(
       trx,
+      user.tenantId,
       user.id,
       roles.map((r) => r.id),
     );
@@ -79,8 +94,11 @@ export async function setUserStatus(
   userId: string,
   status: UserStatus,
   meta: AuditMeta,
+  grantor?: Grantor,
 ): Promise<User> {
+  await assertMayManageUser(deps, tenantId, userId, grantor);
   return deps.db.transaction(async (trx) => {
+    if (status === 'disabled') await assertNotLastAdmin(trx, tenantId, userId);
     const user = await updateUserStatus(trx, tenantId, userId, status);
     if (!user) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
     await recordAudit(trx, { tenantId, type: status === 'disabled' ? 'user.disabled' : 'user.enabled', subjectId: userId }, meta);
@@ -113,6 +131,43 @@ export function presentUser(user: UserWithRoles) {
 export async function unlockUser(deps: ServiceDeps, tenantId: string, userId: string, meta: AuditMeta): Promise<void> {
   if (!(await clearLockout(deps.db, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
   await recordAudit(deps.db, { tenantId, type: 'account.unlocked', subjectId: userId }, meta);
+}
+
+/**
+ * Acting on a user who holds a permission the grantor lacks would be a way to it: changing their email and
+ * resetting their password, or resetting their MFA, takes their account. So the grantor must hold all the
+ * target's permissions (docs/security.md, "Permissions and escalation").
+ */
+export async function assertMayManageUser(
+  deps: ServiceDeps,
+  tenantId: string,
+  userId: string,
+  grantor: Grantor | undefined,
+): Promise<void> {
+  if (!grantor) return;
+  const notHeld = permissionsNotHeld(grantor, await findPermissionsOfUser(deps.db, tenantId, userId));
+  if (notHeld.length > 0) throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `the user holds ${notHeld.join(' ')}` });
+}
+
+function assertRolesGrantable(roles: readonly Role[], grantor: Grantor | undefined): void {
+  const notHeld = permissionsNotHeld(
+    grantor,
+    roles.flatMap((r) => r.permissions),
+  );
+  if (notHeld.length > 0) throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `cannot grant ${notHeld.join(' ')}` });
+}
+
+/**
+ * Refuses a change that would leave the tenant without an active admin; the admin role's row stays locked until
+ * the transaction ends, so two admins demoting each other at once cannot both succeed.
+ */
+async function assertNotLastAdmin(trx: Knex.Transaction, tenantId: string, userId: string): Promise<void> {
+  await lockRoleByName(trx, tenantId, ADMIN_ROLE);
+  const user = await findUserById(trx, tenantId, userId);
+  if (!user || user.status !== 'active' || !(await findRoleNamesOfUser(trx, tenantId, userId)).includes(ADMIN_ROLE)) return;
+  if ((await countActiveHoldersOfRole(trx, tenantId, ADMIN_ROLE, userId)) === 0) {
+    throw new AppError('LAST_ADMIN', { field: 'userId', detail: `user ${userId} is the last active admin of ${tenantId}` });
+  }
 }
 
 async function findRolesOrThrow(db: Knex, tenantId: string, names: string[]) {
@@ -172,7 +227,9 @@ export async function updateUser(
   userId: string,
   changes: z.output<typeof userChangesSchema>,
   meta: AuditMeta,
+  grantor?: Grantor,
 ): Promise<AdminUserView> {
+  await assertMayManageUser(deps, tenantId, userId, grantor);
   await deps.db.transaction(async (trx) => {
     const user = await updateUserProfile(trx, tenantId, userId, changes);
     if (!user) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
@@ -181,20 +238,29 @@ export async function updateUser(
   return getUserStatus(deps, tenantId, userId);
 }
 
-/** Replaces a user's roles; every name must be a role of the user's tenant. */
+/**
+ * Replaces a user's roles; every name must be a role of the user's tenant. Nobody changes their own roles, and the
+ * grantor must hold every permission of the roles the user has and gets.
+ */
 export async function setUserRoles(
   deps: ServiceDeps,
   tenantId: string,
   userId: string,
   names: string[],
   meta: AuditMeta,
+  grantor?: Grantor,
 ): Promise<AdminUserView> {
   const roleNames = [...new Set(names)].sort();
+  if (grantor?.userId === userId) throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: 'nobody changes their own roles' });
+  await assertMayManageUser(deps, tenantId, userId, grantor);
   await deps.db.transaction(async (trx) => {
     if (!(await findUserById(trx, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
     const roles = await findRolesOrThrow(trx, tenantId, roleNames);
+    assertRolesGrantable(roles, grantor);
+    if (!roleNames.includes(ADMIN_ROLE)) await assertNotLastAdmin(trx, tenantId, userId);
     await replaceUserRoles(
       trx,
+      tenantId,
       userId,
       roles.map((r) => r.id),
     );

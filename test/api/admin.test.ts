@@ -411,14 +411,22 @@ describe('IP blocks and outbox', () => {
     expect((await api('DELETE', '/ip-blocks/not-an-ip', { token: tokens.operator })).status).toBe(400);
   });
 
-  it("shows the tenant's own mail only", async () => {
+  it("shows the tenant's own mail only, with its secret redacted", async () => {
     const auth = authApi(() => server.url);
     await auth('POST', '/password/forgot', { tenant: 'acme', body: { email: 'get@acme.test' } });
     await auth('POST', '/password/forgot', { tenant: 'other', body: { email: 'admin@other.test' } });
+    const delivered = await server.mail.take('get@acme.test', 'password_reset');
+    await server.mail.take('admin@other.test', 'password_reset');
+    const token = /\n\n(\S+)\n/.exec(delivered.body)?.[1] as string;
     const acme = (await api('GET', '/outbox?to=get@acme.test', { token: tokens.admin })).body.data.messages;
     expect(acme).toHaveLength(1);
-    expect(acme[0]).toMatchObject({ tenantId: 'acme', to: 'get@acme.test', kind: 'password_reset' });
+    expect(acme[0]).toMatchObject({ tenantId: 'acme', to: 'get@acme.test', kind: 'password_reset', sentAt: expect.any(String) });
+    expect(acme[0].body).toBe(delivered.body.replace(token, '[redacted]'));
+    expect(JSON.stringify(acme)).not.toContain(token);
     const mine = (await api('GET', '/outbox', { token: tokens.admin })).body.data.messages;
     expect(mine.every((m: { tenantId: string }) => m.tenantId === 'acme')).toBe(true);
+    // The admin cannot use what the outbox shows to take the account.
+    const reset = await auth('POST', '/password/reset', { tenant: 'acme', body: { token: '[redacted]', password: 'taken over now' } });
+    expect(reset.status).toBe(401);
   });
 });

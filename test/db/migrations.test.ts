@@ -64,3 +64,67 @@ describe('migrations', () => {
     await expect(db('tenants').insert({ id: 'Bad Slug', name: 'x' })).rejects.toMatchObject({ code: '23514' });
   });
 });
+
+describe('the issue-15 data migrations', () => {
+  let env: TestEnv;
+  let database: Database;
+  const source = {
+    getMigrations: async () => MIGRATIONS.map(([name]) => name),
+    getMigrationName: (name: string) => name,
+    getMigration: async (name: string) => (MIGRATIONS.find(([n]) => n === name) as (typeof MIGRATIONS)[number])[1],
+  };
+  beforeAll(async () => {
+    env = await createTestEnv();
+    database = openDatabase(env.config());
+  });
+  afterAll(async () => {
+    await database.close();
+    await env.destroy();
+  });
+
+  it('take platform permissions out of other tenants, and every live token out of the database', async () => {
+    const { db } = database;
+    const pending = async () => ((await db.migrate.list({ migrationSource: source })) as [unknown[], Array<{ file: string } | string>])[1];
+    const nameOf = (m: { file: string } | string) => (typeof m === 'string' ? m : m.file);
+    // Up to just before the first of them, so the rows below are in the old shape.
+    while (nameOf((await pending())[0] ?? '') !== '20261130150000_platform-permissions-only-in-platform') {
+      await db.migrate.up({ migrationSource: source });
+    }
+    const all = ['users:read', 'tenants:write', 'ip-blocks:read'];
+    await db('tenants').insert([
+      { id: 'acme', name: 'Acme' },
+      { id: 'platform', name: 'Platform' },
+    ]);
+    await db('roles').insert([
+      { tenant_id: 'acme', name: 'admin', permissions: all, built_in: true },
+      { tenant_id: 'acme', name: 'custom', permissions: ['tenants:read'], built_in: false },
+      { tenant_id: 'platform', name: 'admin', permissions: all, built_in: true },
+    ]);
+    const [user] = await db('users').insert({ tenant_id: 'acme', email: 'ann@acme.test', password_hash: 'x' }).returning('id');
+    await db('user_tokens').insert({
+      token_hash: 'unkeyed-sha256',
+      tenant_id: 'acme',
+      user_id: user.id,
+      purpose: 'password_reset',
+      expires_at: new Date(Date.now() + 3_600_000),
+    });
+    const token = 'A'.repeat(43);
+    await db('mail_outbox').insert({
+      tenant_id: 'acme',
+      to_address: 'ann@acme.test',
+      subject: 's',
+      body: `Use:\n\n${token}\n`,
+      kind: 'password_reset',
+    });
+
+    await migrateToLatest(db);
+    const permissions = Object.fromEntries(
+      (await db('roles').select('tenant_id', 'name', 'permissions')).map((r) => [`${r.tenant_id}.${r.name}`, r.permissions]),
+    );
+    expect(permissions).toEqual({ 'acme.admin': ['users:read'], 'acme.custom': [], 'platform.admin': all });
+    expect(await db('user_tokens')).toEqual([]);
+    const mail = await db('mail_outbox').first();
+    expect(mail.body).toBe('Use:\n\n[redacted]\n');
+    expect(mail.sent_at).not.toBeNull();
+  });
+});

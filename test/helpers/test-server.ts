@@ -3,10 +3,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '../../src/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
+import { createMailCapture, type MailCapture } from './mail-capture.ts';
 import { createTestEnv, type TestEnv } from './test-env.ts';
 
 export interface TestServer extends RunningServer {
   env: TestEnv;
+  /** The mail this server delivered, as its recipients get it. */
+  mail: MailCapture;
   /** Stops the server and drops the file's database and keys. */
   stop(): Promise<void>;
 }
@@ -16,10 +19,12 @@ export async function startTestServer(overrides: Record<string, string> = {}, en
   // The issuer must be the address clients really use, so the port is chosen before the server starts.
   const port = overrides.PORT ?? String(await freePort());
   const config = testEnv.config({ PORT: port, PUBLIC_URL: `http://127.0.0.1:${port}`, ...overrides });
-  const running = await startServer(config, createLogger(config), { seed: config.seedDemo });
+  const mail = createMailCapture();
+  const running = await startServer(config, createLogger(config), { seed: config.seedDemo, mailTransport: mail.transport });
   return {
     ...running,
     env: testEnv,
+    mail,
     stop: async () => {
       await running.close();
       if (!env) await testEnv.destroy();

@@ -1,5 +1,5 @@
-// Admin route for the mail outbox (docs/api.md): the tenant's mail kept in the database when no SMTP server is
-// configured, for operators and tests.
+// Admin route for the mail outbox (docs/api.md): the tenant's queued and delivered mail, every secret redacted
+// (docs/security.md, "Secrets at rest: mail").
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
@@ -12,9 +12,10 @@ const message = z.object({
   tenantId: z.string().nullable(),
   to: z.string(),
   subject: z.string(),
-  body: z.string(),
+  body: z.string().describe('The mail with its secret (a reset or verification token) shown as `[redacted]`'),
   kind: z.string(),
   createdAt: z.iso.datetime(),
+  sentAt: z.iso.datetime().nullable().describe('When the mail was delivered; null while queued, or when no SMTP server is set'),
 });
 
 export function outboxRoutes(app: AppContext): RouteSpec[] {
@@ -23,7 +24,7 @@ export function outboxRoutes(app: AppContext): RouteSpec[] {
       method: 'get',
       path: '/outbox',
       name: 'listOutbox',
-      summary: "The tenant's outgoing mail, newest first",
+      summary: "The tenant's outgoing mail, newest first, secrets redacted",
       auth: 'admin',
       permission: 'outbox:read',
       query: z.object({ to: z.email().optional(), limit: z.coerce.number().int().min(1).max(100).default(50) }),

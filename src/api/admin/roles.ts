@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { AdminState } from '../../http/koa-admin-auth.ts';
+import { grantorOf } from './grantor.ts';
 import { PERMISSIONS } from '../../services/permissions.ts';
 import {
   createRole,
@@ -52,10 +53,12 @@ export function roleRoutes(app: AppContext): RouteSpec[] {
       body: newRoleSchema,
       status: 201,
       response: z.object({ role }),
-      errors: ['DUPLICATE_RESOURCE'],
+      errors: ['DUPLICATE_RESOURCE', 'INSUFFICIENT_PERMISSIONS'],
       example: { name: 'support', description: 'Reads users and ends their sessions', permissions: ['users:read', 'sessions:write'] },
       captures: { name: 'data.role.name' },
-      handler: async (ctx, { body }) => ({ role: presentRole(await createRole(app, admin(ctx).tenantId, body, admin(ctx).meta)) }),
+      handler: async (ctx, { body }) => ({
+        role: presentRole(await createRole(app, admin(ctx).tenantId, body, admin(ctx).meta, grantorOf(ctx))),
+      }),
     }),
     defineRoute({
       method: 'patch',
@@ -70,7 +73,7 @@ export function roleRoutes(app: AppContext): RouteSpec[] {
       errors: ['NOT_FOUND'],
       example: { permissions: ['users:read'] },
       handler: async (ctx, { params, body }) => ({
-        role: presentRole(await updateRole(app, admin(ctx).tenantId, params.name, body, admin(ctx).meta)),
+        role: presentRole(await updateRole(app, admin(ctx).tenantId, params.name, body, admin(ctx).meta, grantorOf(ctx))),
       }),
     }),
     defineRoute({
@@ -84,7 +87,7 @@ export function roleRoutes(app: AppContext): RouteSpec[] {
       response: z.object({ name: z.string() }),
       errors: ['NOT_FOUND'],
       handler: async (ctx, { params }) => {
-        await deleteRole(app, admin(ctx).tenantId, params.name, admin(ctx).meta);
+        await deleteRole(app, admin(ctx).tenantId, params.name, admin(ctx).meta, grantorOf(ctx));
         return { name: params.name };
       },
     }),

@@ -15,6 +15,7 @@ import {
   updateTenant,
 } from '../../services/tenants.ts';
 import { createUser, passwordSchema } from '../../services/users.ts';
+import { grantorOf } from './grantor.ts';
 import { defineRoute, pageInfo, pageQuery, type RouteSpec } from '../route-spec.ts';
 
 const tenantParams = z.object({ tenantId: z.string().min(1).max(63) });
@@ -73,7 +74,7 @@ export function tenantRoutes(app: AppContext): RouteSpec[] {
       handler: async (ctx, { body }) => {
         const { admin, ...settings } = body;
         const created = await createTenant(app, settings, meta(ctx));
-        const adminUser = admin && (await createUser(app, { tenantId: created.id, ...admin, roles: ['admin'] }, meta(ctx)));
+        const adminUser = admin && (await createUser(app, { tenantId: created.id, ...admin, roles: ['admin'] }, meta(ctx), grantorOf(ctx)));
         return { tenant: presentTenant(created), ...(adminUser && { adminUserId: adminUser.id }) };
       },
     }),

@@ -1,16 +1,19 @@
 // Admin routes for a tenant's users: create, list and search, status, changes, disable/enable, unlock, MFA
-// reset, roles, and their sessions (issue 7). Every change is audited by the service it calls.
+// reset, roles, and their sessions (issue 7). Every change is audited by the service it calls; the services refuse
+// escalation and the removal of a tenant's last admin (docs/security.md, "Permissions and escalation").
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
 import type { AdminState } from '../../http/koa-admin-auth.ts';
 import type { AuditMeta } from '../../services/audit.ts';
+import type { Grantor } from '../../services/permissions.ts';
 import { endSessionAndRevoke, endSessionsOfUser } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import { resetMfa } from '../../services/mfa.ts';
 import { findSession, listSessions, presentSession } from '../../services/sessions.ts';
 import {
+  assertMayManageUser,
   createUser,
   getUserStatus,
   listUsers,
@@ -24,6 +27,7 @@ import {
 } from '../../services/users.ts';
 import { session, user } from '../auth/shapes.ts';
 import { defineRoute, pageInfo, pageQuery, type RouteSpec } from '../route-spec.ts';
+import { grantorOf } from './grantor.ts';
 
 const userParams = z.object({ userId: z.uuid() });
 const sessionParams = z.object({ userId: z.uuid(), sessionId: z.string().min(1).max(200) });
@@ -46,7 +50,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
     name: string;
     summary: string;
     description?: string;
-    act(tenantId: string, userId: string, meta: AuditMeta): Promise<unknown>;
+    act(tenantId: string, userId: string, meta: AuditMeta, grantor: Grantor): Promise<unknown>;
   }) =>
     defineRoute({
       method: action.method,
@@ -61,7 +65,8 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       errors: ['NOT_FOUND'],
       handler: async (ctx, { params }) => {
         const { tenantId, meta } = admin(ctx);
-        await action.act(tenantId, params.userId, meta);
+        await assertMayManageUser(app, tenantId, params.userId, grantorOf(ctx));
+        await action.act(tenantId, params.userId, meta, grantorOf(ctx));
         return { user: await getUserStatus(app, tenantId, params.userId) };
       },
     });
@@ -103,7 +108,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       captures: { userId: 'data.user.id' },
       handler: async (ctx, { body }) => {
         const { tenantId, meta } = admin(ctx);
-        const user = await createUser(app, { ...body, tenantId }, meta);
+        const user = await createUser(app, { ...body, tenantId }, meta, grantorOf(ctx));
         return { user: await getUserStatus(app, tenantId, user.id) };
       },
     }),
@@ -133,7 +138,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       example: { emailVerified: true },
       handler: async (ctx, { params, body }) => {
         const { tenantId, meta } = admin(ctx);
-        return { user: await updateUser(app, tenantId, params.userId, body, meta) };
+        return { user: await updateUser(app, tenantId, params.userId, body, meta, grantorOf(ctx)) };
       },
     }),
     defineRoute({
@@ -146,10 +151,10 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       permission: 'users:write',
       params: userParams,
       response: z.object({ user: adminUser, sessionsEnded: z.number().int() }),
-      errors: ['NOT_FOUND'],
+      errors: ['NOT_FOUND', 'LAST_ADMIN'],
       handler: async (ctx, { params }) => {
         const { tenantId, meta } = admin(ctx);
-        await setUserStatus(app, tenantId, params.userId, 'disabled', meta);
+        await setUserStatus(app, tenantId, params.userId, 'disabled', meta, grantorOf(ctx));
         const sessionsEnded = await endSessionsOfUser(app, oidc.provider(), tenantId, params.userId, 'user_disabled', meta);
         return { user: await getUserStatus(app, tenantId, params.userId), sessionsEnded };
       },
@@ -159,7 +164,7 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       path: '/users/:userId/enable',
       name: 'enableUser',
       summary: 'Enable a disabled user',
-      act: (tenantId, userId, meta) => setUserStatus(app, tenantId, userId, 'active', meta),
+      act: (tenantId, userId, meta, grantor) => setUserStatus(app, tenantId, userId, 'active', meta, grantor),
     }),
     userAction({
       method: 'post',
@@ -181,16 +186,19 @@ export function userRoutes(app: AppContext, oidc: OidcRuntime): RouteSpec[] {
       path: '/users/:userId/roles',
       name: 'setUserRoles',
       summary: "Replace a user's roles",
+      description:
+        'The caller must hold every permission of the roles the user has and gets, and cannot change their own roles. ' +
+        "Removing `admin` from the tenant's last active admin answers 409 `LAST_ADMIN`.",
       auth: 'admin',
       permission: 'users:write',
       params: userParams,
       body: z.object({ roles: z.array(z.string().min(1).max(100)).max(50) }),
       response: z.object({ user: adminUser }),
-      errors: ['NOT_FOUND'],
+      errors: ['NOT_FOUND', 'LAST_ADMIN'],
       example: { roles: ['member'] },
       handler: async (ctx, { params, body }) => {
         const { tenantId, meta } = admin(ctx);
-        return { user: await setUserRoles(app, tenantId, params.userId, body.roles, meta) };
+        return { user: await setUserRoles(app, tenantId, params.userId, body.roles, meta, grantorOf(ctx)) };
       },
     }),
     defineRoute({

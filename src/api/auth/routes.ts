@@ -12,6 +12,7 @@ import { issueTokensForSession, refreshTokens, type IssuedTokens } from '../../o
 import {
   forgotPasswordSchema,
   registerUser,
+  REGISTRATION_ACCEPTED,
   registrationSchema,
   requestPasswordReset,
   resetPassword,
@@ -320,15 +321,18 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       path: '/register',
       name: 'register',
       summary: 'Create an account; a verification token is mailed',
+      description:
+        'Answers the same whether or not the address already has an account, so it cannot be used to find out who does: ' +
+        'the owner of an existing account is told by mail instead.',
       auth: 'none',
       body: registrationSchema,
-      status: 201,
-      response: z.object({ user, emailVerificationRequired: z.literal(true) }),
+      status: 202,
+      response: z.object({ message: z.string(), emailVerificationRequired: z.literal(true) }),
       errors: ['DUPLICATE_RESOURCE', 'TENANT_ACCESS_DENIED'],
       example: { email: 'new.user@example.com', password: 'a long passphrase' },
       handler: async (ctx, { body }) => {
-        const created = await registerUser(app, mailer, ctx.state.tenantId, body, auditMetaOf(ctx));
-        return { user: presentUser(created), emailVerificationRequired: true };
+        await registerUser(app, mailer, ctx.state.tenantId, body, auditMetaOf(ctx));
+        return { message: REGISTRATION_ACCEPTED, emailVerificationRequired: true };
       },
     }),
     defineRoute({

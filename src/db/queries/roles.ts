@@ -56,12 +56,16 @@ export async function findRolesByNames(db: Knex, tenantId: string, names: readon
   return rows.map(toRole);
 }
 
-export async function assignRoles(db: Knex, userId: string, roleIds: readonly string[]): Promise<void> {
+/** Gives a user of the tenant roles of the same tenant; ids of another tenant's user or roles change nothing. */
+export async function assignRoles(db: Knex, tenantId: string, userId: string, roleIds: readonly string[]): Promise<void> {
   if (roleIds.length === 0) return;
-  await db('user_roles')
-    .insert(roleIds.map((roleId) => ({ user_id: userId, role_id: roleId })))
-    .onConflict(['user_id', 'role_id'])
-    .ignore();
+  await db.raw(
+    `INSERT INTO user_roles (user_id, role_id)
+       SELECT u.id, r.id FROM users u JOIN roles r ON r.tenant_id = u.tenant_id
+        WHERE u.id = ? AND u.tenant_id = ? AND r.id = ANY(?::uuid[])
+     ON CONFLICT (user_id, role_id) DO NOTHING`,
+    [userId, tenantId, [...roleIds]],
+  );
 }
 
 export async function findRoleNamesOfUser(db: Knex, tenantId: string, userId: string): Promise<string[]> {
@@ -96,10 +100,13 @@ export async function findRoleNamesOfUsers(db: Knex, tenantId: string, userIds: 
   return byUser;
 }
 
-/** Replaces a user's roles with `roleIds` (all of the user's tenant, checked by the caller). */
-export async function replaceUserRoles(db: Knex, userId: string, roleIds: readonly string[]): Promise<void> {
-  await db('user_roles').where({ user_id: userId }).delete();
-  await assignRoles(db, userId, roleIds);
+/** Replaces the roles of a user of the tenant with `roleIds` of the same tenant. */
+export async function replaceUserRoles(db: Knex, tenantId: string, userId: string, roleIds: readonly string[]): Promise<void> {
+  await db('user_roles')
+    .where({ user_id: userId })
+    .whereIn('user_id', db('users').select('id').where({ tenant_id: tenantId }))
+    .delete();
+  await assignRoles(db, tenantId, userId, roleIds);
 }
 
 export async function findRoles(db: Knex, tenantId: string): Promise<Role[]> {
@@ -130,4 +137,24 @@ export async function updateRole(
 
 export async function deleteRole(db: Knex, tenantId: string, name: string): Promise<boolean> {
   return deletedRows(await db('roles').where({ tenant_id: tenantId, name, built_in: false }).delete()) === 1;
+}
+
+/**
+ * Locks the tenant's role row named `name` until the transaction ends: changes that could remove the last holder
+ * of the built-in admin role queue behind each other instead of each seeing the other admin still there.
+ */
+export async function lockRoleByName(db: Knex, tenantId: string, name: string): Promise<void> {
+  await db('roles').where({ tenant_id: tenantId, name }).forUpdate().first('id');
+}
+
+/** How many active users of the tenant hold the role, leaving out `exceptUserId`. */
+export async function countActiveHoldersOfRole(db: Knex, tenantId: string, name: string, exceptUserId: string): Promise<number> {
+  const row = await db('user_roles as ur')
+    .join('roles as r', 'r.id', 'ur.role_id')
+    .join('users as u', 'u.id', 'ur.user_id')
+    .where({ 'r.tenant_id': tenantId, 'r.name': name, 'u.tenant_id': tenantId, 'u.status': 'active' })
+    .whereNot('u.id', exceptUserId)
+    .count<{ count: string }[]>('* as count')
+    .first();
+  return Number(row?.count ?? 0);
 }
