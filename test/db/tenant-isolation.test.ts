@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
+import * as consents from '../../src/db/queries/consents.ts';
 import { deleteClientById, findClientById, findClientsPage, updateClientById } from '../../src/db/queries/clients.ts';
 import * as outbox from '../../src/db/queries/mail-outbox.ts';
 import * as mfa from '../../src/db/queries/mfa.ts';
@@ -41,6 +42,7 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'signing-keys.findPublishedSigningKeys': 'signing keys are platform-wide',
   'signing-keys.retireActiveSigningKeys': 'signing keys are platform-wide',
   'signing-keys.findSigningKeysFingerprint': 'signing keys are platform-wide',
+  'signing-keys.findSigningStart': 'signing keys are platform-wide',
   'tenants.insertTenant': 'the tenants themselves (platform operators)',
   'tenants.findTenantById': 'the tenants themselves (platform operators)',
   'tenants.updateTenantStatus': 'the tenants themselves (platform operators)',
@@ -135,6 +137,7 @@ beforeAll(async () => {
   });
   await outbox.insertMailRequest(db, { tenantId: 'one', userId: user.id, to: 'owner@one.test', kind: 'password_reset' });
   const rows = await db('mail_outbox').where({ tenant_id: 'one' }).orderBy('id');
+  await consents.addConsentedScope(db, 'one', user.id, client.clientId, ['openid', 'email']);
   fx.mailId = String(rows[0].id);
   fx.requestId = String(rows[1].id);
 });
@@ -145,6 +148,13 @@ afterAll(async () => {
 
 /** One probe per tenant-scoped export: tenant two aims at tenant one's rows and must see or change nothing. */
 const PROBES: Record<string, () => Promise<void>> = {
+  'consents.findConsentedScope': async () => {
+    expect(await consents.findConsentedScope(db, 'two', fx.userId, fx.clientId)).toEqual([]);
+  },
+  'consents.addConsentedScope': async () => {
+    await consents.addConsentedScope(db, 'two', fx.userId, fx.clientId, ['profile']);
+    expect(await consents.findConsentedScope(db, 'one', fx.userId, fx.clientId)).toEqual(['email', 'openid']);
+  },
   'audit-events.findAuditEvents': async () => {
     expect((await findAuditEvents(db, 'two', { limit: 100 })).every((e) => e.tenantId === 'two')).toBe(true);
     expect((await findAuditEvents(db, 'two', { limit: 100, userId: fx.userId } as never)).length).toBe(0);
