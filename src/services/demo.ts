@@ -112,7 +112,7 @@ export function formatDemoCredentials(demo: DemoData, serverUrl: string): string
     `    user          ${demo.user.email}  password ${demo.user.password}`,
     `    tenant admin  ${demo.admin.email}  password ${demo.admin.password}`,
     `    client        ${demo.client.clientId}  secret ${demo.client.clientSecret}`,
-    `    server        ${serverUrl}`,
+    ...(serverUrl ? [`    server        ${serverUrl}`] : []),
     '',
     '  Sign in now: open this in a browser and log in as the user above:',
     `    ${demo.client.authorizeUrl}`,
@@ -123,4 +123,13 @@ export function formatDemoCredentials(demo: DemoData, serverUrl: string): string
 
 function generatePassword(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/** The demo sign-in link for the development landing page, without checking passwords; undefined before seeding. */
+export async function demoSignInUrl(deps: Pick<ServiceDeps, 'config'>): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(deps.config.dataDir, DEMO_CREDENTIALS_FILE), 'utf8')) as DemoCredentials).client.authorizeUrl;
+  } catch {
+    return undefined;
+  }
 }
