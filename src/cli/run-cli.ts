@@ -107,6 +107,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 
   const args = argv.slice(wordsOf(command).length);
+  if (args.some((a) => a === '--password' || a.startsWith('--password='))) {
+    const message = 'passwords are not taken as flags (other users see them in `ps`): answer the prompt, or pipe it in with --password-stdin';
+    return fail('USAGE_ERROR', message, { usage: commandHelp(command) }, 2);
+  }
   const options = { ...command.options, ...COMMON_OPTIONS };
   let values: Values;
   try {
@@ -140,7 +144,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     : undefined;
   publisher?.on('error', () => {}); // a failed publish is logged by the cache; servers then converge within CACHE_TTL_SECONDS
   try {
-    interaction.progress('Opening the database and bringing its schema up to date…');
+    if (!config.databaseUrl) interaction.progress(`Opening the embedded database in ${config.dataDir}…`);
     database = openDatabase(config, logger);
     const migrationsApplied = await migrateToLatest(database.db);
     const cache = createEntityCache({
