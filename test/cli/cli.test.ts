@@ -96,7 +96,7 @@ it("prints help as text: every command with a summary, and one command's flags a
       .usage.split('\n')
       .filter((l: string) => l.startsWith('  tenant ')),
   ).toHaveLength(7);
-});
+}, 120_000);
 
 it('creates, suspends and activates a tenant', async () => {
   const created = await cli('tenant', 'create', '--id', 'acme', '--name', 'Acme Inc', '--session-limit', '3', '--mfa', 'required');
@@ -133,7 +133,7 @@ it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue 
   ]);
   const tenants = await inDb((db) => db('tenants').orderBy('id').pluck('id'));
   expect(tenants).toEqual(['acme']);
-});
+}, 120_000);
 
 it('creates users with roles; the password is stored as bcrypt and never printed', async () => {
   const password = 'a long passphrase';
