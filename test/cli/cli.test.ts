@@ -219,7 +219,7 @@ it('refuses bad users with every problem named, and never echoes the password', 
   ]);
   const emails = await inDb((db) => db('users').where({ tenant_id: 'acme' }).orderBy('email').pluck('email'));
   expect(emails).toEqual(['Ann@Acme.test', 'bob@acme.test']);
-});
+}, 120_000);
 
 it('creates a confidential client and prints its secret once; stores only a hash', async () => {
   const res = await cli(
@@ -255,7 +255,7 @@ it('creates a confidential client and prints its secret once; stores only a hash
   expect(err(insecure).errors).toEqual([
     { code: 'INVALID_FORMAT', message: 'Field format is invalid', field: 'redirectUris.0', constraint: 'URL_FORMAT' },
   ]);
-});
+}, 120_000);
 
 it('rotates signing keys; logs go to stderr and leave stdout one JSON document', async () => {
   const res = await runScript('bin/gatehouse.js', ['keys', 'rotate'], { ...env.vars, LOG_LEVEL: 'info' });
