@@ -108,7 +108,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
   const args = argv.slice(wordsOf(command).length);
   if (args.some((a) => a === '--password' || a.startsWith('--password='))) {
-    const message = 'passwords are not taken as flags (other users see them in `ps`): answer the prompt, or pipe it in with --password-stdin';
+    const message =
+      'passwords are not taken as flags (other users see them in `ps`): answer the prompt, or pipe it in with --password-stdin';
     return fail('USAGE_ERROR', message, { usage: commandHelp(command) }, 2);
   }
   const options = { ...command.options, ...COMMON_OPTIONS };
