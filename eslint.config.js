@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['node_modules/', 'data/', 'coverage/', 'bench/results/', 'dist/']),
+  globalIgnores(['node_modules/', 'data/', 'coverage/', 'bench/results/', '**/dist/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

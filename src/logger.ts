@@ -1,5 +1,6 @@
 // The structured JSON logger (pino). Secrets are redacted wherever they appear in a logged object.
 import { pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Config } from './config/index.ts';
 
 export type { Logger };
@@ -29,7 +30,15 @@ const REDACT = [
   'headers.cookie',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pino.DestinationStream): Logger {
+/**
+ * JSON lines, except in development on a terminal, where pino-pretty makes them readable (docs/operations.md, "Logs").
+ * Log collectors read stdout through a pipe, never a TTY, so they always get JSON.
+ */
+export function createLogger(
+  config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'env'>>,
+  destination?: pino.DestinationStream,
+): Logger {
+  const pretty = destination === undefined && config.env === 'development' && process.stdout.isTTY === true;
   return pino(
     {
       level: config.logLevel,
@@ -38,6 +47,6 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pin
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
     },
-    destination,
+    pretty ? pinoPretty({ ignore: 'pid,hostname,service', translateTime: 'SYS:HH:MM:ss.l', sync: true }) : destination,
   );
 }

@@ -3,8 +3,7 @@ import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeAppContext, createAppContext } from './context.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { DemoCredentials } from './services/demo.ts';
-import { seedDemoData } from './services/demo.ts';
+import { formatDemoCredentials, seedDemoData, type DemoData } from './services/demo.ts';
 import { serveClusterMetrics, shareMetricsWithPrimary } from './services/metrics.ts';
 import { startServer } from './server.ts';
 
@@ -20,23 +19,8 @@ function loadConfigOrExit(): Config {
   }
 }
 
-function printDemo(demo: DemoCredentials, url: string): void {
-  process.stdout.write(
-    [
-      '',
-      '  Demo data created (shown once; not in production):',
-      `    tenant        ${demo.tenantId}      (send X-Tenant-ID: ${demo.tenantId})`,
-      `    user          ${demo.user.email}  password ${demo.user.password}`,
-      `    tenant admin  ${demo.admin.email}  password ${demo.admin.password}`,
-      `    client        ${demo.client.clientId}  secret ${demo.client.clientSecret}`,
-      `    server        ${url}`,
-      '',
-      '  Sign in now: open this in a browser and log in as the user above:',
-      `    ${demo.client.authorizeUrl}`,
-      '',
-      '',
-    ].join('\n'),
-  );
+function printDemo(demo: DemoData, url: string): void {
+  process.stdout.write(formatDemoCredentials(demo, url));
 }
 
 async function runSingle(config: Config, logger: Logger, seed: boolean): Promise<void> {

@@ -11,7 +11,7 @@ import type { Config } from './config/index.ts';
 import { closeAppContext, createAppContext, type AppContext } from './context.ts';
 import type { Logger } from './logger.ts';
 import { createOidcRuntime, type OidcRuntime } from './oidc/index.ts';
-import { seedDemoData, type DemoCredentials } from './services/demo.ts';
+import { seedDemoData, type DemoData } from './services/demo.ts';
 import type { MailTransport } from './services/mail.ts';
 
 export interface RunningServer {
@@ -21,7 +21,7 @@ export interface RunningServer {
   oidc: OidcRuntime;
   server: Server;
   url: string;
-  demo: DemoCredentials | undefined;
+  demo: DemoData | undefined;
   close(): Promise<void>;
 }
 

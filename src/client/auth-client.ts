@@ -1,13 +1,16 @@
 // AuthClient: the JSON auth API (docs/api.md) for TypeScript apps, on nothing but `fetch`. It keeps the tokens,
 // refreshes once when the server answers TOKEN_EXPIRED however many calls were waiting (guide "Token Expired
 // Error"), and backs off on 429 honouring Retry-After (guide "Rate Limit Exceeded").
-import { AuthApiError } from './errors.ts';
+import { AuthApiError, docsLinksOf } from './errors.ts';
+import { AUTH_OPERATIONS, AUTH_PREFIX, fillPath, type AuthOperationId } from './operations.ts';
 import { MemoryTokenStorage } from './memory-storage.ts';
 import type {
   AuthClientOptions,
   AuthErrorItem,
   LoginResult,
   Me,
+  MfaEnrolment,
+  MfaStatus,
   RequestInfo,
   ResponseInfo,
   Session,
@@ -17,7 +20,6 @@ import type {
   User,
 } from './types.ts';
 
-const API_PREFIX = '/api/v1/auth';
 const REDACTED = '[REDACTED]';
 /** Fields never shown to hooks or logs: what requests send, and what answers return. */
 const REQUEST_SECRETS = new Set(['password', 'refreshToken', 'mfaToken', 'code', 'token']);
@@ -62,7 +64,7 @@ export class AuthClient {
   /** Signs in. With MFA the answer is `{ type: 'mfa', mfaToken }`: finish with `verifyMfa`. */
   login(usernameOrEmail: string, password: string): Promise<LoginResult> {
     return this.#guard(async () => {
-      const answer = await this.#send('POST', '/login', { body: { usernameOrEmail, password } });
+      const answer = await this.#send('POST', `${AUTH_PREFIX}/login`, { body: { usernameOrEmail, password } });
       const body = answer.body ?? {};
       // Guide "MFA Required Error": a 401 that is a step, not a failure.
       if (answer.status === 401 && body['mfaRequired'] === true && typeof body['mfaToken'] === 'string') {
@@ -74,7 +76,7 @@ export class AuthClient {
 
   /** Completes an MFA sign-in with a TOTP or backup code. */
   verifyMfa(mfaToken: string, code: string): Promise<Extract<LoginResult, { type: 'tokens' }>> {
-    return this.#guard(async () => this.#signedIn(await this.#send('POST', '/mfa/verify', { body: { mfaToken, code } })));
+    return this.#guard(async () => this.#signedIn(await this.#send('POST', `${AUTH_PREFIX}/mfa/verify`, { body: { mfaToken, code } })));
   }
 
   /** Exchanges the stored refresh token for a new pair (refresh tokens rotate); joins a refresh already running. */
@@ -89,7 +91,7 @@ export class AuthClient {
   logout(): Promise<void> {
     return this.#guard(async () => {
       try {
-        await this.#call('POST', '/logout', { auth: true });
+        await this.#call('POST', `${AUTH_PREFIX}/logout`, { auth: true });
       } finally {
         await this.#storage.set(null);
       }
@@ -97,24 +99,89 @@ export class AuthClient {
   }
 
   me(): Promise<Me> {
-    return this.#guard(() => this.#call<Me>('GET', '/me', { auth: true }));
+    return this.#guard(() => this.#call<Me>('GET', `${AUTH_PREFIX}/me`, { auth: true }));
   }
 
   /** The user's live sessions; `current` marks this one. */
   sessions(): Promise<Session[]> {
-    return this.#guard(async () => (await this.#call<{ sessions: Session[] }>('GET', '/sessions', { auth: true })).sessions);
+    return this.#guard(async () => (await this.#call<{ sessions: Session[] }>('GET', `${AUTH_PREFIX}/sessions`, { auth: true })).sessions);
   }
 
   /** Ends one of the user's sessions (SESSION_NOT_FOUND, 404, if it is not theirs). */
   endSession(sessionId: string): Promise<void> {
     return this.#guard(async () => {
-      await this.#call('DELETE', `/sessions/${encodeURIComponent(sessionId)}`, { auth: true });
+      await this.#call('DELETE', `${AUTH_PREFIX}/sessions/${encodeURIComponent(sessionId)}`, { auth: true });
     });
   }
 
   /** Ends every session of the user except this one; returns how many ended. */
   endOtherSessions(): Promise<number> {
-    return this.#guard(async () => (await this.#call<{ ended: number }>('DELETE', '/sessions', { auth: true })).ended);
+    return this.#guard(async () => (await this.#call<{ ended: number }>('DELETE', `${AUTH_PREFIX}/sessions`, { auth: true })).ended);
+  }
+
+  /** Creates an account in the client's tenant; it can sign in once the emailed link (its token) is verified. */
+  register(input: { email: string; password: string; username?: string }): Promise<{ user: User; emailVerificationRequired: true }> {
+    return this.#guard(() => this.#op('register', { body: input }));
+  }
+
+  /** Confirms an email address with the token from the verification mail. */
+  verifyEmail(token: string): Promise<{ emailVerified: true }> {
+    return this.#guard(() => this.#op('verifyEmail', { body: { token } }));
+  }
+
+  /** Mails a password-reset link when the address has an account; answers the same either way. */
+  forgotPassword(email: string): Promise<{ message: string }> {
+    return this.#guard(() => this.#op('forgotPassword', { body: { email } }));
+  }
+
+  /** Sets a new password with the token from the reset mail; every session of the user ends. */
+  resetPassword(token: string, password: string): Promise<{ passwordReset: true; sessionsEnded: number }> {
+    return this.#guard(() => this.#op('resetPassword', { body: { token, password } }));
+  }
+
+  /** During a sign-in that requires enrolment (`enrollmentRequired`): a TOTP secret; finish with `verifyMfa`. */
+  enrollMfaDuringSignIn(mfaToken: string): Promise<MfaEnrolment> {
+    return this.#guard(() => this.#op('enrollMfaDuringSignIn', { body: { mfaToken } }));
+  }
+
+  /** The signed-in user's MFA state. */
+  mfaStatus(): Promise<MfaStatus> {
+    return this.#guard(() => this.#op('getMfaStatus', { auth: true }));
+  }
+
+  /** Starts TOTP enrolment: a secret, its otpauth URI and a QR code; `activateTotp` with a first code finishes it. */
+  enrollTotp(): Promise<MfaEnrolment> {
+    return this.#guard(() => this.#op('enrollTotp', { auth: true }));
+  }
+
+  /** Activates the pending enrolment with a code from the app; returns ten single-use backup codes, shown once. */
+  activateTotp(code: string): Promise<{ backupCodes: string[] }> {
+    return this.#guard(() => this.#op('activateTotp', { auth: true, body: { code } }));
+  }
+
+  /** Replaces the backup codes (a current TOTP code proves the device). */
+  regenerateBackupCodes(code: string): Promise<{ backupCodes: string[] }> {
+    return this.#guard(() => this.#op('regenerateBackupCodes', { auth: true, body: { code } }));
+  }
+
+  /** Turns MFA off with a current code or the password (refused when the tenant requires MFA). */
+  disableMfa(proof: { code: string } | { password: string }): Promise<{ enabled: false; requiredByTenant: boolean }> {
+    return this.#guard(() => this.#op('disableMfa', { auth: true, body: proof }));
+  }
+
+  /**
+   * Any API call under this server (e.g. `/api/v1/admin/users`), authenticated with the stored tokens and refreshed
+   * once on TOKEN_EXPIRED; answers the envelope's `data`. AdminClient is built on it.
+   */
+  request<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; query?: Record<string, string | number | undefined> } = {},
+  ): Promise<T> {
+    const query = new URLSearchParams(
+      Object.entries(options.query ?? {}).flatMap(([k, v]): Array<[string, string]> => (v === undefined ? [] : [[k, String(v)]])),
+    ).toString();
+    return this.#guard(() => this.#call<T>(method, query ? `${path}?${query}` : path, { auth: true, body: options.body }));
   }
 
   /** The stored tokens, or null when signed out. */
@@ -125,6 +192,11 @@ export class AuthClient {
   /** Stores tokens obtained elsewhere (e.g. restored from a previous run). */
   async setTokens(tokens: StoredTokens | null): Promise<void> {
     await this.#storage.set(tokens);
+  }
+
+  #op<T>(id: AuthOperationId, options: CallOptions & { params?: Record<string, string> } = {}): Promise<T> {
+    const { method, path } = AUTH_OPERATIONS[id];
+    return this.#call<T>(method, `${AUTH_PREFIX}${fillPath(path, options.params)}`, options);
   }
 
   async #guard<T>(run: () => Promise<T>): Promise<T> {
@@ -195,7 +267,7 @@ export class AuthClient {
 
   async #refreshNow(replacing: string | undefined): Promise<StoredTokens> {
     const current = await this.#requireTokens();
-    const answer = await this.#send('POST', '/refresh', { body: { refreshToken: current.refreshToken } });
+    const answer = await this.#send('POST', `${AUTH_PREFIX}/refresh`, { body: { refreshToken: current.refreshToken } });
     if (answer.status === 401) {
       // The refresh token or its session is gone: signed out.
       await this.#storage.set(null);
@@ -235,7 +307,7 @@ export class AuthClient {
   }
 
   async #sendOnce(method: string, path: string, options: CallOptions & { accessToken?: string | undefined }, attempt: number) {
-    const url = `${this.#baseUrl}${API_PREFIX}${path}`;
+    const url = `${this.#baseUrl}${path}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     if (this.#options.tenantId) headers['X-Tenant-ID'] = this.#options.tenantId;
@@ -303,8 +375,11 @@ function requestIdOf(answer: Answer): string | null {
 
 function toError(answer: Answer): AuthApiError {
   const items = answer.body?.['errors'];
+  const links = docsLinksOf(answer.headers.get('link'));
   const errors: AuthErrorItem[] = Array.isArray(items)
-    ? (items as AuthErrorItem[])
+    ? (items as AuthErrorItem[]).map((item) =>
+        item.docs || !links.length ? item : { ...item, docs: links.find((l) => l.endsWith(`#${item.code}`)) ?? links[0] },
+      )
     : [{ code: answer.status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_FORMAT', message: `Unexpected HTTP ${answer.status} response` }];
   const retryAfter = Number(answer.headers.get('retry-after') ?? Number.NaN);
   return new AuthApiError({

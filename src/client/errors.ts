@@ -11,6 +11,8 @@ export class AuthApiError extends Error {
   readonly requestId: string | null;
   /** Every item of the response (validation reports all fields at once). */
   readonly errors: AuthErrorItem[];
+  /** The first item's link to its entry on the server's troubleshooting page (body `docs`, else the `Link: rel="help"` header). */
+  readonly docs: string | undefined;
   /** The first item's field, for validation errors. */
   readonly field: string | undefined;
   /** Seconds from `Retry-After`, on 429 and IP_BLOCKED answers. */
@@ -30,6 +32,18 @@ export class AuthApiError extends Error {
     this.requestId = args.requestId;
     this.errors = args.errors;
     this.field = first.field;
+    this.docs = first.docs;
     this.retryAfter = args.retryAfter;
   }
+}
+
+/** The targets of `Link: <…/docs/errors#CODE>; rel="help"` (RFC 8288), in order. */
+export function docsLinksOf(header: string | null): string[] {
+  if (!header) return [];
+  const links: string[] = [];
+  for (const match of header.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+    const params = match[2] ?? '';
+    if (/;\s*rel\s*=\s*"?(?:[^";,]*\s)?help(?:\s[^";,]*)?"?/i.test(params) && match[1]) links.push(match[1]);
+  }
+  return links;
 }

@@ -144,3 +144,101 @@ export interface AuthClientOptions {
   /** A `fetch` implementation; the global one by default. */
   fetch?: typeof fetch;
 }
+
+/** A TOTP enrolment: add the secret (or scan the QR code) in an authenticator app. */
+export interface MfaEnrolment {
+  secret: string;
+  otpauthUri: string;
+  /** A PNG data URL of the otpauth URI. */
+  qrCode: string;
+}
+
+export interface MfaStatus {
+  enabled: boolean;
+  pendingEnrolment: boolean;
+  backupCodesRemaining: number;
+}
+
+/** A page of a list: the items under their name, and the cursor of the next page (null on the last). */
+export type Page<K extends string, T> = { [key in K]: T[] } & { nextCursor: string | null };
+
+export interface AdminUser extends User {
+  locked: boolean;
+  lockedUntil: string | null;
+  failedLoginCount: number;
+  mfaEnabled: boolean;
+}
+
+export interface TenantSettings {
+  name?: string;
+  sessionLimit?: number;
+  sessionStrategy?: string;
+  mfaPolicy?: 'off' | 'optional' | 'required';
+  lockoutMaxFailures?: number;
+  lockoutDurationSeconds?: number;
+  rateLimits?: Record<string, { points: number; duration: number }>;
+}
+
+export interface AdminTenant extends Required<Omit<TenantSettings, 'name'>> {
+  id: string;
+  name: string;
+  status: 'active' | 'suspended';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AdminRole {
+  name: string;
+  description: string;
+  permissions: string[];
+  builtIn: boolean;
+}
+
+export interface ClientInput {
+  name?: string;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials'>;
+  scope?: string;
+  firstParty?: boolean;
+}
+
+export interface AdminClientRecord {
+  clientId: string;
+  tenantId: string;
+  name: string;
+  public: boolean;
+  firstParty: boolean;
+  builtIn: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  scope: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  tenantId: string | null;
+  type: string;
+  outcome: 'success' | 'failure';
+  actorId: string | null;
+  subjectId: string | null;
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  data: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface OutboxMessage {
+  id: string;
+  tenantId: string | null;
+  to: string;
+  subject: string;
+  body: string;
+  kind: string;
+  createdAt: string;
+}

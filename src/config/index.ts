@@ -63,8 +63,8 @@ export const DEFAULT_DEADLINES: Readonly<Deadlines> = Object.freeze({
   redisCommandMs: 2000,
 });
 
-/** Each variable, its rule and its default; docs/configuration.md's table mirrors this. */
-const envSchema = z.object({
+/** Each variable, its rule and its default; docs/configuration.md's table is generated from it and config/variables.ts. */
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
   PORT: intIn(0, 65535).default(3000),
   HOST: z.string().min(1, { message: 'must not be empty' }).default('0.0.0.0'),

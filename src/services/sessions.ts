@@ -12,6 +12,7 @@ import {
   findLiveSessionByOidcUid,
   insertSession,
   insertSessionGrant,
+  markGrantRevoked,
   setOidcSessionUid,
   type NewSession,
   type SessionRecord,
@@ -151,4 +152,12 @@ export function presentSession(session: SessionRecord, currentSessionId: string 
     lastSeenAt: session.lastSeenAt,
     expiresAt: session.expiresAt,
   };
+}
+
+/**
+ * Marks grants revoked where no oidc-provider runs (the CLI): their JWT access tokens stop verifying at once. The
+ * refresh tokens stay until they expire but cannot be used: their session or client is gone (docs/security.md).
+ */
+export async function markGrantsRevoked(deps: ServiceDeps, grantIds: readonly string[]): Promise<void> {
+  for (const grantId of grantIds) await markGrantRevoked(deps.db, grantId);
 }

@@ -4,6 +4,7 @@ import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { insertRoles } from '../db/queries/roles.ts';
 import {
+  deleteTenantById,
   findAllTenantsPage,
   findTenantById,
   insertTenant,
@@ -15,7 +16,7 @@ import {
 import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { builtInRolesOf } from './permissions.ts';
+import { builtInRolesOf, PLATFORM_TENANT_ID } from './permissions.ts';
 
 export const tenantIdSchema = z
   .string()
@@ -124,4 +125,18 @@ export function presentTenant(tenant: Tenant) {
     createdAt: tenant.createdAt,
     updatedAt: tenant.updatedAt,
   };
+}
+
+/**
+ * Deletes a tenant with its users, roles, clients and sessions (the CLI's `tenant delete`). The platform tenant,
+ * which holds the operators, cannot be deleted. The audit event outlives the tenant's own rows.
+ */
+export async function deleteTenant(deps: ServiceDeps, id: string, meta: AuditMeta): Promise<void> {
+  if (id === PLATFORM_TENANT_ID)
+    throw new AppError('INVALID_FORMAT', { field: 'id', constraint: 'PLATFORM_TENANT', detail: 'the platform tenant holds the operators' });
+  await deps.db.transaction(async (trx) => {
+    if (!(await deleteTenantById(trx, id))) throw new AppError('NOT_FOUND', { field: 'id', detail: `tenant ${id}` });
+    await recordAudit(trx, { tenantId: null, type: 'tenant.deleted', subjectId: id }, meta);
+  });
+  await deps.cache?.invalidateTenant(id);
 }

@@ -19,6 +19,8 @@ import {
 import { findUserIdsWithActiveMfa } from '../db/queries/mfa.ts';
 import {
   clearLockout,
+  deleteUserById,
+  updatePasswordHash,
   findUserById,
   findUsersPage,
   insertUser,
@@ -31,6 +33,7 @@ import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
+import { endSession, listSessions, markGrantsRevoked } from './sessions.ts';
 import { getTenant } from './tenants.ts';
 import { ADMIN_ROLE, permissionsNotHeld, type Grantor } from './permissions.ts';
 
@@ -267,4 +270,38 @@ export async function setUserRoles(
     await recordAudit(trx, { tenantId, type: 'user.roles_changed', subjectId: userId, data: { roles: roleNames } }, meta);
   });
   return getUserStatus(deps, tenantId, userId);
+}
+
+/**
+ * An operator sets a user's password (the CLI's `user reset-password`): it clears a lockout, and every session of
+ * the user ends, as after a self-service reset (docs/security.md). Returns how many sessions ended.
+ */
+export async function setUserPassword(
+  deps: ServiceDeps,
+  tenantId: string,
+  userId: string,
+  password: string,
+  meta: AuditMeta,
+): Promise<number> {
+  const value = parseOrThrow(z.object({ password: passwordSchema }), { password }).password;
+  if (!(await findUserById(deps.db, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
+  await updatePasswordHash(deps.db, tenantId, userId, await hashPassword(value, deps.config.bcryptCost));
+  await recordAudit(deps.db, { tenantId, type: 'password.reset', subjectId: userId }, meta);
+  let ended = 0;
+  for (const session of await listSessions(deps, tenantId, userId)) {
+    const grantIds = await endSession(deps, tenantId, session.id, 'password_reset', meta);
+    if (grantIds) {
+      await markGrantsRevoked(deps, grantIds);
+      ended += 1;
+    }
+  }
+  return ended;
+}
+
+/** Deletes a user; their sessions go with the row, so their access tokens stop verifying and refreshes fail. */
+export async function deleteUser(deps: ServiceDeps, tenantId: string, userId: string, meta: AuditMeta): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    if (!(await deleteUserById(trx, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
+    await recordAudit(trx, { tenantId, type: 'user.deleted', subjectId: userId }, meta);
+  });
 }

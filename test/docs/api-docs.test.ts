@@ -5,6 +5,8 @@ import type Router from '@koa/router';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import newman from 'newman';
 import { launchChromium, describeInBrowser } from '../helpers/browser.ts';
+import { PLATFORM_TENANT_ID } from '../../src/services/permissions.ts';
+import { makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let server: TestServer;
@@ -62,13 +64,20 @@ describe('OpenAPI document', () => {
 });
 
 describe('Postman collection', () => {
-  it('runs green in newman against the live server, carrying tokens from sign-in onwards', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const collection: any = await (await fetch(`${server.url}/api/v1/auth/docs/postman/complete.json`)).json();
-    expect(collection.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let collection: any;
+  const operator = { email: 'operator@platform.test', password: 'operator passphrase' };
+  beforeAll(async () => {
+    collection = await (await fetch(`${server.url}/api/v1/auth/docs/postman/complete.json`)).json();
+    // The platform operator of the "Platform operator" folder: an admin of the platform tenant.
+    await makeTenant(server.ctx, PLATFORM_TENANT_ID);
+    await makeUser(server.ctx, PLATFORM_TENANT_ID, operator.email, operator.password, ['admin']);
+  });
+
+  const runNewman = (password: string) => {
     const demo = server.demo;
     if (!demo) throw new Error('the test server seeds demo data');
-    const summary = await new Promise<newman.NewmanRunSummary>((resolve, reject) =>
+    return new Promise<newman.NewmanRunSummary>((resolve, reject) =>
       newman.run(
         {
           collection,
@@ -77,28 +86,61 @@ describe('Postman collection', () => {
             { key: 'baseUrl', value: server.url },
             { key: 'tenantId', value: demo.tenantId },
             { key: 'usernameOrEmail', value: demo.admin.email },
-            { key: 'password', value: demo.admin.password },
+            { key: 'password', value: password },
+            { key: 'platformUsernameOrEmail', value: operator.email },
+            { key: 'platformPassword', value: operator.password },
           ],
         },
         (err, result) => (err ? reject(err) : resolve(result)),
       ),
     );
-    const failures = summary.run.failures.map((f) => `${f.source?.name}: ${f.error.message}`);
-    expect(failures).toEqual([]);
-    const status = (name: string) => summary.run.executions.find((e) => e.item.name.startsWith(name))?.response?.code;
-    expect(status('Sign in with a username or email')).toBe(200);
-    expect(status('The signed-in user')).toBe(200);
-    expect(status('Exchange a refresh token')).toBe(200);
-    expect(status('List and search users')).toBe(200);
-    expect(status('Create a user')).toBe(201);
-    expect(status("A user's profile and status")).toBe(200);
-    expect(status('End the current session')).toBe(200);
-    // Every request checked its status and request id at least.
-    expect(summary.run.executions.length).toBe(
-      collection.item.reduce((n: number, folder: { item: unknown[] }) => n + folder.item.length, 0),
+  };
+  const failuresOf = (summary: newman.NewmanRunSummary) =>
+    summary.run.failures.map((f) => `${(f.source as { name?: string } | undefined)?.name}: ${f.error.message}`);
+
+  it('has a step or an error case for every route, each named request once', () => {
+    const described = collection.item
+      .flatMap((folder: { item: Array<{ description: string }> }) => folder.item)
+      .map((item: { description: string }) => /operationId `(\w+)`/.exec(item.description)?.[1]);
+    const docsRoutes = ['apiReference', 'openApiDocument', 'postmanCollection', 'apiReferenceAsset'];
+    const operations = Object.values(openApi.paths as Record<string, Record<string, { operationId: string }>>)
+      .flatMap((ops) => Object.values(ops).map((op) => op.operationId))
+      .filter((id) => !docsRoutes.includes(id));
+    expect(operations.filter((id) => !described.includes(id))).toEqual([]);
+    const names = collection.item.flatMap((folder: { item: Array<{ name: string }> }) =>
+      folder.item.map((i) => `${(folder as unknown as { name: string }).name}/${i.name}`),
     );
-    expect(summary.run.stats.assertions.total).toBeGreaterThanOrEqual(2 * summary.run.executions.length);
-  }, 60_000);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('runs green in newman on a live server: every happy-path step at its exact status, every error case at its code', async () => {
+    const summary = await runNewman(server.demo?.admin.password as string);
+    expect(failuresOf(summary)).toEqual([]);
+    const executions = summary.run.executions;
+    expect(executions.length).toBe(collection.item.reduce((n: number, folder: { item: unknown[] }) => n + folder.item.length, 0));
+    const status = (name: string) => executions.find((e) => e.item.name === name)?.response?.code;
+    expect(status('Create a user')).toBe(201);
+    expect(status('Sign in as a platform operator')).toBe(200);
+    expect(status('Wrong password → 401 INVALID_CREDENTIALS')).toBe(401);
+    // No happy-path step answered an error: only the named error cases ("… → 404 NOT_FOUND") did.
+    const happyErrors = executions.filter((e) => !e.item.name.includes(' → ') && (e.response?.code ?? 500) >= 400).map((e) => e.item.name);
+    expect(happyErrors).toEqual([]);
+    // The ids created on the way were carried forward: the client steps acted on the new client, not a placeholder.
+    const clientSteps = executions.filter((e) => /\/clients\/[^/]+/.test(e.request.url.getPath()));
+    expect(clientSteps.length).toBeGreaterThanOrEqual(4);
+    for (const step of clientSteps) expect(step.request.url.getPath()).toMatch(/\/clients\/demo_[\w-]+/);
+    expect(summary.run.stats.assertions.total).toBeGreaterThanOrEqual(3 * executions.length);
+  }, 120_000);
+
+  it('fails when the happy path fails (a wrong password)', async () => {
+    const summary = await runNewman('not the password');
+    const failures = failuresOf(summary);
+    expect(failures).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Sign in with a username or email.*: expected response to have status code 200 but got 401$/),
+      ]),
+    );
+  }, 120_000);
 });
 
 describeInBrowser('HTML reference', () => {

@@ -1,12 +1,59 @@
-// gatehouse client create — prints client_id and, for confidential clients, client_secret once.
+// gatehouse client create|list|show|update|rotate-secret|delete — a secret is printed once, when it is made.
 import { CLI_ACTOR } from '../../services/audit.ts';
-import { createClient, GRANT_TYPES } from '../../services/clients.ts';
-import { requireString, UsageError, type Command } from '../command.ts';
+import {
+  clientChangesSchema,
+  createClient,
+  deleteClient,
+  getClient,
+  GRANT_TYPES,
+  listClients,
+  presentClient,
+  rotateClientSecret,
+  updateClient,
+} from '../../services/clients.ts';
+import { markGrantsRevoked } from '../../services/sessions.ts';
+import { parseOrThrow } from '../../errors/validation.ts';
+import { formatRecord, formatTable } from '../output.ts';
+import {
+  CONFIRM_OPTIONS,
+  optionalString,
+  PAGE_OPTIONS,
+  pageLimit,
+  requireString,
+  UsageError,
+  type Command,
+  type Values,
+} from '../command.ts';
+
+const CLIENT = { tenant: { type: 'string' }, client: { type: 'string' } } as const;
+const CLIENT_USAGE = '--tenant SLUG --client CLIENT_ID';
+
+function grantTypesOf(values: Values) {
+  const grantTypes = values['grant-type'] as string[] | undefined;
+  const unknown = grantTypes?.filter((g) => !(GRANT_TYPES as readonly string[]).includes(g)) ?? [];
+  if (unknown.length > 0) throw new UsageError(`--grant-type must be one of ${GRANT_TYPES.join(', ')} (got ${unknown.join(', ')})`);
+  return grantTypes as Array<(typeof GRANT_TYPES)[number]> | undefined;
+}
+
+/** The secret first, with the warning a person needs; JSON keeps the plain fields. */
+const withSecret = (result: Record<string, unknown>) => {
+  const { client_secret: secret, clientSecret, ...rest } = result;
+  const shown = secret ?? clientSecret;
+  return [
+    formatRecord(rest),
+    ...(shown
+      ? ['', `client secret  ${String(shown)}`, '(shown once: only its keyed hash is stored; `client rotate-secret` makes a new one)']
+      : []),
+  ].join('\n');
+};
 
 export const clientCreate: Command = {
   name: 'client create',
   usage:
-    'client create --tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
+    '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
+  summary: 'Register an OAuth client; prints client_id and, for a confidential client, client_secret once',
+  description:
+    'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page.',
   options: {
     tenant: { type: 'string' },
     name: { type: 'string' },
@@ -18,9 +65,7 @@ export const clientCreate: Command = {
     'first-party': { type: 'boolean' },
   },
   run: async (deps, values) => {
-    const grantTypes = values['grant-type'] as string[] | undefined;
-    const unknown = grantTypes?.filter((g) => !(GRANT_TYPES as readonly string[]).includes(g)) ?? [];
-    if (unknown.length > 0) throw new UsageError(`--grant-type must be one of ${GRANT_TYPES.join(', ')} (got ${unknown.join(', ')})`);
+    const grantTypes = grantTypesOf(values);
     const { client, clientSecret } = await createClient(
       deps,
       {
@@ -28,7 +73,7 @@ export const clientCreate: Command = {
         name: requireString(values, 'name'),
         redirectUris: (values['redirect-uri'] as string[] | undefined) ?? [],
         postLogoutRedirectUris: (values['post-logout-redirect-uri'] as string[] | undefined) ?? [],
-        ...(grantTypes && { grantTypes: grantTypes as Array<(typeof GRANT_TYPES)[number]> }),
+        ...(grantTypes && { grantTypes }),
         ...(typeof values.scope === 'string' && { scope: values.scope }),
         public: values.public === true,
         firstParty: values['first-party'] === true,
@@ -43,5 +88,103 @@ export const clientCreate: Command = {
       first_party: client.firstParty,
       ...client.metadata,
     };
+  },
+  text: withSecret,
+};
+
+export const clientList: Command = {
+  name: 'client list',
+  usage: '--tenant SLUG [--limit N] [--cursor C]',
+  summary: "List a tenant's clients",
+  options: { tenant: { type: 'string' }, ...PAGE_OPTIONS },
+  run: async (deps, values) => {
+    const page = await listClients(deps, requireString(values, 'tenant'), {
+      limit: pageLimit(values),
+      cursor: optionalString(values, 'cursor'),
+    });
+    return { clients: page.items, nextCursor: page.nextCursor };
+  },
+  text: (result: { clients: Array<Record<string, unknown>>; nextCursor: string | null }) =>
+    [
+      formatTable(result.clients, ['clientId', 'name', 'public', 'firstParty', 'builtIn', 'grantTypes', 'redirectUris']),
+      ...(result.nextCursor ? ['', `more: --cursor ${result.nextCursor}`] : []),
+    ].join('\n'),
+};
+
+export const clientShow: Command = {
+  name: 'client show',
+  usage: CLIENT_USAGE,
+  summary: "Show a client's settings (never its secret)",
+  options: CLIENT,
+  run: async (deps, values) => ({
+    client: presentClient(await getClient(deps, requireString(values, 'tenant'), requireString(values, 'client'))),
+  }),
+};
+
+export const clientUpdate: Command = {
+  name: 'client update',
+  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party]`,
+  summary: "Change a client's name, redirect URIs, grant types, scope or first-party flag",
+  description: 'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list.',
+  options: {
+    ...CLIENT,
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true },
+    'post-logout-redirect-uri': { type: 'string', multiple: true },
+    'grant-type': { type: 'string', multiple: true },
+    scope: { type: 'string' },
+    'first-party': { type: 'boolean' },
+    'third-party': { type: 'boolean' },
+  },
+  run: async (deps, values) => {
+    if (values['first-party'] === true && values['third-party'] === true)
+      throw new UsageError('--first-party and --third-party exclude each other');
+    const grantTypes = grantTypesOf(values);
+    const changes = parseOrThrow(clientChangesSchema, {
+      ...(typeof values.name === 'string' && { name: values.name }),
+      ...(values['redirect-uri'] !== undefined && { redirectUris: values['redirect-uri'] }),
+      ...(values['post-logout-redirect-uri'] !== undefined && { postLogoutRedirectUris: values['post-logout-redirect-uri'] }),
+      ...(grantTypes && { grantTypes }),
+      ...(typeof values.scope === 'string' && { scope: values.scope }),
+      ...(values['first-party'] === true && { firstParty: true }),
+      ...(values['third-party'] === true && { firstParty: false }),
+    });
+    if (Object.keys(changes).length === 0) throw new UsageError('nothing to change');
+    const client = await updateClient(deps, requireString(values, 'tenant'), requireString(values, 'client'), changes, CLI_ACTOR);
+    return { client: presentClient(client) };
+  },
+};
+
+export const clientRotateSecret: Command = {
+  name: 'client rotate-secret',
+  usage: CLIENT_USAGE,
+  summary: 'Give a confidential client a new secret, printed once; the old one stops working at once',
+  options: CLIENT,
+  run: async (deps, values) => {
+    const { client, clientSecret } = await rotateClientSecret(
+      deps,
+      requireString(values, 'tenant'),
+      requireString(values, 'client'),
+      CLI_ACTOR,
+    );
+    return { ...presentClient(client), clientSecret };
+  },
+  text: withSecret,
+};
+
+export const clientDelete: Command = {
+  name: 'client delete',
+  usage: `${CLIENT_USAGE} [--yes]`,
+  summary: 'Delete a client and revoke the tokens issued to it',
+  description: 'Irreversible: asks for confirmation on a terminal; scripts pass --yes.',
+  options: { ...CLIENT, ...CONFIRM_OPTIONS },
+  run: async (deps, values) => {
+    const tenantId = requireString(values, 'tenant');
+    const clientId = requireString(values, 'client');
+    const client = await getClient(deps, tenantId, clientId);
+    await deps.io.confirm(`Delete client ${client.name} (${clientId})?`, values.yes === true);
+    const grantIds = await deleteClient(deps, tenantId, clientId, CLI_ACTOR);
+    await markGrantsRevoked(deps, grantIds);
+    return { deleted: { tenant: tenantId, client: clientId }, grantsRevoked: grantIds.length };
   },
 };

@@ -1,19 +1,42 @@
-// The registry of CLI commands: a new command is one file in this folder and one line here.
+// The registry of CLI commands: a new command is one export in this folder and one line here (the order is the help's).
 import type { Command } from '../command.ts';
-import { clientCreate } from './clients.ts';
+import { clientCreate, clientDelete, clientList, clientRotateSecret, clientShow, clientUpdate } from './clients.ts';
+import { demoCredentials } from './demo.ts';
 import { ipUnblock } from './ip.ts';
 import { keysRotate } from './keys.ts';
 import { migrate } from './migrate.ts';
-import { tenantActivate, tenantCreate, tenantSuspend } from './tenants.ts';
-import { userCreate } from './users.ts';
+import { roleCreate, roleDelete, roleList, roleShow, roleUpdate } from './roles.ts';
+import { tenantActivate, tenantCreate, tenantDelete, tenantList, tenantShow, tenantSuspend, tenantUpdate } from './tenants.ts';
+import { userCreate, userDelete, userList, userResetPassword, userShow, userUnlock, userUpdate } from './users.ts';
 
 export const COMMANDS: readonly Command[] = [
   migrate,
   tenantCreate,
+  tenantList,
+  tenantShow,
+  tenantUpdate,
   tenantSuspend,
   tenantActivate,
+  tenantDelete,
   userCreate,
+  userList,
+  userShow,
+  userUpdate,
+  userResetPassword,
+  userUnlock,
+  userDelete,
+  roleList,
+  roleShow,
+  roleCreate,
+  roleUpdate,
+  roleDelete,
   clientCreate,
+  clientList,
+  clientShow,
+  clientUpdate,
+  clientRotateSecret,
+  clientDelete,
   keysRotate,
   ipUnblock,
+  demoCredentials,
 ];

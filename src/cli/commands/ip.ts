@@ -8,7 +8,8 @@ import { requireString, UsageError, type Command } from '../command.ts';
 
 export const ipUnblock: Command = {
   name: 'ip unblock',
-  usage: 'ip unblock --ip IP',
+  usage: '--ip IP',
+  summary: 'Lift a block of an IP address (the live block in Redis and its record)',
   options: { ip: { type: 'string' } },
   run: async (deps, values) => {
     const ip = requireString(values, 'ip');

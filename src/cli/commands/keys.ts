@@ -6,9 +6,12 @@ import type { Command } from '../command.ts';
 
 export const keysRotate: Command = {
   name: 'keys rotate',
-  usage: 'keys rotate',
+  usage: '',
+  summary: 'Start a new signing-key generation; the old keys stay published for a day',
+  description: 'Running servers notice within ten seconds; tokens signed with the old keys keep verifying until they expire.',
   options: {},
   run: async (deps) => {
+    deps.io.progress('Generating signing keys…');
     await ensureSigningKeys(deps);
     return rotateSigningKeys(deps, CLI_ACTOR);
   },

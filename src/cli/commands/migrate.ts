@@ -3,7 +3,8 @@ import type { Command } from '../command.ts';
 
 export const migrate: Command = {
   name: 'migrate',
-  usage: 'migrate',
+  usage: '',
+  summary: 'Bring the database schema up to date (every command does this first) and list what was applied',
   options: {},
   run: async (deps) => ({ applied: deps.migrationsApplied }),
 };

@@ -113,3 +113,8 @@ export async function findAllTenantsPage(db: Knex, filter: { afterId?: string | 
   if (filter.afterId) q.where('id', '>', filter.afterId);
   return (await q).map(toTenant);
 }
+
+/** Platform-operator query: deletes a tenant and, by ON DELETE CASCADE, everything it owns. */
+export async function deleteTenantById(db: Knex, id: string): Promise<boolean> {
+  return (await db('tenants').where({ id }).delete()) > 0;
+}

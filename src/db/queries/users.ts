@@ -231,3 +231,8 @@ export async function updateUserProfile(
     .returning('*');
   return row && toUser(row as UserRow);
 }
+
+/** Deletes a user; sessions, roles, MFA and tokens of theirs go with the row (ON DELETE CASCADE). */
+export async function deleteUserById(db: Knex, tenantId: string, id: string): Promise<boolean> {
+  return (await db('users').where({ tenant_id: tenantId, id }).delete()) > 0;
+}
