@@ -49,12 +49,6 @@ const VARIABLES: Record<string, string> = {
   platformAccessToken: '',
 };
 
-const tokenFromMail = (variable: string, kind: string) => [
-  `const message = body.data.messages.find((m) => m.kind === ${JSON.stringify(kind)});`,
-  `pm.test('a ${kind} mail was sent', () => pm.expect(message).to.be.an('object'));`,
-  `pm.collectionVariables.set(${JSON.stringify(variable)}, /\\n\\n(\\S+)\\n/.exec(message.body)[1]);`,
-];
-
 const signIn = { usernameOrEmail: '{{usernameOrEmail}}', password: '{{password}}' };
 
 /** The happy path, folder by folder, in the order it runs. */
@@ -75,24 +69,13 @@ export const SCENARIO: Array<{ folder: string; steps: Request[] }> = [
     ],
   },
   {
-    folder: '2. Registration, email verification and password reset',
+    // Mail carries single-use secrets, so nobody reads them through the API (the outbox shows them redacted):
+    // verifying and resetting with a mailed token happen in the mail's link; the error cases below cover the routes.
+    folder: '2. Registration and password reset requests',
     steps: [
       { op: 'register', as: 'anonymous', body: { email: 'new-{{runId}}@example.com', password: 'a long passphrase' } },
-      {
-        op: 'listOutbox',
-        name: 'Read the verification mail (mail outbox)',
-        query: { to: 'new-{{runId}}@example.com' },
-        script: tokenFromMail('verifyToken', 'verify_email'),
-      },
-      { op: 'verifyEmail', as: 'anonymous', body: { token: '{{verifyToken}}' } },
       { op: 'forgotPassword', as: 'anonymous', body: { email: 'new-{{runId}}@example.com' } },
-      {
-        op: 'listOutbox',
-        name: 'Read the password-reset mail (mail outbox)',
-        query: { to: 'new-{{runId}}@example.com' },
-        script: tokenFromMail('resetToken', 'password_reset'),
-      },
-      { op: 'resetPassword', as: 'anonymous', body: { token: '{{resetToken}}', password: 'another long passphrase' } },
+      { op: 'listOutbox', name: 'The mail outbox (tokens redacted)', query: { to: 'new-{{runId}}@example.com' } },
     ],
   },
   {
