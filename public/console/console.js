@@ -123,6 +123,8 @@ function tenantSwitcher() {
       onsubmit: async (event) => {
         event.preventDefault();
         sessionStorage.setItem(TARGET_KEY, input.value.trim().toLowerCase());
+        // Another tenant's ids mean nothing here: start again at its overview.
+        history.replaceState(null, '', '/admin/#/');
         await boot();
       },
     },
@@ -144,16 +146,23 @@ async function render() {
     else link.removeAttribute('aria-current');
   }
   if (!route || !route.when()) {
+    mainEl.setAttribute('data-rendered', location.hash || '#/');
     replace(mainEl, page('Not available', h('p', null, 'This page does not exist or your roles do not allow it.'), h('a', { href: '#/' }, 'Back to the overview')));
     return;
   }
+  const hash = location.hash;
+  mainEl.removeAttribute('data-rendered');
   replace(mainEl, h('p', { role: 'status' }, 'Loading…'));
   try {
-    replace(mainEl, await route.render(context));
+    const content = await route.render(context);
+    if (hash !== location.hash) return; // the person moved on while this page loaded
+    replace(mainEl, content);
   } catch (err) {
     if (!session.current()) return;
     replace(mainEl, page('Something went wrong', errorNotice(err)));
   }
+  // Marks the page as complete (tests wait for it) and moves focus to its heading for screen readers.
+  mainEl.setAttribute('data-rendered', hash || '#/');
   document.getElementById('page-title')?.focus();
 }
 

@@ -187,7 +187,8 @@ export async function tenantSettingsPage({ api, can, state, refresh }) {
   const { tenant } = await api('GET', `/api/v1/admin/tenants/${encodeURIComponent(state.tenant)}`);
   const outcome = outcomeArea();
   const select = (name, options) => h('select', { name }, options.map((o) => h('option', { value: o, selected: tenant[name] === o }, o)));
-  const number = (name, min) => h('input', { type: 'number', name, min: String(min), value: String(tenant[name]), required: true });
+  // No min/max here: the API's validation messages (from the catalogue) say what is wrong, in one place.
+  const number = (name) => h('input', { type: 'number', name, value: String(tenant[name]), required: true });
   const form = h(
     'form',
     {
@@ -213,11 +214,11 @@ export async function tenantSettingsPage({ api, can, state, refresh }) {
       },
     },
     field('Name', h('input', { type: 'text', name: 'name', value: tenant.name, required: true })),
-    field('Session limit', number('sessionLimit', 1), 'Live sessions one user may have at once.'),
+    field('Session limit', number('sessionLimit'), 'Live sessions one user may have at once.'),
     field('When the limit is reached', select('sessionStrategy', ['reject', 'evict_oldest']), 'reject: refuse the new sign-in; evict_oldest: end the oldest session.'),
     field('Two-step verification', select('mfaPolicy', ['off', 'optional', 'required'])),
-    field('Lock after failed sign-ins', number('lockoutMaxFailures', 1)),
-    field('Lock for (seconds)', number('lockoutDurationSeconds', 1)),
+    field('Lock after failed sign-ins', number('lockoutMaxFailures')),
+    field('Lock for (seconds)', number('lockoutDurationSeconds')),
     can('tenants:write') ? h('button', { type: 'submit' }, 'Save settings') : null,
   );
   return page(

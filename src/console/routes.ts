@@ -62,12 +62,13 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
   const assets = loadAssets([folder, join(PUBLIC_DIR, 'common')]);
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`${folder}/index.html is missing`);
-  const router = new Router({ prefix: app.basePath });
+  const router = new Router();
+  const base = app.basePath;
   router.use(securityHeaders);
   const publicHost = new URL(ctx.config.publicUrl).host;
   const suffix = ctx.config.tenantDomain ? `.${ctx.config.tenantDomain.toLowerCase()}` : undefined;
 
-  router.get(['/', '/callback'], async (koaCtx) => {
+  const serveShell: Middleware = async (koaCtx) => {
     // Tokens are issued to one origin (PUBLIC_URL): a tenant's subdomain sends the browser there with its tenant.
     const host = koaCtx.host.toLowerCase();
     if (suffix && host !== publicHost && koaCtx.hostname.toLowerCase().endsWith(suffix) && koaCtx.path !== `${app.basePath}/callback`) {
@@ -78,10 +79,12 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
     koaCtx.set('Cache-Control', 'no-store');
     koaCtx.type = shell.type;
     koaCtx.body = shell.body;
-  });
-  router.get('', (koaCtx) => koaCtx.redirect(`${app.basePath}/`));
+  };
+  // One URL per page state would need server routes for each; the app routes by the URL's #fragment instead.
+  router.get(`${base}`, serveShell);
+  router.get(`${base}/callback`, serveShell);
 
-  router.get('/assets/:name', (koaCtx) => {
+  router.get(`${base}/assets/:name`, (koaCtx) => {
     const asset = koaCtx.params.name && koaCtx.params.name !== 'index.html' ? assets.get(koaCtx.params.name) : undefined;
     if (!asset) throw new AppError('NOT_FOUND');
     // Revalidated on every load: a new release reaches every browser at once, and the files are small.
@@ -90,7 +93,7 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
     koaCtx.body = asset.body;
   });
 
-  router.get('/config', async (koaCtx) => {
+  router.get(`${base}/config`, async (koaCtx) => {
     const parsed = tenantIdSchema.safeParse(String(koaCtx.query.tenant ?? '').trim().toLowerCase());
     if (!parsed.success) throw new AppError('INVALID_FORMAT', { field: 'tenant', constraint: 'TENANT_ID' });
     const tenant = await ctx.cache.tenant(parsed.data);
