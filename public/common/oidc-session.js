@@ -30,7 +30,9 @@ export class OidcSession {
     const body = await res.json().catch(() => null);
     if (!res.ok) {
       const requestId = body?.requestId ?? res.headers.get('X-Request-ID');
-      throw new SignInError(res.status === 404 ? `There is no active tenant "${tenant}".` : `The tenant name is not valid (request ${requestId}).`);
+      throw new SignInError(
+        res.status === 404 ? `There is no active tenant "${tenant}".` : `The tenant name is not valid (request ${requestId}).`,
+      );
     }
     return body;
   }
@@ -61,8 +63,12 @@ export class OidcSession {
     const params = new URL(currentUrl).searchParams;
     const pending = JSON.parse(sessionStorage.getItem(`${this.key}.pending`) ?? 'null');
     sessionStorage.removeItem(`${this.key}.pending`);
-    if (!pending || params.get('state') !== pending.state) throw new SignInError('This sign-in was not started here. Please sign in again.');
-    if (params.get('error')) throw new SignInError(params.get('error') === 'access_denied' ? 'The sign-in was cancelled or refused.' : `Sign-in failed: ${params.get('error')}.`);
+    if (!pending || params.get('state') !== pending.state)
+      throw new SignInError('This sign-in was not started here. Please sign in again.');
+    if (params.get('error'))
+      throw new SignInError(
+        params.get('error') === 'access_denied' ? 'The sign-in was cancelled or refused.' : `Sign-in failed: ${params.get('error')}.`,
+      );
     const tokens = await this.#tokenRequest(pending.config, {
       grant_type: 'authorization_code',
       code: params.get('code') ?? '',
@@ -121,7 +127,9 @@ export class OidcSession {
     const current = this.current();
     sessionStorage.removeItem(`${this.key}.tokens`);
     if (!current) return;
-    await fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${current.accessToken}` } }).catch(() => undefined);
+    await fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${current.accessToken}` } }).catch(
+      () => undefined,
+    );
     const url = new URL(current.config.endSessionEndpoint);
     url.search = new URLSearchParams({
       client_id: current.config.clientId,

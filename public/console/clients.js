@@ -75,7 +75,11 @@ function initialAccessTokens(api, outcome) {
     'section',
     { 'aria-labelledby': 'iat-title' },
     h('h2', { id: 'iat-title' }, 'Initial access tokens'),
-    h('p', null, 'Automation registers clients itself at /oauth2/register (RFC 7591) with one of these tokens; every client it registers belongs to this tenant.'),
+    h(
+      'p',
+      null,
+      'Automation registers clients itself at /oauth2/register (RFC 7591) with one of these tokens; every client it registers belongs to this tenant.',
+    ),
     outcome.el,
     h(
       'form',
@@ -105,7 +109,8 @@ function initialAccessTokens(api, outcome) {
 function clientForm({ client, onSubmit, submitLabel }) {
   const isNew = !client;
   const presetHelp = h('p', { class: 'hint', id: 'preset-help', 'aria-live': 'polite' });
-  const grant = (value, label) => checkbox(label, { name: 'grantTypes', value, 'data-multi': '1', checked: client?.grantTypes.includes(value) });
+  const grant = (value, label) =>
+    checkbox(label, { name: 'grantTypes', value, 'data-multi': '1', checked: client?.grantTypes.includes(value) });
   const form = h(
     'form',
     {
@@ -132,21 +137,42 @@ function clientForm({ client, onSubmit, submitLabel }) {
             h(
               'div',
               { class: 'check' },
-              h('input', { type: 'radio', name: 'preset', id: `preset-${key}`, value: key, 'aria-describedby': 'preset-help', onchange: () => applyPreset(form, key, presetHelp) }),
+              h('input', {
+                type: 'radio',
+                name: 'preset',
+                id: `preset-${key}`,
+                value: key,
+                'aria-describedby': 'preset-help',
+                onchange: () => applyPreset(form, key, presetHelp),
+              }),
               h('label', { for: `preset-${key}` }, preset.label),
             ),
           ),
           presetHelp,
         )
       : null,
-    field('Name', h('input', { type: 'text', name: 'name', required: true, value: client?.name ?? '' }), 'Shown to people on the consent page.'),
+    field(
+      'Name',
+      h('input', { type: 'text', name: 'name', required: true, value: client?.name ?? '' }),
+      'Shown to people on the consent page.',
+    ),
     isNew
       ? h(
           'fieldset',
           null,
           h('legend', null, 'Client authentication'),
-          h('div', { class: 'check' }, h('input', { type: 'radio', name: 'kind', id: 'kind-conf', value: 'confidential', checked: true }), h('label', { for: 'kind-conf' }, 'Confidential: gets a secret (servers)')),
-          h('div', { class: 'check' }, h('input', { type: 'radio', name: 'kind', id: 'kind-public', value: 'public' }), h('label', { for: 'kind-public' }, 'Public: no secret, PKCE required (browsers, apps)')),
+          h(
+            'div',
+            { class: 'check' },
+            h('input', { type: 'radio', name: 'kind', id: 'kind-conf', value: 'confidential', checked: true }),
+            h('label', { for: 'kind-conf' }, 'Confidential: gets a secret (servers)'),
+          ),
+          h(
+            'div',
+            { class: 'check' },
+            h('input', { type: 'radio', name: 'kind', id: 'kind-public', value: 'public' }),
+            h('label', { for: 'kind-public' }, 'Public: no secret, PKCE required (browsers, apps)'),
+          ),
         )
       : null,
     field(
@@ -172,8 +198,16 @@ function clientForm({ client, onSubmit, submitLabel }) {
       h('input', { type: 'text', name: 'scope', value: client?.scope ?? 'openid profile email offline_access' }),
       'Space-separated: openid profile email offline_access, and permission strings such as users:read for machine clients.',
     ),
-    checkbox('First-party app (skips the consent page; its users’ tokens carry their admin permissions)', { name: 'firstParty', checked: client?.firstParty }),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, submitLabel), h('a', { class: 'button secondary', href: client ? `#/clients/${encodeURIComponent(client.clientId)}` : '#/clients' }, 'Cancel')),
+    checkbox('First-party app (skips the consent page; its users’ tokens carry their admin permissions)', {
+      name: 'firstParty',
+      checked: client?.firstParty,
+    }),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit' }, submitLabel),
+      h('a', { class: 'button secondary', href: client ? `#/clients/${encodeURIComponent(client.clientId)}` : '#/clients' }, 'Cancel'),
+    ),
   );
   return form;
 }
@@ -184,7 +218,8 @@ function applyPreset(form, key, helpEl) {
   form.querySelector(preset.public ? '#kind-public' : '#kind-conf').checked = true;
   for (const box of form.querySelectorAll('input[name=grantTypes]')) box.checked = preset.grantTypes.includes(box.value);
   form.querySelector('input[name=scope]').value = preset.scope;
-  if (key === 'native' && !form.querySelector('textarea[name=redirectUris]').value) form.querySelector('textarea[name=redirectUris]').value = 'http://127.0.0.1/callback';
+  if (key === 'native' && !form.querySelector('textarea[name=redirectUris]').value)
+    form.querySelector('textarea[name=redirectUris]').value = 'http://127.0.0.1/callback';
 }
 
 export async function newClientPage({ api }) {
@@ -242,8 +277,26 @@ export async function clientPage({ api, can, params, query, refresh }) {
         ['Client id', h('span', { class: 'mono' }, client.clientId)],
         ['Kind', kindOf(client)],
         ['First party', client.firstParty ? 'yes' : 'no'],
-        ['Redirect URIs', client.redirectUris.length ? h('ul', null, client.redirectUris.map((u) => h('li', { class: 'mono' }, u))) : 'none'],
-        ['Post-logout URIs', client.postLogoutRedirectUris.length ? h('ul', null, client.postLogoutRedirectUris.map((u) => h('li', { class: 'mono' }, u))) : 'none'],
+        [
+          'Redirect URIs',
+          client.redirectUris.length
+            ? h(
+                'ul',
+                null,
+                client.redirectUris.map((u) => h('li', { class: 'mono' }, u)),
+              )
+            : 'none',
+        ],
+        [
+          'Post-logout URIs',
+          client.postLogoutRedirectUris.length
+            ? h(
+                'ul',
+                null,
+                client.postLogoutRedirectUris.map((u) => h('li', { class: 'mono' }, u)),
+              )
+            : 'none',
+        ],
         ['Grant types', client.grantTypes.join(', ')],
         ['Scopes', client.scope],
         ['Created', formatTime(client.createdAt)],
@@ -261,10 +314,22 @@ export async function clientPage({ api, can, params, query, refresh }) {
                   'Rotate secret',
                   async () => {
                     const rotated = await api('POST', `${path}/secret`);
-                    await showSecretOnce('New client secret', `Client secret of ${clientId}`, rotated.clientSecret, 'The old secret has stopped working. Copy the new one now: it is shown only this once.');
+                    await showSecretOnce(
+                      'New client secret',
+                      `Client secret of ${clientId}`,
+                      rotated.clientSecret,
+                      'The old secret has stopped working. Copy the new one now: it is shown only this once.',
+                    );
                     await refresh();
                   },
-                  { outcome, confirm: { title: 'Rotate the secret?', text: 'The current secret stops working at once; the app needs the new one.', action: 'Rotate' } },
+                  {
+                    outcome,
+                    confirm: {
+                      title: 'Rotate the secret?',
+                      text: 'The current secret stops working at once; the app needs the new one.',
+                      action: 'Rotate',
+                    },
+                  },
                 ),
             actionButton(
               'Delete',
@@ -272,7 +337,15 @@ export async function clientPage({ api, can, params, query, refresh }) {
                 await api('DELETE', path);
                 location.hash = '#/clients';
               },
-              { outcome, kind: 'danger', confirm: { title: `Delete ${client.name}?`, text: 'Everything issued to it is revoked and its users are signed out of it. This cannot be undone.', action: 'Delete client' } },
+              {
+                outcome,
+                kind: 'danger',
+                confirm: {
+                  title: `Delete ${client.name}?`,
+                  text: 'Everything issued to it is revoked and its users are signed out of it. This cannot be undone.',
+                  action: 'Delete client',
+                },
+              },
             ),
           )
         : null,

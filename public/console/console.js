@@ -147,7 +147,14 @@ async function render() {
   }
   if (!route || !route.when()) {
     mainEl.setAttribute('data-rendered', location.hash || '#/');
-    replace(mainEl, page('Not available', h('p', null, 'This page does not exist or your roles do not allow it.'), h('a', { href: '#/' }, 'Back to the overview')));
+    replace(
+      mainEl,
+      page(
+        'Not available',
+        h('p', null, 'This page does not exist or your roles do not allow it.'),
+        h('a', { href: '#/' }, 'Back to the overview'),
+      ),
+    );
     return;
   }
   const hash = location.hash;

@@ -41,13 +41,23 @@ function chart(series) {
   const bar = slot / (series.length + 1);
   const bars = series.flatMap((s, i) =>
     s.counts.map((count, hour) =>
-      svg('rect', { x: hour * slot + i * bar + bar / 2, y: height - (count / max) * (height - 10), width: bar, height: (count / max) * (height - 10), fill: s.color }),
+      svg('rect', {
+        x: hour * slot + i * bar + bar / 2,
+        y: height - (count / max) * (height - 10),
+        width: bar,
+        height: (count / max) * (height - 10),
+        fill: s.color,
+      }),
     ),
   );
   return svg(
     'svg',
     { class: 'chart', viewBox: `0 0 ${width} ${height + 2}`, role: 'img', 'aria-labelledby': 'chart-title' },
-    svg('title', { id: 'chart-title' }, `Events per hour over the last 24 hours: ${series.map((s) => `${s.label} ${s.counts.reduce((a, b) => a + b, 0)}`).join(', ')}`),
+    svg(
+      'title',
+      { id: 'chart-title' },
+      `Events per hour over the last 24 hours: ${series.map((s) => `${s.label} ${s.counts.reduce((a, b) => a + b, 0)}`).join(', ')}`,
+    ),
     svg('line', { x1: 0, y1: height, x2: width, y2: height, stroke: '#6b7280' }),
     ...bars,
   );
@@ -56,7 +66,15 @@ function chart(series) {
 export async function dashboardPage({ api, can, state }) {
   const intro = h('p', null, `Signed in as ${state.me?.email ?? ''} on tenant ${state.tenant}.`);
   if (state.perms.size === 0) {
-    return page('Overview', intro, h('div', { class: 'notice error', role: 'alert' }, 'Your roles give you no administrative rights on this tenant. Ask an administrator if you need access.'));
+    return page(
+      'Overview',
+      intro,
+      h(
+        'div',
+        { class: 'notice error', role: 'alert' },
+        'Your roles give you no administrative rights on this tenant. Ask an administrator if you need access.',
+      ),
+    );
   }
   const content = [intro];
   if (can('audit:read')) {
@@ -64,7 +82,16 @@ export async function dashboardPage({ api, can, state }) {
     const series = await Promise.all(SERIES.map(async (s) => ({ ...s, counts: await hourly(api, s.type, since) })));
     content.push(
       h('h2', null, 'Last 24 hours'),
-      h('div', { class: 'card' }, chart(series), h('ul', null, series.map((s) => h('li', null, `${s.label}: ${s.counts.reduce((a, b) => a + b, 0)}`)))),
+      h(
+        'div',
+        { class: 'card' },
+        chart(series),
+        h(
+          'ul',
+          null,
+          series.map((s) => h('li', null, `${s.label}: ${s.counts.reduce((a, b) => a + b, 0)}`)),
+        ),
+      ),
       h('p', { class: 'hint' }, 'Rate-limit trips are counted per address, not per tenant: platform operators see them as IP blocks.'),
     );
   }
@@ -83,17 +110,28 @@ export async function rolesPage({ api, can, refresh }) {
           event.preventDefault();
           const v = formValues(event.target);
           try {
-            if (role) await api('PATCH', `/api/v1/admin/roles/${encodeURIComponent(role.name)}`, { body: { description: v.description, permissions: v.permissions } });
-            else await api('POST', '/api/v1/admin/roles', { body: { name: v.name, description: v.description, permissions: v.permissions } });
+            if (role)
+              await api('PATCH', `/api/v1/admin/roles/${encodeURIComponent(role.name)}`, {
+                body: { description: v.description, permissions: v.permissions },
+              });
+            else
+              await api('POST', '/api/v1/admin/roles', { body: { name: v.name, description: v.description, permissions: v.permissions } });
             await refresh();
           } catch (err) {
             outcome.error(err);
           }
         },
       },
-      role ? null : field('Name', h('input', { type: 'text', name: 'name', required: true }), 'Lowercase letters, digits and dashes, e.g. support.'),
+      role
+        ? null
+        : field('Name', h('input', { type: 'text', name: 'name', required: true }), 'Lowercase letters, digits and dashes, e.g. support.'),
       field('Description', h('input', { type: 'text', name: 'description', value: role?.description ?? '' })),
-      h('fieldset', null, h('legend', null, 'Permissions'), permissions.map((p) => checkbox(p, { name: 'permissions', value: p, 'data-multi': '1', checked: role?.permissions.includes(p) }))),
+      h(
+        'fieldset',
+        null,
+        h('legend', null, 'Permissions'),
+        permissions.map((p) => checkbox(p, { name: 'permissions', value: p, 'data-multi': '1', checked: role?.permissions.includes(p) })),
+      ),
       h('button', { type: 'submit' }, role ? 'Save role' : 'Create role'),
     );
   return page(
@@ -103,7 +141,14 @@ export async function rolesPage({ api, can, refresh }) {
       h(
         'details',
         { class: 'card' },
-        h('summary', null, h('strong', null, role.name), ' ', role.builtIn ? badge('built in') : null, ` — ${role.description || 'no description'}`),
+        h(
+          'summary',
+          null,
+          h('strong', null, role.name),
+          ' ',
+          role.builtIn ? badge('built in') : null,
+          ` — ${role.description || 'no description'}`,
+        ),
         role.builtIn || !can('roles:write')
           ? h('p', null, role.permissions.length ? role.permissions.join(', ') : 'No permissions.')
           : [
@@ -117,7 +162,15 @@ export async function rolesPage({ api, can, refresh }) {
                     await api('DELETE', `/api/v1/admin/roles/${encodeURIComponent(role.name)}`);
                     await refresh();
                   },
-                  { outcome, kind: 'danger', confirm: { title: `Delete the role ${role.name}?`, text: 'Users holding it lose its permissions.', action: 'Delete role' } },
+                  {
+                    outcome,
+                    kind: 'danger',
+                    confirm: {
+                      title: `Delete the role ${role.name}?`,
+                      text: 'Users holding it lose its permissions.',
+                      action: 'Delete role',
+                    },
+                  },
                 ),
               ),
             ],
@@ -130,7 +183,15 @@ export async function rolesPage({ api, can, refresh }) {
 export async function auditPage({ api, query }) {
   const toIso = (local) => (local ? new Date(local).toISOString() : undefined);
   const data = await api('GET', '/api/v1/admin/audit-events', {
-    query: { type: query.type, userId: query.userId, clientId: query.clientId, from: toIso(query.from), to: toIso(query.to), cursor: query.cursor, limit: '50' },
+    query: {
+      type: query.type,
+      userId: query.userId,
+      clientId: query.clientId,
+      from: toIso(query.from),
+      to: toIso(query.to),
+      cursor: query.cursor,
+      limit: '50',
+    },
   });
   const input = (name, label, type = 'text') => field(label, h('input', { type, name, value: query[name] ?? '' }));
   const filters = h(
@@ -165,7 +226,12 @@ export async function auditPage({ api, query }) {
               h(
                 'details',
                 null,
-                h('summary', null, `${formatTime(e.createdAt)} · ${e.type} · `, e.outcome === 'failure' ? badge('failure', 'bad') : badge('success', 'ok')),
+                h(
+                  'summary',
+                  null,
+                  `${formatTime(e.createdAt)} · ${e.type} · `,
+                  e.outcome === 'failure' ? badge('failure', 'bad') : badge('success', 'ok'),
+                ),
                 props([
                   ['Actor', e.actorId],
                   ['Subject', e.subjectId],
@@ -186,7 +252,12 @@ export async function auditPage({ api, query }) {
 export async function tenantSettingsPage({ api, can, state, refresh }) {
   const { tenant } = await api('GET', `/api/v1/admin/tenants/${encodeURIComponent(state.tenant)}`);
   const outcome = outcomeArea();
-  const select = (name, options) => h('select', { name }, options.map((o) => h('option', { value: o, selected: tenant[name] === o }, o)));
+  const select = (name, options) =>
+    h(
+      'select',
+      { name },
+      options.map((o) => h('option', { value: o, selected: tenant[name] === o }, o)),
+    );
   // No min/max here: the API's validation messages (from the catalogue) say what is wrong, in one place.
   const number = (name) => h('input', { type: 'number', name, value: String(tenant[name]), required: true });
   const form = h(
@@ -215,7 +286,11 @@ export async function tenantSettingsPage({ api, can, state, refresh }) {
     },
     field('Name', h('input', { type: 'text', name: 'name', value: tenant.name, required: true })),
     field('Session limit', number('sessionLimit'), 'Live sessions one user may have at once.'),
-    field('When the limit is reached', select('sessionStrategy', ['reject', 'evict_oldest']), 'reject: refuse the new sign-in; evict_oldest: end the oldest session.'),
+    field(
+      'When the limit is reached',
+      select('sessionStrategy', ['reject', 'evict_oldest']),
+      'reject: refuse the new sign-in; evict_oldest: end the oldest session.',
+    ),
     field('Two-step verification', select('mfaPolicy', ['off', 'optional', 'required'])),
     field('Lock after failed sign-ins', number('lockoutMaxFailures')),
     field('Lock for (seconds)', number('lockoutDurationSeconds')),
@@ -226,7 +301,12 @@ export async function tenantSettingsPage({ api, can, state, refresh }) {
     outcome.el,
     h('div', { class: 'card' }, form),
     h('h2', null, 'Rate limits'),
-    table('Per-tenant rate limits', ['Class', 'Requests', 'Per seconds'], Object.entries(tenant.rateLimits).map(([k, v]) => [k, String(v.points), String(v.duration)]), 'The server defaults apply.'),
+    table(
+      'Per-tenant rate limits',
+      ['Class', 'Requests', 'Per seconds'],
+      Object.entries(tenant.rateLimits).map(([k, v]) => [k, String(v.points), String(v.duration)]),
+      'The server defaults apply.',
+    ),
   );
 }
 
@@ -248,7 +328,9 @@ export async function tenantsPage({ api, can, query, refresh }) {
           {
             outcome,
             kind: t.status === 'active' ? 'danger' : 'secondary',
-            ...(t.status === 'active' && { confirm: { title: `Suspend ${t.id}?`, text: 'Its users cannot sign in and its tokens stop working.', action: 'Suspend' } }),
+            ...(t.status === 'active' && {
+              confirm: { title: `Suspend ${t.id}?`, text: 'Its users cannot sign in and its tokens stop working.', action: 'Suspend' },
+            }),
           },
         )
       : '',
@@ -269,7 +351,11 @@ export async function tenantsPage({ api, can, query, refresh }) {
         }
       },
     },
-    field('Tenant id', h('input', { type: 'text', name: 'id', required: true }), 'Lowercase letters, digits and hyphens; it appears in client ids and URLs.'),
+    field(
+      'Tenant id',
+      h('input', { type: 'text', name: 'id', required: true }),
+      'Lowercase letters, digits and hyphens; it appears in client ids and URLs.',
+    ),
     field('Name', h('input', { type: 'text', name: 'name', required: true })),
     field('First admin’s email (optional)', h('input', { type: 'email', name: 'adminEmail', autocomplete: 'off' })),
     field('First admin’s password', h('input', { type: 'password', name: 'adminPassword', autocomplete: 'new-password' })),

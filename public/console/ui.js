@@ -133,8 +133,26 @@ export function table(caption, headers, rows, empty = 'Nothing to show.') {
       'table',
       null,
       h('caption', null, caption),
-      h('thead', null, h('tr', null, headers.map((label) => h('th', { scope: 'col' }, label)))),
-      h('tbody', null, rows.map((cells) => h('tr', null, cells.map((cell) => h('td', null, cell))))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          headers.map((label) => h('th', { scope: 'col' }, label)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        rows.map((cells) =>
+          h(
+            'tr',
+            null,
+            cells.map((cell) => h('td', null, cell)),
+          ),
+        ),
+      ),
     ),
   );
 }
@@ -159,5 +177,10 @@ export function pager(base, query, nextCursor) {
     const qs = params.toString();
     return h('a', { class: 'button secondary', href: `#${base}${qs ? `?${qs}` : ''}` }, label);
   };
-  return h('nav', { class: 'actions', 'aria-label': 'Pages' }, query.cursor ? link('First page', undefined) : null, nextCursor ? link('Next page', nextCursor) : null);
+  return h(
+    'nav',
+    { class: 'actions', 'aria-label': 'Pages' },
+    query.cursor ? link('First page', undefined) : null,
+    nextCursor ? link('Next page', nextCursor) : null,
+  );
 }

@@ -21,7 +21,11 @@ export async function usersPage({ api, can, query }) {
   );
   const search = h('input', { type: 'search', name: 'search', value: query.search ?? '' });
   const select = (name, options) =>
-    h('select', { name }, options.map(([value, label]) => h('option', { value, selected: (query[name] ?? '') === value }, label)));
+    h(
+      'select',
+      { name },
+      options.map(([value, label]) => h('option', { value, selected: (query[name] ?? '') === value }, label)),
+    );
   const filters = h(
     'form',
     {
@@ -34,9 +38,23 @@ export async function usersPage({ api, can, query }) {
       },
     },
     field('Email or username contains', search),
-    field('Status', select('status', [['', 'Any'], ['active', 'Active'], ['disabled', 'Disabled']])),
+    field(
+      'Status',
+      select('status', [
+        ['', 'Any'],
+        ['active', 'Active'],
+        ['disabled', 'Disabled'],
+      ]),
+    ),
     field('Role', h('input', { type: 'text', name: 'role', value: query.role ?? '', size: '10' })),
-    field('Two-step verification', select('mfa', [['', 'Any'], ['true', 'On'], ['false', 'Off']])),
+    field(
+      'Two-step verification',
+      select('mfa', [
+        ['', 'Any'],
+        ['true', 'On'],
+        ['false', 'Off'],
+      ]),
+    ),
     h('button', { type: 'submit' }, 'Search'),
   );
   return page(
@@ -86,7 +104,11 @@ export async function newUserPage({ api, can }) {
       },
     },
     field('Email', h('input', { type: 'email', name: 'email', required: true, autocomplete: 'off' })),
-    field('Username (optional)', h('input', { type: 'text', name: 'username', autocomplete: 'off' }), '3–64 letters, digits, dots, dashes or underscores.'),
+    field(
+      'Username (optional)',
+      h('input', { type: 'text', name: 'username', autocomplete: 'off' }),
+      '3–64 letters, digits, dots, dashes or underscores.',
+    ),
     field(
       'Initial password',
       h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' }),
@@ -99,7 +121,12 @@ export async function newUserPage({ api, can }) {
       h('legend', null, 'Roles'),
       roles.map((r) => checkbox(r.name, { name: 'roles', value: r.name, 'data-multi': '1', checked: r.name === 'member' })),
     ),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create user'), h('a', { class: 'button secondary', href: '#/users' }, 'Cancel')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'submit' }, 'Create user'),
+      h('a', { class: 'button secondary', href: '#/users' }, 'Cancel'),
+    ),
   );
   return page('Create user', outcome.el, h('div', { class: 'card' }, form));
 }
@@ -123,12 +150,20 @@ export async function userPage({ api, can, params, refresh }) {
           : actionButton('Disable', () => act('POST', '/disable', 'The user is disabled and signed out everywhere.'), {
               outcome,
               kind: 'danger',
-              confirm: { title: `Disable ${user.email}?`, text: 'They are signed out everywhere and cannot sign in until enabled again.', action: 'Disable' },
+              confirm: {
+                title: `Disable ${user.email}?`,
+                text: 'They are signed out everywhere and cannot sign in until enabled again.',
+                action: 'Disable',
+              },
             }),
         user.mfaEnabled
           ? actionButton('Reset two-step verification', () => act('DELETE', '/mfa', 'Two-step verification was reset.'), {
               outcome,
-              confirm: { title: 'Reset two-step verification?', text: 'Use this when the person lost their device. Their next sign-in asks for no code, or to enrol again when the tenant requires it.', action: 'Reset' },
+              confirm: {
+                title: 'Reset two-step verification?',
+                text: 'Use this when the person lost their device. Their next sign-in asks for no code, or to enrol again when the tenant requires it.',
+                action: 'Reset',
+              },
             })
           : null,
       )
@@ -159,7 +194,11 @@ export async function userPage({ api, can, params, refresh }) {
     const { events } = await api('GET', '/api/v1/admin/audit-events', { query: { userId, limit: '10' } });
     sections.push(
       h('h2', null, 'Recent events'),
-      table('The last ten audit events about or by this user', ['When', 'Event', 'Outcome', 'IP'], events.map((e) => [formatTime(e.createdAt), e.type, e.outcome, e.ip ?? '—'])),
+      table(
+        'The last ten audit events about or by this user',
+        ['When', 'Event', 'Outcome', 'IP'],
+        events.map((e) => [formatTime(e.createdAt), e.type, e.outcome, e.ip ?? '—']),
+      ),
       h('p', null, h('a', { href: `#/audit?userId=${encodeURIComponent(userId)}` }, 'All events of this user')),
     );
   }
@@ -183,7 +222,12 @@ async function rolesEditor({ api, can, user, outcome, refresh }) {
         }
       },
     },
-    h('fieldset', null, h('legend', null, 'Roles'), all.map((name) => checkbox(name, { name: 'roles', value: name, 'data-multi': '1', checked: user.roles.includes(name) }))),
+    h(
+      'fieldset',
+      null,
+      h('legend', null, 'Roles'),
+      all.map((name) => checkbox(name, { name: 'roles', value: name, 'data-multi': '1', checked: user.roles.includes(name) })),
+    ),
     h('button', { type: 'submit' }, 'Save roles'),
   );
   return h('div', null, h('h2', null, 'Roles'), h('div', { class: 'card' }, form));
@@ -225,10 +269,13 @@ async function sessionsSection({ api, can, userId, outcome, refresh }) {
               await api('DELETE', base);
               await refresh();
             },
-            { outcome, kind: 'danger', confirm: { title: 'End all sessions?', text: 'The user is signed out of every app.', action: 'End all' } },
+            {
+              outcome,
+              kind: 'danger',
+              confirm: { title: 'End all sessions?', text: 'The user is signed out of every app.', action: 'End all' },
+            },
           ),
         )
       : null,
   );
 }
-

@@ -8,7 +8,13 @@ import type { Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { OIDC_ROUTES } from '../oidc/provider.ts';
-import { BROWSER_APP_SCOPE, browserAppUrls, CONSOLE_APP, ensureBrowserAppClient, type FirstPartyBrowserApp } from '../services/console-client.ts';
+import {
+  BROWSER_APP_SCOPE,
+  browserAppUrls,
+  CONSOLE_APP,
+  ensureBrowserAppClient,
+  type FirstPartyBrowserApp,
+} from '../services/console-client.ts';
 import { tenantIdSchema } from '../services/tenants.ts';
 
 export const PUBLIC_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'public');
@@ -94,7 +100,11 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
   });
 
   router.get(`${base}/config`, async (koaCtx) => {
-    const parsed = tenantIdSchema.safeParse(String(koaCtx.query.tenant ?? '').trim().toLowerCase());
+    const parsed = tenantIdSchema.safeParse(
+      String(koaCtx.query.tenant ?? '')
+        .trim()
+        .toLowerCase(),
+    );
     if (!parsed.success) throw new AppError('INVALID_FORMAT', { field: 'tenant', constraint: 'TENANT_ID' });
     const tenant = await ctx.cache.tenant(parsed.data);
     // A suspended tenant looks like an unknown one: its console could not sign anyone in.

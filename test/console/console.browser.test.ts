@@ -91,9 +91,11 @@ describeInBrowser('admin console in Chromium', () => {
 
   async function expectAccessible(page: Page) {
     // Evaluated through the DevTools protocol, which the page's CSP does not govern (an injected <script> would be refused).
-    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+    if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE);
     const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+      const axe = (
+        globalThis as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }
+      ).axe;
       const result = await axe.run();
       return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length }));
     });
@@ -104,7 +106,12 @@ describeInBrowser('admin console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: join(SHOTS, `${name}-390.png`), fullPage: true });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(() => {
+      const { documentElement: root } = (
+        globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }
+      ).document;
+      return root.scrollWidth - root.clientWidth;
+    });
     expect(overflow).toBeLessThanOrEqual(0);
     await page.setViewportSize(DESKTOP);
   }
@@ -159,21 +166,30 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('heading', { name: 'newbie@acme.test', level: 1 }).waitFor();
 
-    const signedIn = await auth('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' } });
+    const signedIn = await auth('POST', '/login', {
+      tenant: 'acme',
+      body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' },
+    });
     expect(signedIn.status).toBe(200);
 
     // Five wrong passwords lock the account (the tenant's lockout policy); the admin sees it and lifts it.
     for (let i = 0; i < 5; i += 1) {
       await auth('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'newbie@acme.test', password: 'wrong wrong wrong' } });
     }
-    const locked = await auth('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' } });
+    const locked = await auth('POST', '/login', {
+      tenant: 'acme',
+      body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' },
+    });
     expect(locked.status).toBe(401);
     await page.reload();
     await page.getByText(/locked until/).waitFor();
     await page.getByRole('button', { name: 'Unlock' }).click();
     await page.getByText('The user is unlocked.').waitFor();
     expect(await page.getByText(/locked until/).count()).toBe(0);
-    const again = await auth('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' } });
+    const again = await auth('POST', '/login', {
+      tenant: 'acme',
+      body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' },
+    });
     expect(again.status).toBe(200);
 
     // Two live sessions: end the first one from the console; its refresh token dies, the other's still works.
@@ -212,7 +228,11 @@ describeInBrowser('admin console in Chromium', () => {
     const secret = ((await dialog.locator('code').textContent()) ?? '').trim();
     await dialog.getByRole('button', { name: 'Copy' }).click();
     await dialog.getByText('Copied to the clipboard.').waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText(),
+      ),
+    ).toBe(secret);
     await dialog.getByRole('button', { name: 'I have saved it' }).click();
     // Escaped, not parsed: the name shows its angle brackets as text.
     await page.getByRole('heading', { name: 'Nightly <b>sync</b>', level: 1 }).waitFor();
@@ -224,7 +244,10 @@ describeInBrowser('admin console in Chromium', () => {
     const token = (s: string) =>
       fetch(`${server.url}/oauth2/token`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${clientId}:${s}`).toString('base64')}` },
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: `Basic ${Buffer.from(`${clientId}:${s}`).toString('base64')}`,
+        },
         body: 'grant_type=client_credentials',
       });
     expect((await token(secret)).status).toBe(200);
@@ -317,7 +340,9 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
 
     await signIn(page, 'acme', 'ada@acme.test', adaCode);
-    const refreshToken = await page.evaluate(() => (JSON.parse(sessionStorage.getItem('gh.console.tokens') ?? '{}') as { refreshToken: string }).refreshToken);
+    const refreshToken = await page.evaluate(
+      () => (JSON.parse(sessionStorage.getItem('gh.console.tokens') ?? '{}') as { refreshToken: string }).refreshToken,
+    );
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/oauth2\/logout/);
     await page.click('button[type=submit]');
