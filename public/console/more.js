@@ -52,7 +52,7 @@ function chart(series) {
   );
   return svg(
     'svg',
-    { class: 'chart', viewBox: `0 0 ${width} ${height + 2}`, role: 'img', 'aria-labelledby': 'chart-title' },
+    { class: 'chart', viewBox: `0 0 ${width} ${height + 24}`, role: 'img', 'aria-labelledby': 'chart-title' },
     svg(
       'title',
       { id: 'chart-title' },
@@ -60,6 +60,8 @@ function chart(series) {
     ),
     svg('line', { x1: 0, y1: height, x2: width, y2: height, stroke: '#6b7280' }),
     ...bars,
+    svg('text', { x: 0, y: height + 18, fill: '#374151', 'font-size': 14 }, '24 h ago'),
+    svg('text', { x: width, y: height + 18, fill: '#374151', 'font-size': 14, 'text-anchor': 'end' }, 'now'),
   );
 }
 

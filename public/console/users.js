@@ -1,6 +1,7 @@
 // Users pages of the admin console: list and search, create, and one user's status, roles, MFA, sessions and
 // recent audit events, with the actions the signed-in person's permissions allow.
 import { checkbox, field, formatTime, formValues, h } from './dom.js';
+import { ApiError } from './api.js';
 import { actionButton, badge, outcomeArea, page, pager, props, table } from './ui.js';
 
 function statusBadges(user) {
@@ -78,9 +79,22 @@ export async function usersPage({ api, can, query }) {
   );
 }
 
-export async function newUserPage({ api, can }) {
+/** A password nobody sees: an invited person chooses their own through the reset mail. */
+function unusablePassword() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function newUserPage({ api, can, state }) {
   const outcome = outcomeArea();
   const roles = can('roles:read') ? (await api('GET', '/api/v1/admin/roles')).roles : [{ name: 'member' }, { name: 'admin' }];
+  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' });
+  const invite = checkbox('Invite by mail: the person chooses their own password from a mail link', {
+    name: 'invite',
+    onchange: (event) => {
+      password.disabled = event.target.checked;
+      password.required = !event.target.checked;
+    },
+  });
   const form = h(
     'form',
     {
@@ -91,12 +105,13 @@ export async function newUserPage({ api, can }) {
           const { user } = await api('POST', '/api/v1/admin/users', {
             body: {
               email: v.email,
-              password: v.password,
+              password: v.invite ? unusablePassword() : v.password,
               ...(v.username && { username: v.username }),
               emailVerified: v.emailVerified,
               roles: v.roles,
             },
           });
+          if (v.invite) await sendPasswordMail(state.tenant, user.email);
           location.hash = `#/users/${user.id}`;
         } catch (err) {
           outcome.error(err);
@@ -109,9 +124,10 @@ export async function newUserPage({ api, can }) {
       h('input', { type: 'text', name: 'username', autocomplete: 'off' }),
       '3–64 letters, digits, dots, dashes or underscores.',
     ),
+    invite,
     field(
       'Initial password',
-      h('input', { type: 'password', name: 'password', required: true, autocomplete: 'new-password' }),
+      password,
       'At least 8 characters. Tell the person through a separate channel; they can change it after signing in.',
     ),
     checkbox('Email address already verified', { name: 'emailVerified', checked: true }),
@@ -131,7 +147,20 @@ export async function newUserPage({ api, can }) {
   return page('Create user', outcome.el, h('div', { class: 'card' }, form));
 }
 
-export async function userPage({ api, can, params, refresh }) {
+/** The tenant's ordinary "forgot password" mail: the invitation and the way back in for a locked-out person. */
+async function sendPasswordMail(tenant, email) {
+  const res = await fetch('/api/v1/auth/password/forgot', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Tenant-ID': tenant },
+    body: JSON.stringify({ email }),
+  });
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    throw new ApiError(res.status, body?.errors ?? [], body?.requestId ?? res.headers.get('X-Request-ID'));
+  }
+}
+
+export async function userPage({ api, can, params, refresh, state }) {
   const [userId] = params;
   const { user } = await api('GET', `/api/v1/admin/users/${encodeURIComponent(userId)}`);
   const outcome = outcomeArea();
@@ -145,6 +174,16 @@ export async function userPage({ api, can, params, refresh }) {
         'div',
         { class: 'actions' },
         user.locked ? actionButton('Unlock', () => act('POST', '/unlock', 'The user is unlocked.'), { outcome }) : null,
+        user.status === 'active'
+          ? actionButton(
+              'Send password mail',
+              async () => {
+                await sendPasswordMail(state.tenant, user.email);
+                outcome.ok(`A mail to ${user.email} lets them choose a new password.`);
+              },
+              { outcome },
+            )
+          : null,
         user.status === 'disabled'
           ? actionButton('Enable', () => act('POST', '/enable', 'The user is enabled.'), { outcome })
           : actionButton('Disable', () => act('POST', '/disable', 'The user is disabled and signed out everywhere.'), {

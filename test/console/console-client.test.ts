@@ -75,6 +75,8 @@ it('serves only its own files, each with the strict headers', async () => {
   for (const name of ['index.html', '..%2F..%2Fpackage.json', 'nope.js']) {
     expect((await fetch(`${server.url}/admin/assets/${name}`)).status).toBe(404);
   }
+  // The console's headers stay on the console: other routes keep their own.
+  expect((await fetch(`${server.url}/health/live`)).headers.get('content-security-policy')).toBeNull();
 });
 
 it('sends a tenant subdomain to PUBLIC_URL with the tenant filled in', async () => {
