@@ -166,16 +166,6 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.getByRole('heading', { name: 'newbie@acme.test', level: 1 }).waitFor();
 
-    // Invited instead: no password is typed; the person gets the tenant's password mail.
-    await visit(page, '#/users/new', 'Create user', 'user-invite');
-    await page.getByLabel('Email', { exact: true }).fill('invited@acme.test');
-    await page.getByLabel(/Invite by mail/).check();
-    expect(await page.getByLabel('Initial password').isDisabled()).toBe(true);
-    await page.getByRole('button', { name: 'Create user' }).click();
-    await page.getByRole('heading', { name: 'invited@acme.test', level: 1 }).waitFor();
-    const mail = await server.ctx.db('mail_outbox').where({ tenant_id: 'acme', to_address: 'invited@acme.test' }).first();
-    expect(mail).toMatchObject({ kind: 'password_reset' });
-
     const signedIn = await auth('POST', '/login', {
       tenant: 'acme',
       body: { usernameOrEmail: 'newbie@acme.test', password: 'a fresh passphrase' },
@@ -214,6 +204,16 @@ describeInBrowser('admin console in Chromium', () => {
     await row.waitFor({ state: 'detached' });
     expect((await auth('POST', '/refresh', { body: { refreshToken: signedIn.body.data.refreshToken } })).status).toBe(401);
     expect((await auth('POST', '/refresh', { body: { refreshToken: again.body.data.refreshToken } })).status).toBe(200);
+
+    // Invited instead: no password is typed; the person gets the tenant's password mail.
+    await visit(page, '#/users/new', 'Create user', 'user-invite');
+    await page.getByLabel('Email', { exact: true }).fill('invited@acme.test');
+    await page.getByLabel(/Invite by mail/).check();
+    expect(await page.getByLabel('Initial password').isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { name: 'invited@acme.test', level: 1 }).waitFor();
+    const mail = await server.ctx.db('mail_outbox').where({ tenant_id: 'acme', to_address: 'invited@acme.test' }).first();
+    expect(mail).toMatchObject({ kind: 'password_reset' });
 
     await visit(page, '#/users?search=newbie', 'Users', 'users');
     expect(await page.getByRole('link', { name: 'newbie@acme.test' }).count()).toBe(1);
