@@ -312,6 +312,25 @@ describeInBrowser('admin console in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('refreshes an access token about to expire before the next call, rotating the refresh token', async () => {
+    const page = await newPage();
+    await signIn(page, 'beta', 'bea@beta.test');
+    type Stored = { accessToken: string; refreshToken: string; expiresAt: number };
+    const before = await page.evaluate(() => JSON.parse(sessionStorage.getItem('gh.console.tokens') ?? '{}') as Stored);
+    // As if fifteen minutes had passed: the console must refresh before it calls the API again.
+    await page.evaluate(() => {
+      const stored = JSON.parse(sessionStorage.getItem('gh.console.tokens') ?? '{}') as Stored;
+      sessionStorage.setItem('gh.console.tokens', JSON.stringify({ ...stored, expiresAt: Date.now() }));
+    });
+    await visit(page, '#/clients', 'Clients', 'clients-beta');
+    const after = await page.evaluate(() => JSON.parse(sessionStorage.getItem('gh.console.tokens') ?? '{}') as Stored);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.expiresAt).toBeGreaterThan(Date.now() + 60_000);
+    expect((await admin('GET', '/me/permissions', { token: after.accessToken })).status).toBe(200);
+    await page.context().close();
+  }, 120_000);
+
   it('a platform operator switches tenant and sees tenants, settings and IP blocks', async () => {
     const page = await newPage();
     await signIn(page, 'platform', 'op@platform.test');
