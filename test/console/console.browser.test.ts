@@ -150,6 +150,20 @@ describeInBrowser('admin console in Chromium', () => {
     expect(client).toMatchObject({ tenant_id: 'acme', first_party: true, secret_hash: null });
     await visit(page, '#/', 'Overview', 'overview');
     await visit(page, '#/roles', 'Roles', 'roles');
+    // Built-ins are read-only; a custom role is created, then deleted.
+    await page.locator('details').filter({ hasText: 'admin' }).first().locator('summary').click();
+    expect(await page.locator('details').filter({ hasText: 'built in' }).getByRole('button').count()).toBe(0);
+    await page.getByLabel('Name').fill('support');
+    await page.getByLabel('Description').last().fill('Reads users');
+    await page.locator('form').last().getByLabel('users:read').check();
+    await page.getByRole('button', { name: 'Create role' }).click();
+    const support = page.locator('details').filter({ hasText: 'Reads users' });
+    await support.waitFor();
+    expect(await server.ctx.db('roles').where({ tenant_id: 'acme', name: 'support' }).first()).toBeDefined();
+    await support.locator('summary').click();
+    await support.getByRole('button', { name: 'Delete role' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete role' }).click();
+    await support.waitFor({ state: 'detached' });
     await visit(page, '#/audit', 'Audit log', 'audit');
     const event = page.locator('details').filter({ hasText: 'signin.succeeded' }).first();
     await event.locator('summary').click();
@@ -272,6 +286,12 @@ describeInBrowser('admin console in Chromium', () => {
     expect((await token(secret)).status).toBe(401);
     expect((await token(newSecret)).status).toBe(200);
     await photograph(page, 'client');
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: /^Edit /, level: 1 }).waitFor();
+    await page.getByLabel('Name').fill('Nightly sync');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Nightly sync', level: 1, exact: true }).waitFor();
 
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete client' }).click();
