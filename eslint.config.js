@@ -29,6 +29,11 @@ export default defineConfig(
     },
   },
   {
+    // The browser apps' ES modules (docs/console.md), served as they are.
+    files: ['public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -18,6 +18,7 @@ import { findLiveSessionGrantIdsOfClient } from '../db/queries/sessions.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { apiClientId } from './api-client.ts';
+import { isConsoleClientId } from './console-client.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { permissionsOfScope, PERMISSIONS, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from './permissions.ts';
@@ -200,7 +201,7 @@ export function presentClient(client: ClientRecord) {
     name: client.name,
     public: m.token_endpoint_auth_method === 'none',
     firstParty: client.firstParty,
-    builtIn: client.clientId === apiClientId(client.tenantId),
+    builtIn: client.clientId === apiClientId(client.tenantId) || isConsoleClientId(client.tenantId, client.clientId),
     redirectUris: m.redirect_uris ?? [],
     postLogoutRedirectUris: m.post_logout_redirect_uris ?? [],
     grantTypes: m.grant_types ?? ['authorization_code'],
@@ -230,10 +231,10 @@ export async function getClient(deps: ServiceDeps, tenantId: string, clientId: s
   return client;
 }
 
-/** The tenant's JSON API client backs the JSON login: the admin API must not change or remove it. */
+/** The tenant's JSON API and console clients back Gatehouse's own sign-ins: the admin API must not change or remove them. */
 function assertNotBuiltIn(tenantId: string, clientId: string): void {
-  if (clientId === apiClientId(tenantId)) {
-    throw new AppError('INVALID_FORMAT', { field: 'clientId', constraint: 'BUILT_IN_CLIENT', detail: 'the JSON API client is fixed' });
+  if (clientId === apiClientId(tenantId) || isConsoleClientId(tenantId, clientId)) {
+    throw new AppError('INVALID_FORMAT', { field: 'clientId', constraint: 'BUILT_IN_CLIENT', detail: 'a built-in client is fixed' });
   }
 }
 

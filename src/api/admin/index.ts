@@ -6,6 +6,7 @@ import type { RouteGroup } from '../route-spec.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { ipBlockRoutes } from './ip-blocks.ts';
+import { meRoutes } from './me.ts';
 import { outboxRoutes } from './outbox.ts';
 import { roleRoutes } from './roles.ts';
 import { tenantRoutes } from './tenants.ts';
@@ -15,6 +16,7 @@ export const ADMIN_PREFIX = '/api/v1/admin';
 
 export function adminRouteGroups(app: AppContext, oidc: OidcRuntime): RouteGroup[] {
   return [
+    { prefix: ADMIN_PREFIX, tag: 'Admin: caller', routes: meRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: tenants', routes: tenantRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: users', routes: userRoutes(app, oidc) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: roles', routes: roleRoutes(app) },
