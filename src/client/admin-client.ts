@@ -95,6 +95,17 @@ export class AdminClient {
     return this.#op('endUserSession', { params: { userId, sessionId } });
   }
 
+  /** What the caller may do in the target tenant (a member gets an empty list). */
+  myPermissions(): Promise<{
+    tenantId: string;
+    actorTenantId: string;
+    actor: { type: 'user' | 'client'; id: string };
+    platformOperator: boolean;
+    permissions: string[];
+  }> {
+    return this.#op('getMyPermissions');
+  }
+
   // Roles
   listPermissions(): Promise<{ permissions: string[] }> {
     return this.#op('listPermissions');

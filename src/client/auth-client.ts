@@ -120,7 +120,8 @@ export class AuthClient {
   }
 
   /** Creates an account in the client's tenant; it can sign in once the emailed link (its token) is verified. */
-  register(input: { email: string; password: string; username?: string }): Promise<{ user: User; emailVerificationRequired: true }> {
+  /** Answers the same whether or not the address already has an account (its owner gets a mail instead). */
+  register(input: { email: string; password: string; username?: string }): Promise<{ message: string; emailVerificationRequired: true }> {
     return this.#guard(() => this.#op('register', { body: input }));
   }
 

@@ -50,6 +50,7 @@ export const ADMIN_OPERATIONS = {
   listUserSessions: { method: 'GET', path: '/users/{userId}/sessions' },
   endUserSessions: { method: 'DELETE', path: '/users/{userId}/sessions' },
   endUserSession: { method: 'DELETE', path: '/users/{userId}/sessions/{sessionId}' },
+  getMyPermissions: { method: 'GET', path: '/me/permissions' },
   listPermissions: { method: 'GET', path: '/permissions' },
   listRoles: { method: 'GET', path: '/roles' },
   createRole: { method: 'POST', path: '/roles' },

@@ -62,6 +62,7 @@ export const SCENARIO: Array<{ folder: string; steps: Request[] }> = [
         captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', adminUserId: 'data.user.id' },
       },
       { op: 'me' },
+      { op: 'getMyPermissions' },
       { op: 'listSessions' },
       { op: 'refresh', body: { refreshToken: '{{refreshToken}}' } },
       { op: 'getMfaStatus' },

@@ -25,8 +25,7 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 
 const client = (tenantId = 'acme') => new AuthClient({ baseUrl: server.url, tenantId });
-const mail = (to: string, kind: string) =>
-  server.ctx.db('mail_outbox').where({ to_address: to, kind }).orderBy('id', 'desc').first<{ body: string }>();
+const mail = (to: string, kind: string) => server.mail.take(to, kind);
 const tokenIn = (body: string) => /\n\n(\S+)\n/.exec(body)?.[1] as string;
 const failure = (promise: Promise<unknown>) =>
   promise.then(
@@ -76,7 +75,7 @@ describe('against the OpenAPI document', () => {
 it('registers, verifies the email, signs in, forgets and resets the password', async () => {
   const auth = client();
   const registered = await auth.register({ email: 'new@acme.test', password: 'first passphrase' });
-  expect(registered).toMatchObject({ user: { email: 'new@acme.test', emailVerified: false }, emailVerificationRequired: true });
+  expect(registered).toEqual({ message: expect.any(String), emailVerificationRequired: true });
   const unverified = await failure(auth.login('new@acme.test', 'first passphrase'));
   expect(unverified).toBeInstanceOf(AuthApiError);
   expect(unverified?.code).toBe('INVALID_CREDENTIALS');
