@@ -13,8 +13,10 @@ import * as userTokensAndOutbox from './20261124110000_user-tokens-and-outbox.ts
 import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
+import * as hashOidcTokenIds from './20261130160000_hash-oidc-token-ids.ts';
+import type { MigrationOptions } from '../src/db/migrate.ts';
 
-type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
+type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
 export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124090000_tenants', tenants],
@@ -30,4 +32,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124120000_mfa', mfa],
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
+  ['20261130160000_hash-oidc-token-ids', hashOidcTokenIds],
 ];

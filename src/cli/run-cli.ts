@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   publisher?.on('error', () => {}); // a failed publish is logged by the cache; servers then converge within CACHE_TTL_SECONDS
   try {
     database = openDatabase(config, logger);
-    const migrationsApplied = await migrateToLatest(database.db);
+    const migrationsApplied = await migrateToLatest(database.db, { secretKey: config.secretKey });
     const cache = createEntityCache({
       db: database.db,
       logger,

@@ -1,7 +1,9 @@
 // Durable oidc-provider models in PostgreSQL. `consume` is one conditional UPDATE, so a refresh token is
 // redeemed at most once even when two requests race on different processes. At the token endpoint a refresh
 // token is read together with its grant, the grant's session and the account, which the same request reads next,
-// and its rotation (consume the old token, save the new one, record the audit event) is one statement.
+// and its rotation (consume the old token, save the new one, record the audit event) is one statement. Ids that are
+// bearer secrets are stored as their keyed hash and `jti` is left out of the stored payload (token-ids.ts); find puts
+// the id it was given back as `jti`.
 import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
 import { rememberAccount } from '../account.ts';
@@ -18,21 +20,25 @@ import {
   upsertOidcPayload,
   type OidcPayloadRow,
 } from '../../db/queries/oidc-payloads.ts';
+import type { StoredIdOf } from './token-ids.ts';
 
 export class PostgresAdapter implements Adapter {
   readonly #db: Db;
   readonly #model: string;
+  readonly #storedId: StoredIdOf;
 
-  constructor(db: Db, model: string) {
+  constructor(db: Db, model: string, storedId: StoredIdOf) {
     this.#db = db;
     this.#model = model;
+    this.#storedId = storedId;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const { jti: _jti, ...stored } = payload;
     const row = {
       modelName: this.#model,
-      id,
-      payload: payload as Record<string, unknown>,
+      id: this.#storedId(this.#model, id),
+      payload: stored as Record<string, unknown>,
       ...(payload.grantId !== undefined && { grantId: payload.grantId }),
       ...(payload.uid !== undefined && { uid: payload.uid }),
       expiresAt: expiresIn ? new Date(Date.now() + expiresIn * 1000) : null,
@@ -50,6 +56,10 @@ export class PostgresAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    return withJti(await this.#find(this.#storedId(this.#model, id)), id);
+  }
+
+  async #find(id: string): Promise<AdapterPayload | undefined> {
     const ctx = Provider.ctx;
     if (this.#model === 'Grant' && ctx) {
       const prefetched = prefetchedGrants(ctx);
@@ -79,7 +89,8 @@ export class PostgresAdapter implements Adapter {
     return undefined; // DeviceCode lives in the store
   }
 
-  async consume(id: string): Promise<void> {
+  async consume(presented: string): Promise<void> {
+    const id = this.#storedId(this.#model, presented);
     // A rotation at the token endpoint saves the successor right after this (lib/actions/grants/refresh_token.js):
     // the consume waits for that save and runs in its statement; settlePendingConsume runs it alone otherwise.
     const ctx = Provider.ctx;
@@ -93,7 +104,7 @@ export class PostgresAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await deleteOidcPayload(this.#db, this.#model, id);
+    await deleteOidcPayload(this.#db, this.#model, this.#storedId(this.#model, id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
@@ -125,6 +136,11 @@ export async function settlePendingConsume(db: Db, ctx: KoaContextWithOIDC): Pro
 /** Grant rows read along with a refresh token in this request, by grant id (undefined: not live). */
 function prefetchedGrants(ctx: KoaContextWithOIDC): Map<string, OidcPayloadRow | undefined> {
   return ((ctx.state.prefetchedGrants as Map<string, OidcPayloadRow | undefined> | undefined) ??= new Map());
+}
+
+/** oidc-provider expects `jti` in a payload; it is the id the caller presented, never stored. */
+function withJti(payload: AdapterPayload | undefined, id: string): AdapterPayload | undefined {
+  return payload && { ...payload, jti: id };
 }
 
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
