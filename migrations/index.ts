@@ -14,6 +14,7 @@ import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
 import * as hashOidcTokenIds from './20261130160000_hash-oidc-token-ids.ts';
+import * as refreshTokenSuccessor from './20261130160100_refresh-token-successor.ts';
 import type { MigrationOptions } from '../src/db/migrate.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
@@ -33,4 +34,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
   ['20261130160000_hash-oidc-token-ids', hashOidcTokenIds],
+  ['20261130160100_refresh-token-successor', refreshTokenSuccessor],
 ];

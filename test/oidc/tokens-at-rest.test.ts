@@ -171,7 +171,7 @@ it('migrates rows stored before hashing: their ids become the keyed hash, jti le
       { model_name: 'Session', id: hashTokenId(TEST_SECRET_KEY, 'legacy-session-cookie-0123456789'), payload: expect.any(Object) },
     ]);
     expect(JSON.stringify(rows)).not.toMatch(/legacy-(refresh-token|session-cookie)/);
-    const refreshTokens = new PostgresAdapter(database.db, 'RefreshToken', storedIdOf(TEST_SECRET_KEY));
+    const refreshTokens = new PostgresAdapter(database.db, 'RefreshToken', { storedId: storedIdOf(TEST_SECRET_KEY) });
     expect(await refreshTokens.find('legacy-refresh-token-0123456789')).toMatchObject({
       jti: 'legacy-refresh-token-0123456789',
       grantId: 'g-legacy',

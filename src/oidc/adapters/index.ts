@@ -36,7 +36,7 @@ export function adapterBackendFor(modelName: string): AdapterBackend {
  * caching the result (lib/helpers/initialize_adapter.js, lib/models/base_model.js).
  */
 export function createAdapterFactory(
-  deps: { db: Db; store: KvStore; config: { secretKey: string } },
+  deps: { db: Db; store: KvStore; config: { secretKey: string; refreshReuseIntervalSeconds?: number } },
   options: AdapterOptions = {},
 ): (modelName: string) => Adapter {
   const storedId = storedIdOf(deps.config.secretKey);
@@ -47,7 +47,7 @@ export function createAdapterFactory(
           throw new Error("oidc adapter: the Client model needs the 'client' option (clients are served from the clients table)");
         return new options.client(modelName);
       case 'postgres':
-        return new PostgresAdapter(deps.db, modelName, storedId);
+        return new PostgresAdapter(deps.db, modelName, { storedId, refreshReuseIntervalSeconds: deps.config.refreshReuseIntervalSeconds });
       case 'store':
         return new StoreAdapter(deps.store, modelName, storedId);
     }
