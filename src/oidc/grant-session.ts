@@ -6,7 +6,11 @@ import { findSessionByGrantId, type GrantSession } from '../db/queries/sessions.
 import { tokenRequestOf } from './token-request.ts';
 
 /** The refresh token lookup puts the session it read along into the same memo (postgres-adapter.ts). */
-export function findSessionOfGrant(app: Pick<AppContext, 'db'>, ctx: KoaContextWithOIDC, grantId: string): Promise<GrantSession | undefined> {
+export function findSessionOfGrant(
+  app: Pick<AppContext, 'db'>,
+  ctx: KoaContextWithOIDC,
+  grantId: string,
+): Promise<GrantSession | undefined> {
   const memo = tokenRequestOf(ctx).grantSessions;
   let found = memo.get(grantId);
   if (!found) {

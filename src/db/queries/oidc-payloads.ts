@@ -61,11 +61,10 @@ export async function findOidcPayloadWithGrant(
   reuseIntervalSeconds: number,
 ): Promise<TokenWithGrant | undefined> {
   const now = new Date();
-  const reusableSince = new Date(now.getTime() - reuseIntervalSeconds * 1000);
   const { rows } = (await db
     .raw(
       `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
-            case when t.consumed_at > ? then nx.id end as reusable_successor,
+            case when ?::int > 0 and t.consumed_at > now() - make_interval(secs => ?::int) then nx.id end as reusable_successor,
             ${GRANT_SESSION_SELECT}, ${USER_WITH_ROLE_NAMES_SELECT}
        from oidc_payloads t
        left join oidc_payloads g on g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null
@@ -77,7 +76,7 @@ export async function findOidcPayloadWithGrant(
        left join users u on u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
       where t.model_name = ? and t.id = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
       limit 1`,
-      [reusableSince, now, now, UUID_PATTERN, modelName, id, now],
+      [reuseIntervalSeconds, reuseIntervalSeconds, now, now, UUID_PATTERN, modelName, id, now],
     )
     .options(prepared('gh_token_with_successor'))) as { rows: Array<Record<string, unknown>> };
   const row = rows[0];
@@ -171,16 +170,7 @@ export async function rotateOidcPayload(
               where model_name = ? and id = ? and successor_id = ? and revoked_at is null and exists (select 1 from superseded)
               returning id
            ), ${saved}`,
-          [
-            consume.modelName,
-            consume.supersedes,
-            new Date(),
-            row.id,
-            consume.modelName,
-            consume.id,
-            consume.supersedes,
-            ...rowValues,
-          ],
+          [consume.modelName, consume.supersedes, new Date(), row.id, consume.modelName, consume.id, consume.supersedes, ...rowValues],
         )
         .options(prepared('gh_rerotate'))
     : db

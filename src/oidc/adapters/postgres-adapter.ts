@@ -55,7 +55,9 @@ export class PostgresAdapter implements Adapter {
     if (request && pending && request.refreshAudit) {
       request.deferredConsume = undefined;
       const audit = await request.refreshAudit(row.grantId);
-      if (!(await rotateOidcPayload(this.#db, { modelName: this.#model, id: pending.storedId, supersedes: pending.supersedes }, row, audit))) {
+      if (
+        !(await rotateOidcPayload(this.#db, { modelName: this.#model, id: pending.storedId, supersedes: pending.supersedes }, row, audit))
+      ) {
         await this.#refuseReuse(pending.storedId);
       }
       request.refreshAudited = true;
