@@ -107,7 +107,8 @@ function observe(app: AppContext, provider: Provider): void {
     const write = afterRefresh(app, ctx).catch((err: unknown) => app.logger.error({ err }, 'could not record refresh'));
     tokenRequestOf(ctx).writes.push(write);
   });
-  // docs/security.md: a reused code or refresh token revokes its grant (the library does that) and is audited.
+  // docs/security.md: a reused code or refresh token revokes its grant (the library does that, and the Postgres adapter for
+  // the loser of a race) and is audited.
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     const detail = err.error_detail ?? '';
     if (!/already (used|consumed)/.test(detail)) return;
