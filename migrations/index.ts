@@ -17,8 +17,11 @@ import * as consents from './20261130140000_consents.ts';
 import * as signingKeyActivation from './20261130180000_signing-key-activation.ts';
 import * as platformPermissionsOnlyInPlatform from './20261130150000_platform-permissions-only-in-platform.ts';
 import * as mailOutboxQueue from './20261130150100_mail-outbox-queue.ts';
+import * as hashOidcTokenIds from './20261130160000_hash-oidc-token-ids.ts';
+import * as refreshTokenSuccessor from './20261130160100_refresh-token-successor.ts';
+import type { MigrationOptions } from '../src/db/migrate.ts';
 
-type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
+type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
 export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124090000_tenants', tenants],
@@ -38,4 +41,6 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130180000_signing-key-activation', signingKeyActivation],
   ['20261130150000_platform-permissions-only-in-platform', platformPermissionsOnlyInPlatform],
   ['20261130150100_mail-outbox-queue', mailOutboxQueue],
+  ['20261130160000_hash-oidc-token-ids', hashOidcTokenIds],
+  ['20261130160100_refresh-token-successor', refreshTokenSuccessor],
 ];

@@ -38,7 +38,7 @@ export async function createAppContext(config: Config, logger: Logger, options: 
   const database = openDatabase(config, logger);
   try {
     if (options.migrate ?? true) {
-      const applied = await migrateToLatest(database.db);
+      const applied = await migrateToLatest(database.db, { secretKey: config.secretKey });
       if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     }
   } catch (err) {

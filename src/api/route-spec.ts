@@ -80,8 +80,16 @@ export interface Guards {
 }
 
 const COMMON_ERRORS: ErrorCode[] = ['RATE_LIMIT_EXCEEDED', 'IP_BLOCKED', 'INTERNAL_ERROR', 'SERVICE_UNAVAILABLE'];
-const USER_ERRORS: ErrorCode[] = ['AUTHENTICATION_REQUIRED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_NOT_FOUND', 'TENANT_ACCESS_DENIED'];
-const ADMIN_ERRORS: ErrorCode[] = [...USER_ERRORS, 'INSUFFICIENT_PERMISSIONS'];
+// A user route answers INSUFFICIENT_PERMISSIONS to a token of a third-party app (the account API is first-party only).
+const USER_ERRORS: ErrorCode[] = [
+  'AUTHENTICATION_REQUIRED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'SESSION_NOT_FOUND',
+  'TENANT_ACCESS_DENIED',
+  'INSUFFICIENT_PERMISSIONS',
+];
+const ADMIN_ERRORS: ErrorCode[] = [...USER_ERRORS];
 const INPUT_ERRORS: ErrorCode[] = ['REQUIRED_FIELD', 'INVALID_FORMAT'];
 
 /** Every error code a route can answer with: its own, its guard's, its input validation's and the common ones. */

@@ -147,7 +147,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (!config.databaseUrl) interaction.progress(`Opening the embedded database in ${config.dataDir}…`);
     database = openDatabase(config, logger);
-    const migrationsApplied = await migrateToLatest(database.db);
+    const migrationsApplied = await migrateToLatest(database.db, { secretKey: config.secretKey });
     const cache = createEntityCache({
       db: database.db,
       logger,

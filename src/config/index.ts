@@ -81,6 +81,8 @@ export const envSchema = z.object({
   BCRYPT_COST: intIn(4, 15).default(12),
   // At most a day: after `keys rotate` the old key stays published for a day, so no token may outlive that.
   ACCESS_TOKEN_TTL: intIn(5, 86400).default(900),
+  // docs/security.md, "Refresh token reuse and the reuse interval": a retry with a just-rotated refresh token.
+  REFRESH_REUSE_INTERVAL_SECONDS: intIn(0, 300).default(5),
   WORKERS: intIn(1, 64).default(1),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   BODY_LIMIT_KB: intIn(1, 10240).default(100),
@@ -144,6 +146,8 @@ export interface Config {
   bcryptCost: number;
   /** Lifetime of access tokens in seconds (docs/security.md: 15 minutes by default). */
   accessTokenTtl: number;
+  /** Seconds a rotated refresh token may still be retried (REFRESH_REUSE_INTERVAL_SECONDS; 0 turns it off). */
+  refreshReuseIntervalSeconds: number;
   workers: number;
   logLevel: (typeof LOG_LEVELS)[number];
   bodyLimitBytes: number;
@@ -263,6 +267,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tenantDomain: env.TENANT_DOMAIN,
     bcryptCost: env.BCRYPT_COST,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
+    refreshReuseIntervalSeconds: env.REFRESH_REUSE_INTERVAL_SECONDS,
     workers: env.WORKERS,
     logLevel: env.LOG_LEVEL,
     bodyLimitBytes: env.BODY_LIMIT_KB * 1024,

@@ -14,7 +14,8 @@ import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from 
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
 import { endSessionsOnLogout } from './koa-logout-sessions.ts';
 import { findSessionOfGrant } from './grant-session.ts';
-import { refreshAudited, refreshAuditEvent } from './refresh-audit.ts';
+import { refreshAuditEvent } from './refresh-audit.ts';
+import { beginTokenRequest, tokenRequestOf } from './token-request.ts';
 import { answerDependencyFailures } from './render-error.ts';
 import { createProvider, OIDC_ROUTES } from './provider.ts';
 import { pinPublicOrigin } from './koa-public-origin.ts';
@@ -23,7 +24,7 @@ import { acceptAuthorizationPost } from './koa-authorization-post.ts';
 import { offlineAccessAsksConsent } from './koa-offline-access.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
-import { settlePendingConsume } from './adapters/postgres-adapter.ts';
+import { settleDeferredConsume } from './adapters/postgres-adapter.ts';
 
 export interface OidcRuntime {
   provider(): Provider;
@@ -105,7 +106,7 @@ function observe(app: AppContext, provider: Provider): void {
     const write = markGrantRevoked(app.db, grantId).catch((err: unknown) =>
       app.logger.error({ err, grantId }, 'could not mark grant revoked'),
     );
-    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
+    tokenRequestOf(ctx).writes.push(write);
   });
   // docs/security.md: refreshes are audited, with the session they keep alive. A rotation writes its audit event in its own
   // statement (PostgresAdapter.upsert); this records it only for a refresh that rotated nothing.
@@ -114,9 +115,10 @@ function observe(app: AppContext, provider: Provider): void {
     if (typeof grantType === 'string') app.metrics.tokensIssued.inc({ grant_type: grantType });
     if (grantType !== 'refresh_token') return;
     const write = afterRefresh(app, ctx).catch((err: unknown) => app.logger.error({ err }, 'could not record refresh'));
-    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
+    tokenRequestOf(ctx).writes.push(write);
   });
-  // docs/security.md: a reused code or refresh token revokes its grant (the library does that) and is audited.
+  // docs/security.md: a reused code or refresh token revokes its grant (the library does that, and the Postgres adapter for
+  // the loser of a race) and is audited.
   provider.on('grant.error', (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string }) => {
     const detail = err.error_detail ?? '';
     if (!/already (used|consumed)/.test(detail)) return;
@@ -132,7 +134,7 @@ function observe(app: AppContext, provider: Provider): void {
       },
       auditMetaOf(ctx),
     ).catch((error: unknown) => app.logger.error({ err: error }, 'could not audit token reuse'));
-    ((ctx.state.grantWrites ??= []) as Promise<void>[]).push(write);
+    tokenRequestOf(ctx).writes.push(write);
   });
   const logError =
     (event: string) => (ctx: KoaContextWithOIDC, err: Error & { error_detail?: string; error_description?: string; status?: number }) => {
@@ -165,15 +167,21 @@ function observe(app: AppContext, provider: Provider): void {
   }
 }
 
+/**
+ * Starts the request's TokenRequest with what the adapter must write (the refresh's audit event), and finishes its
+ * bookkeeping before the response leaves.
+ */
 const awaitGrantBookkeeping =
   (app: AppContext): Middleware =>
-  async (ctx, next) => {
+  async (koaCtx, next) => {
+    const ctx = koaCtx as KoaContextWithOIDC;
+    const request = beginTokenRequest(ctx, { refreshAudit: (grantId) => refreshAuditEvent(app.db, ctx, grantId) });
     try {
       await next();
     } finally {
-      if (ctx.state.pendingConsumes) await settlePendingConsume(app.db, ctx as KoaContextWithOIDC);
+      if (request.deferredConsume) await settleDeferredConsume(app.db, request);
     }
-    if (ctx.state.grantWrites) await Promise.all(ctx.state.grantWrites as Promise<void>[]);
+    if (request.writes.length > 0) await Promise.all(request.writes);
   };
 
 async function afterRefresh(app: AppContext, ctx: KoaContextWithOIDC): Promise<void> {
@@ -182,6 +190,6 @@ async function afterRefresh(app: AppContext, ctx: KoaContextWithOIDC): Promise<v
   await Promise.all([
     // Last-seen moves at most once a minute (the query checks again, for other processes).
     session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
-    !refreshAudited(ctx) && recordAudit(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
+    !tokenRequestOf(ctx).refreshAudited && recordAudit(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
   ]);
 }

@@ -1,5 +1,6 @@
-// The audit event of a refresh (docs/security.md: refreshes are audited, with the session they keep alive). The Postgres
-// adapter writes it in the statement that rotates the refresh token, so a rotation and its record commit together.
+// The audit event of a refresh (docs/security.md: refreshes are audited, with the session they keep alive). The request's
+// TokenRequest hands it to the Postgres adapter, which writes it in the statement that rotates the refresh token, so a
+// rotation and its record commit together.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import type { NewAuditEvent } from '../db/queries/audit-events.ts';
@@ -19,13 +20,4 @@ export async function refreshAuditEvent(db: Db, ctx: KoaContextWithOIDC, grantId
     ...auditMetaOf(ctx),
     data: { sessionId: session?.id ?? null },
   };
-}
-
-/** Set once the rotation statement has written the refresh's audit event. */
-export function refreshAudited(ctx: KoaContextWithOIDC): boolean {
-  return ctx.state.refreshAudited === true;
-}
-
-export function markRefreshAudited(ctx: KoaContextWithOIDC): void {
-  ctx.state.refreshAudited = true;
 }

@@ -7,6 +7,7 @@ import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { INTERNAL_CALL_HEADER, internalCallToken } from '../http/koa-abuse.ts';
 import { findGrantIdOfPayload } from '../db/queries/oidc-payloads.ts';
+import { hashTokenId } from './adapters/token-ids.ts';
 import { findSessionByGrantId } from '../db/queries/sessions.ts';
 import { API_CALLBACK_PATH, API_SCOPE, ensureApiClient } from '../services/api-client.ts';
 import { attachGrant } from '../services/sessions.ts';
@@ -79,7 +80,7 @@ export async function issueTokensForSession(
  * the token's session has ended, INVALID_TOKEN otherwise; the true reason is in the log and audit trail.
  */
 export async function refreshTokens(app: AppContext, refreshToken: string, expectedTenantId: string | undefined): Promise<IssuedTokens> {
-  const grantId = await findGrantIdOfPayload(app.db, 'RefreshToken', refreshToken);
+  const grantId = await findGrantIdOfPayload(app.db, 'RefreshToken', hashTokenId(app.config.secretKey, refreshToken));
   const session = grantId ? await findSessionByGrantId(app.db, grantId) : undefined;
   if (!grantId || !session) throw new AppError('INVALID_TOKEN', { detail: 'unknown refresh token' });
   if (expectedTenantId && expectedTenantId !== session.tenantId)

@@ -1,5 +1,6 @@
 // Verifies Gatehouse JWT access tokens (RFC 9068) for our own endpoints and introspection: signature, expiry,
-// issuer, and — because a JWT cannot be recalled — whether its session, grant and client are still live (docs/security.md).
+// issuer, audience (RFC 9068 §4: ours only), and — because a JWT cannot be recalled — whether its session, grant and
+// client are still live (docs/security.md).
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { AppContext } from '../context.ts';
@@ -17,8 +18,13 @@ export interface AccessTokenClaims extends JWTPayload {
   roles?: string[];
 }
 
+export interface VerifyOptions {
+  /** Only a token issued to a first-party client: the account API (docs/security.md, "First-party and third-party apps"). */
+  firstPartyOnly?: boolean;
+}
+
 export interface AccessTokenVerifier {
-  verify(token: string): Promise<AccessTokenClaims>;
+  verify(token: string, options?: VerifyOptions): Promise<AccessTokenClaims>;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -55,8 +61,13 @@ export function createAccessTokenVerifier(
   };
 
   return {
-    async verify(token) {
-      const options = { issuer: deps.config.publicUrl, typ: 'at+jwt', algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'] };
+    async verify(token, verifyOptions = {}) {
+      const options = {
+        issuer: deps.config.publicUrl,
+        audience: deps.config.publicUrl,
+        typ: 'at+jwt',
+        algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      };
       let payload: JWTPayload;
       try {
         try {
@@ -75,7 +86,7 @@ export function createAccessTokenVerifier(
       if (typeof claims.tenant_id !== 'string' || typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
         throw new AppError('INVALID_TOKEN', { detail: 'access token lacks tenant_id, client_id or sub' });
       }
-      await assertLive(deps, claims);
+      await assertLive(deps, claims, verifyOptions);
       return claims;
     },
   };
@@ -90,12 +101,15 @@ export async function revokeAccessToken(deps: Pick<AppContext, 'store'>, claims:
   if (typeof claims.jti === 'string' && secondsLeft > 0) await deps.store.set(revokedJtiKey(claims.jti), '1', secondsLeft);
 }
 
-async function assertLive(deps: VerifierDeps, claims: AccessTokenClaims): Promise<void> {
+async function assertLive(deps: VerifierDeps, claims: AccessTokenClaims, options: VerifyOptions): Promise<void> {
   if (typeof claims.jti !== 'string' || (await deps.store.get(revokedJtiKey(claims.jti))) !== null)
     throw new AppError('INVALID_TOKEN', { detail: 'access token revoked or without jti' });
   const [tenant, client] = await Promise.all([deps.cache.tenant(claims.tenant_id), deps.cache.client(claims.client_id)]);
   if (!tenant || tenant.status !== 'active') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'tenant missing or suspended' });
   if (!client || client.tenantId !== claims.tenant_id) throw new AppError('INVALID_TOKEN', { detail: 'client no longer exists' });
+  if (options.firstPartyOnly && !client.firstParty) {
+    throw new AppError('INSUFFICIENT_PERMISSIONS', { detail: `token of third-party client ${client.clientId}: first-party apps only` });
+  }
   const isClientToken = claims.sub === claims.client_id && claims.sid === undefined;
   if (isClientToken) return;
   if (!claims.sid) throw new AppError('INVALID_TOKEN', { detail: 'user token without a session' });

@@ -29,7 +29,8 @@ let server: TestServer;
 
 beforeAll(async () => {
   // A realistic bcrypt cost, so the timing comparison measures the hash and not the noise around it.
-  server = await startTestServer({ BCRYPT_COST: '10' });
+  // Strict refresh reuse detection (test/oidc/refresh-reuse.test.ts covers the retry interval).
+  server = await startTestServer({ BCRYPT_COST: '10', REFRESH_REUSE_INTERVAL_SECONDS: '0' });
   const deps = server.ctx;
   await makeTenant(deps, 'acme');
   await makeTenant(deps, 'limited', { sessionLimit: 5 });

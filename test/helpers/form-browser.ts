@@ -4,6 +4,11 @@
 export class FormBrowser {
   readonly #cookies = new Map<string, string>();
 
+  /** A cookie's current value (e.g. to check it is stored nowhere in clear). */
+  cookie(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
+
   async get(url: string): Promise<Response> {
     return this.#send(url, { method: 'GET' });
   }

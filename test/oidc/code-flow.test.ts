@@ -21,7 +21,8 @@ let clientSecret: string;
 let user: { email: string; password: string; id: string };
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // Strict reuse detection: no retry interval (test/oidc/refresh-reuse.test.ts covers REFRESH_REUSE_INTERVAL_SECONDS).
+  server = await startTestServer({ REFRESH_REUSE_INTERVAL_SECONDS: '0' });
   const deps = server.ctx;
   await makeTenant(deps, 'acme');
   user = await makeUser(deps, 'acme', 'ann@acme.test');

@@ -7,6 +7,8 @@ import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { TEST_SECRET_KEY } from '../helpers/test-env.ts';
+import { hashTokenId } from '../../src/oidc/adapters/token-ids.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const INVALID_REFRESH = '{"error":"invalid_grant","error_description":"Refresh token is invalid or expired"}';
@@ -54,7 +56,10 @@ it('spends the presented refresh token when the request fails after its consume 
   });
   const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
   const presented = tokens.refresh_token as string;
-  const [issued] = await server.ctx.db('oidc_payloads').where({ model_name: 'RefreshToken', id: presented }).select('grant_id');
+  const [issued] = await server.ctx
+    .db('oidc_payloads')
+    .where({ model_name: 'RefreshToken', id: hashTokenId(TEST_SECRET_KEY, presented) })
+    .select('grant_id');
   const grantId = issued.grant_id as string;
 
   // oidc-provider's refresh_token grant consumes the old token, builds its successor and saves it: the save fails.
@@ -67,7 +72,9 @@ it('spends the presented refresh token when the request fails after its consume 
   expect(await readJson(failed)).toMatchObject({ error: 'server_error' });
 
   // The old token is consumed (not revoked), and no successor exists.
-  expect(await refreshTokenRows(grantId)).toEqual([{ id: presented, consumed_at: expect.any(Date), revoked_at: null }]);
+  expect(await refreshTokenRows(grantId)).toEqual([
+    { id: hashTokenId(TEST_SECRET_KEY, presented), consumed_at: expect.any(Date), revoked_at: null },
+  ]);
 
   const again = await refresh(presented);
   expect(again.status).toBe(400);

@@ -26,7 +26,8 @@ describeWithSharedServices('two server processes sharing PostgreSQL and Redis', 
   beforeAll(async () => {
     env = await createTestEnv();
     const [portA, portB] = [await freePort(), await freePort()];
-    const shared = { ...env.vars, PUBLIC_URL: `http://127.0.0.1:${portA}`, LOG_LEVEL: 'info' };
+    // No refresh retry interval: here every second use of a refresh token is a reuse (refresh-reuse.test.ts has the interval).
+    const shared = { ...env.vars, PUBLIC_URL: `http://127.0.0.1:${portA}`, LOG_LEVEL: 'info', REFRESH_REUSE_INTERVAL_SECONDS: '0' };
     a = await spawnServer({ ...shared, PORT: String(portA) });
     b = await spawnServer({ ...shared, PORT: String(portB) });
     const config = env.config(shared);

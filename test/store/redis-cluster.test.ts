@@ -23,7 +23,14 @@ const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
   beforeAll(async () => {
     cluster = await startRedisCluster();
     env = await createTestEnv();
-    const overrides = { REDIS_URL: cluster.url, REDIS_CLUSTER: 'true', CACHE_TTL_SECONDS: '300', RATE_LIMIT_API: '1000/60' };
+    // REFRESH_REUSE_INTERVAL_SECONDS=0: the reuse below is refused at once (no retry interval).
+    const overrides = {
+      REDIS_URL: cluster.url,
+      REDIS_CLUSTER: 'true',
+      CACHE_TTL_SECONDS: '300',
+      RATE_LIMIT_API: '1000/60',
+      REFRESH_REUSE_INTERVAL_SECONDS: '0',
+    };
     a = await startTestServer(overrides, env);
     b = await startTestServer(overrides, env);
     await makeTenant(a.ctx, 'acme');

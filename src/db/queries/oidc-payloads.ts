@@ -38,6 +38,11 @@ export interface TokenWithGrant {
   /** The token's live Grant payload; undefined when it has none, or it was revoked or expired. */
   grant: OidcPayloadRow | undefined;
   grantId: string | null;
+  /**
+   * Set when the token was rotated less than the reuse interval ago and its successor is still unused: the successor's
+   * stored id, which a retry with this token supersedes (docs/security.md, "Refresh token reuse and the reuse interval").
+   */
+  reusableSuccessor: string | undefined;
   /** The Gatehouse session the grant was issued under (whatever its state), as `findSessionByGrantId` reads it. */
   session: GrantSession | undefined;
   /** The user named by the token's accountId, in whichever tenant it is (the caller checks the tenant). */
@@ -49,23 +54,31 @@ export interface TokenWithGrant {
  * with its roles — in one round trip instead of four (the refresh_token grant). Each part has the same conditions
  * as its own lookup.
  */
-export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: string): Promise<TokenWithGrant | undefined> {
+export async function findOidcPayloadWithGrant(
+  db: Knex,
+  modelName: string,
+  id: string,
+  reuseIntervalSeconds: number,
+): Promise<TokenWithGrant | undefined> {
   const now = new Date();
   const { rows } = (await db
     .raw(
       `select t.payload, t.consumed_at, t.grant_id, g.payload as grant_payload, g.consumed_at as grant_consumed_at,
+            case when ?::int > 0 and t.consumed_at > now() - make_interval(secs => ?::int) then nx.id end as reusable_successor,
             ${GRANT_SESSION_SELECT}, ${USER_WITH_ROLE_NAMES_SELECT}
        from oidc_payloads t
        left join oidc_payloads g on g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null
          and (g.expires_at is null or g.expires_at > ?)
+       left join oidc_payloads nx on nx.model_name = t.model_name and nx.id = t.successor_id and nx.consumed_at is null
+         and nx.revoked_at is null and (nx.expires_at is null or nx.expires_at > ?)
        left join session_grants sg on sg.grant_id = t.grant_id
        left join sessions s on s.id = sg.session_id
        left join users u on u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
       where t.model_name = ? and t.id = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
       limit 1`,
-      [now, UUID_PATTERN, modelName, id, now],
+      [reuseIntervalSeconds, reuseIntervalSeconds, now, now, UUID_PATTERN, modelName, id, now],
     )
-    .options(prepared('gh_token_with_grant'))) as { rows: Array<Record<string, unknown>> };
+    .options(prepared('gh_token_with_successor'))) as { rows: Array<Record<string, unknown>> };
   const row = rows[0];
   if (!row) return undefined;
   return {
@@ -74,6 +87,7 @@ export async function findOidcPayloadWithGrant(db: Knex, modelName: string, id: 
       ? { payload: row['grant_payload'] as Record<string, unknown>, consumed_at: row['grant_consumed_at'] as Date | null }
       : undefined,
     grantId: (row['grant_id'] as string | null) ?? null,
+    reusableSuccessor: (row['reusable_successor'] as string | null) ?? undefined,
     session: grantSessionFromRow(row),
     account: userWithRoleNamesFromRow(row),
   };
@@ -98,25 +112,32 @@ export async function consumeOidcPayload(db: Knex, modelName: string, id: string
   return rows.length === 1;
 }
 
+type PayloadRowInput = {
+  modelName: string;
+  id: string;
+  payload: Record<string, unknown>;
+  grantId?: string;
+  uid?: string;
+  expiresAt: Date | null;
+};
+
 /**
- * A rotation: consumes one payload and, only if that succeeded, upserts its successor and records the audit event,
- * in one statement. Exactly one of racing redemptions gets its new token, and a rotation and its record commit
- * together. False (and nothing written) when the first payload was already consumed, revoked, expired or gone.
+ * A rotation: consumes one payload (recording its successor) and, only if that succeeded, upserts the successor and
+ * records the audit event, in one statement. Exactly one of racing redemptions gets its new token, and a rotation and
+ * its record commit together. False (and nothing written) when the first payload was already consumed, revoked,
+ * expired or gone.
+ *
+ * With `supersedes` (a retry within the reuse interval with a token already rotated), the token stays consumed and
+ * points to the new successor instead, and the successor it had (`supersedes`) is consumed in its place, only if that
+ * one is still unused: of racing retries, too, exactly one succeeds.
  */
 export async function rotateOidcPayload(
   db: Knex,
-  consume: { modelName: string; id: string },
-  row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
+  consume: { modelName: string; id: string; supersedes?: string },
+  row: PayloadRowInput,
   audit: NewAuditEvent,
 ): Promise<boolean> {
-  const { rows } = (await db
-    .raw(
-      `with consumed as (
-         update oidc_payloads
-            set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
-          where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
-          returning id
-       ), saved as (
+  const saved = `saved as (
          insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at)
          select ?, ?, ?::jsonb, ?, ?, ?::timestamptz where exists (select 1 from consumed)
          on conflict (model_name, id) do update
@@ -126,22 +147,66 @@ export async function rotateOidcPayload(
          insert into audit_events (${AUDIT_EVENT_COLUMNS})
          select ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb where exists (select 1 from saved)
        )
-       select id from saved`,
-      [
-        consume.modelName,
-        consume.id,
-        new Date(),
-        row.modelName,
-        row.id,
-        JSON.stringify(row.payload),
-        row.grantId ?? null,
-        row.uid ?? null,
-        row.expiresAt,
-        ...auditEventValues(audit),
-      ],
-    )
-    .options(prepared('gh_rotate'))) as { rows: unknown[] };
+       select id from saved`;
+  const rowValues = [
+    row.modelName,
+    row.id,
+    JSON.stringify(row.payload),
+    row.grantId ?? null,
+    row.uid ?? null,
+    row.expiresAt,
+    ...auditEventValues(audit),
+  ];
+  const spend = `set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)`;
+  const query = consume.supersedes
+    ? db
+        .raw(
+          `with superseded as (
+             update oidc_payloads ${spend}
+              where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
+              returning id
+           ), consumed as (
+             update oidc_payloads set successor_id = ?
+              where model_name = ? and id = ? and successor_id = ? and revoked_at is null and exists (select 1 from superseded)
+              returning id
+           ), ${saved}`,
+          [consume.modelName, consume.supersedes, new Date(), row.id, consume.modelName, consume.id, consume.supersedes, ...rowValues],
+        )
+        .options(prepared('gh_rerotate'))
+    : db
+        .raw(
+          `with consumed as (
+             update oidc_payloads ${spend}, successor_id = ?
+              where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
+              returning id
+           ), ${saved}`,
+          [row.id, consume.modelName, consume.id, new Date(), ...rowValues],
+        )
+        .options(prepared('gh_rotate'));
+  const { rows } = (await query) as { rows: unknown[] };
   return rows.length === 1;
+}
+
+/**
+ * A refresh token presented once too often (docs/security.md, "Refresh token reuse"): if it is consumed, every token of
+ * its grant, the grant itself and our record of it (session_grants, which JWT access tokens are checked against) are
+ * revoked in one statement. Run it as a statement of its own after the losing rotation, so that it sees the winner's
+ * committed successor. Returns the grant id, or undefined when the token was not consumed but revoked, expired or gone.
+ */
+export async function revokeGrantOfReusedPayload(db: Knex, modelName: string, id: string): Promise<string | undefined> {
+  const { rows } = (await db.raw(
+    `with reused as (
+       select grant_id from oidc_payloads where model_name = ? and id = ? and consumed_at is not null and grant_id is not null
+     ), tokens as (
+       update oidc_payloads set revoked_at = now()
+        where revoked_at is null and (grant_id in (select grant_id from reused) or (model_name = 'Grant' and id in (select grant_id from reused)))
+     ), recorded as (
+       update session_grants set revoked_at = now() where grant_id in (select grant_id from reused) and revoked_at is null
+     )
+     select grant_id from reused`,
+    [modelName, id],
+  )) as { rows: Array<{ grant_id: string }> };
+  return rows[0]?.grant_id;
 }
 
 export async function deleteOidcPayload(db: Knex, modelName: string, id: string): Promise<void> {
@@ -151,6 +216,21 @@ export async function deleteOidcPayload(db: Knex, modelName: string, id: string)
 /** Revoked payloads stay (until they expire) so that a later use can be told apart from an unknown token. */
 export async function revokeOidcPayloadsByGrant(db: Knex, modelName: string, grantId: string): Promise<void> {
   await db('oidc_payloads').where({ model_name: modelName, grant_id: grantId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+}
+
+/**
+ * Revokes a whole grant at once: its durable tokens of every model, the Grant itself and our session_grants record
+ * (which JWT access tokens are checked against), in one statement, so no reader sees half a revocation.
+ */
+export async function revokeGrantEverywhere(db: Knex, grantId: string): Promise<void> {
+  await db.raw(
+    `with tokens as (
+       update oidc_payloads set revoked_at = now()
+        where revoked_at is null and (grant_id = ? or (model_name = 'Grant' and id = ?))
+     )
+     update session_grants set revoked_at = now() where grant_id = ? and revoked_at is null`,
+    [grantId, grantId, grantId],
+  );
 }
 
 /** The grant a durable token belonged to, even when it was revoked or consumed since. */

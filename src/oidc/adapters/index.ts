@@ -5,6 +5,7 @@ import type { Db } from '../../db/knex.ts';
 import type { KvStore } from '../../store/kv-store.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
 import { StoreAdapter } from './store-adapter.ts';
+import { storedIdOf } from './token-ids.ts';
 
 export const DURABLE_MODELS: ReadonlySet<string> = new Set([
   'Session',
@@ -34,7 +35,11 @@ export function adapterBackendFor(modelName: string): AdapterBackend {
  * The `adapter` option for oidc-provider: it accepts a plain (non-async) factory and calls it once per model,
  * caching the result (lib/helpers/initialize_adapter.js, lib/models/base_model.js).
  */
-export function createAdapterFactory(deps: { db: Db; store: KvStore }, options: AdapterOptions = {}): (modelName: string) => Adapter {
+export function createAdapterFactory(
+  deps: { db: Db; store: KvStore; config: { secretKey: string; refreshReuseIntervalSeconds?: number } },
+  options: AdapterOptions = {},
+): (modelName: string) => Adapter {
+  const storedId = storedIdOf(deps.config.secretKey);
   return (modelName) => {
     switch (adapterBackendFor(modelName)) {
       case 'client':
@@ -42,9 +47,9 @@ export function createAdapterFactory(deps: { db: Db; store: KvStore }, options: 
           throw new Error("oidc adapter: the Client model needs the 'client' option (clients are served from the clients table)");
         return new options.client(modelName);
       case 'postgres':
-        return new PostgresAdapter(deps.db, modelName);
+        return new PostgresAdapter(deps.db, modelName, { storedId, refreshReuseIntervalSeconds: deps.config.refreshReuseIntervalSeconds });
       case 'store':
-        return new StoreAdapter(deps.store, modelName);
+        return new StoreAdapter(deps.store, modelName, storedId);
     }
   };
 }

@@ -9,6 +9,7 @@ import { deleteExpiredOidcPayloads, findGrantIdOfPayload } from '../../../src/db
 import { createLogger } from '../../../src/logger.ts';
 import { PostgresAdapter } from '../../../src/oidc/adapters/postgres-adapter.ts';
 import { StoreAdapter } from '../../../src/oidc/adapters/store-adapter.ts';
+import { hashTokenId, storedIdOf } from '../../../src/oidc/adapters/token-ids.ts';
 import type { KvStore } from '../../../src/store/kv-store.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { RedisStore } from '../../../src/store/redis-store.ts';
@@ -16,6 +17,8 @@ import { serviceMode } from '../../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../../helpers/test-env.ts';
 
 const logger = createLogger({ logLevel: 'silent' });
+const SECRET_KEY = 'adapter-contract-test-secret-key-0123456789';
+const storedId = storedIdOf(SECRET_KEY);
 let env: TestEnv;
 const databases: Database[] = [];
 const stores: KvStore[] = [];
@@ -45,13 +48,13 @@ async function postgresPair(): Promise<Pair> {
   // PGlite is one process by design: there the "second process" shares the one connection.
   const second = first.kind === 'postgres' ? openDatabase(env.config()) : first;
   if (second !== first) databases.push(second);
-  return (model) => [new PostgresAdapter(first.db, model), new PostgresAdapter(second.db, model)];
+  return (model) => [new PostgresAdapter(first.db, model, { storedId }), new PostgresAdapter(second.db, model, { storedId })];
 }
 
 async function memoryPair(): Promise<Pair> {
   const store = new MemoryStore();
   stores.push(store);
-  return (model) => [new StoreAdapter(store, model), new StoreAdapter(store, model)];
+  return (model) => [new StoreAdapter(store, model, storedId), new StoreAdapter(store, model, storedId)];
 }
 
 async function redisPair(): Promise<Pair> {
@@ -62,7 +65,7 @@ async function redisPair(): Promise<Pair> {
     return store;
   };
   const [a, b] = [await open(), await open()];
-  return (model) => [new StoreAdapter(a, model), new StoreAdapter(b, model)];
+  return (model) => [new StoreAdapter(a, model, storedId), new StoreAdapter(b, model, storedId)];
 }
 
 // [name, open, a model that backend serves in production]
@@ -178,13 +181,14 @@ describe.each(backends)('%s adapter', (_name, open, model) => {
     await b.revokeByGrantId(randomUUID());
   });
 
-  it('revokes by grant only within its own model', async () => {
+  it('revokes by grant within its own model (in PostgreSQL: the whole grant, every model, at once)', async () => {
     const grantId = randomUUID();
     const id = randomUUID();
     const [otherModel] = pair('AccessToken');
     await a.upsert(id, tokenPayload(grantId, { jti: id }), 600);
     await otherModel!.revokeByGrantId(grantId);
-    expect(await a.find(id)).toBeDefined();
+    if (_name === 'postgres') expect(await a.find(id)).toBeUndefined();
+    else expect(await a.find(id)).toBeDefined();
   });
 
   it('finds a session by its uid', async () => {
@@ -193,14 +197,17 @@ describe.each(backends)('%s adapter', (_name, open, model) => {
     const uid = randomUUID();
     const session = { iat: now(), exp: now() + 600, kind: 'Session', jti: id, uid, accountId: 'acc-1', loginTs: now() };
     await sessions!.upsert(id, session, 600);
-    expect(await otherProcess!.findByUid(uid)).toEqual(session);
+    // Found by uid, a session has no jti: the stored record never holds its cookie value.
+    const { jti: _jti, ...stored } = session;
+    expect(await otherProcess!.findByUid(uid)).toEqual(stored);
     expect(await otherProcess!.findByUid(randomUUID())).toBeUndefined();
 
     // A regenerated session id keeps its uid (oidc-provider destroys the old id first).
     const renewed = randomUUID();
     await sessions!.destroy(id);
-    await sessions!.upsert(renewed, { ...session, jti: renewed }, 600);
-    expect((await otherProcess!.findByUid(uid))?.jti).toBe(renewed);
+    await sessions!.upsert(renewed, { ...session, jti: renewed, loginTs: session.loginTs + 1 }, 600);
+    expect((await otherProcess!.findByUid(uid))?.loginTs).toBe(session.loginTs + 1);
+    expect((await otherProcess!.find(renewed))?.jti).toBe(renewed);
 
     await sessions!.destroy(renewed);
     expect(await otherProcess!.findByUid(uid)).toBeUndefined();
@@ -213,7 +220,8 @@ describe.each(backends.filter(([name]) => name !== 'postgres'))('%s adapter, dev
     const id = randomUUID();
     const payload = { iat: now(), exp: now() + 600, kind: 'DeviceCode', jti: id, userCode: 'WDJB-MJHT', clientId: 'c-1', grantId: 'g-d' };
     await codes!.upsert(id, payload, 600);
-    expect(await otherProcess!.findByUserCode('WDJB-MJHT')).toEqual(payload);
+    const { jti: _jti, ...stored } = payload;
+    expect(await otherProcess!.findByUserCode('WDJB-MJHT')).toEqual(stored);
     expect(await otherProcess!.findByUserCode('NOPE-NOPE')).toBeUndefined();
   });
 });
@@ -224,14 +232,17 @@ describe('postgres payload table', () => {
 
   beforeAll(async () => {
     database = await primaryDatabase();
-    adapter = new PostgresAdapter(database.db, 'RefreshToken');
+    adapter = new PostgresAdapter(database.db, 'RefreshToken', { storedId });
   });
 
   it('keeps durable records without an expiry (registration access tokens)', async () => {
-    const tokens = new PostgresAdapter(database.db, 'RegistrationAccessToken');
+    const tokens = new PostgresAdapter(database.db, 'RegistrationAccessToken', { storedId });
     const id = randomUUID();
     await tokens.upsert(id, { iat: now(), kind: 'RegistrationAccessToken', jti: id, clientId: 'c-1' });
-    const row = await database.db('oidc_payloads').where({ model_name: 'RegistrationAccessToken', id }).first('expires_at');
+    const row = await database
+      .db('oidc_payloads')
+      .where({ model_name: 'RegistrationAccessToken', id: hashTokenId(SECRET_KEY, id) })
+      .first('expires_at');
     expect(row.expires_at).toBeNull();
     expect(await tokens.find(id)).toMatchObject({ clientId: 'c-1' });
   });
@@ -240,10 +251,14 @@ describe('postgres payload table', () => {
     const id = randomUUID();
     await adapter.upsert(id, tokenPayload('g-columns', { jti: id }), 600);
     await adapter.consume(id);
-    const row = await database.db('oidc_payloads').where({ model_name: 'RefreshToken', id }).first();
+    const row = await database
+      .db('oidc_payloads')
+      .where({ model_name: 'RefreshToken', id: hashTokenId(SECRET_KEY, id) })
+      .first();
     expect(row.grant_id).toBe('g-columns');
     expect(row.consumed_at).toBeInstanceOf(Date);
     expect(row.payload.consumed).toEqual(expect.any(Number));
+    expect(JSON.stringify(row)).not.toContain(id); // neither the id nor a jti copy of it
     expect(row.expires_at.getTime()).toBeGreaterThan(Date.now() + 590_000);
   });
 
@@ -252,17 +267,22 @@ describe('postgres payload table', () => {
     await adapter.upsert(id, tokenPayload('g-audit', { jti: id }), 600);
     await adapter.revokeByGrantId('g-audit');
     expect(await adapter.find(id)).toBeUndefined();
-    expect(await findGrantIdOfPayload(database.db, 'RefreshToken', id)).toBe('g-audit');
+    expect(await findGrantIdOfPayload(database.db, 'RefreshToken', hashTokenId(SECRET_KEY, id))).toBe('g-audit');
   });
 
   it('sweeps expired rows and only those', async () => {
     const [expired, live, forever] = [randomUUID(), randomUUID(), randomUUID()];
     await adapter.upsert(expired, tokenPayload('g-sweep', { jti: expired }), 1);
     await adapter.upsert(live, tokenPayload('g-sweep', { jti: live }), 600);
-    await new PostgresAdapter(database.db, 'InitialAccessToken').upsert(forever, { iat: now(), kind: 'InitialAccessToken', jti: forever });
+    await new PostgresAdapter(database.db, 'InitialAccessToken', { storedId }).upsert(forever, {
+      iat: now(),
+      kind: 'InitialAccessToken',
+      jti: forever,
+    });
     await sleep(1300);
     expect(await deleteExpiredOidcPayloads(database.db)).toBeGreaterThanOrEqual(2);
-    const left = await database.db('oidc_payloads').whereIn('id', [expired, live, forever]).pluck('id');
-    expect(left.sort()).toEqual([live, forever].sort());
+    const stored = (id: string) => hashTokenId(SECRET_KEY, id);
+    const left = await database.db('oidc_payloads').whereIn('id', [expired, live, forever].map(stored)).pluck('id');
+    expect(left.sort()).toEqual([live, forever].map(stored).sort());
   });
 });

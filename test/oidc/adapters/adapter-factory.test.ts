@@ -10,11 +10,14 @@ import { createLogger } from '../../../src/logger.ts';
 import { adapterBackendFor, createAdapterFactory } from '../../../src/oidc/adapters/index.ts';
 import { PostgresAdapter } from '../../../src/oidc/adapters/postgres-adapter.ts';
 import { StoreAdapter } from '../../../src/oidc/adapters/store-adapter.ts';
+import { hashTokenId } from '../../../src/oidc/adapters/token-ids.ts';
 import type { KvStore } from '../../../src/store/kv-store.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { RedisStore } from '../../../src/store/redis-store.ts';
 import { serviceMode } from '../../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../../helpers/test-env.ts';
+
+const SECRET_KEY = 'adapter-factory-test-secret-key-0123456789';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const CLIENT = { client_id: 'app', client_secret: 'app-secret-0123456789abcdefghijklmnopqrstuvwxyz' };
@@ -60,12 +63,14 @@ describe('createAdapterFactory', () => {
     ['SomeFutureModel', 'store'],
   ])('puts %s in %s', (model, backend) => {
     expect(adapterBackendFor(model)).toBe(backend);
-    const adapter = createAdapterFactory({ db: database.db, store })(model);
+    const adapter = createAdapterFactory({ db: database.db, store, config: { secretKey: SECRET_KEY } })(model);
     expect(adapter).toBeInstanceOf(backend === 'postgres' ? PostgresAdapter : StoreAdapter);
   });
 
   it('serves Client only through the injected adapter', () => {
-    expect(() => createAdapterFactory({ db: database.db, store })('Client')).toThrow(/Client model needs the 'client' option/);
+    expect(() => createAdapterFactory({ db: database.db, store, config: { secretKey: SECRET_KEY } })('Client')).toThrow(
+      /Client model needs the 'client' option/,
+    );
     class Clients {
       readonly model: string;
       constructor(model: string) {
@@ -81,7 +86,7 @@ describe('createAdapterFactory', () => {
       async destroy() {}
       async revokeByGrantId() {}
     }
-    const adapter = createAdapterFactory({ db: database.db, store }, { client: Clients })('Client');
+    const adapter = createAdapterFactory({ db: database.db, store, config: { secretKey: SECRET_KEY } }, { client: Clients })('Client');
     expect(adapter).toBeInstanceOf(Clients);
     expect((adapter as Clients).model).toBe('Client');
   });
@@ -110,7 +115,7 @@ describe('oidc-provider on the factory', () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     provider = new Provider('http://127.0.0.1', {
       jwks: { keys: [{ ...(await exportJWK(privateKey)), use: 'sig', alg: 'RS256' }] } as Configuration['jwks'],
-      adapter: createAdapterFactory({ db: database.db, store }, { client: UnknownClients }),
+      adapter: createAdapterFactory({ db: database.db, store, config: { secretKey: SECRET_KEY } }, { client: UnknownClients }),
       clients: [{ ...CLIENT, redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'] }],
       findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
       rotateRefreshToken: true,
@@ -177,7 +182,7 @@ describe('oidc-provider on the factory', () => {
     const rows = await database.db('oidc_payloads').where({ id: grantId }).pluck('model_name');
     expect(rows).toEqual(['Grant']);
     expect(await database.db('oidc_payloads').where({ id: code }).first()).toBeUndefined();
-    expect(await store.get(`oidc:{AuthorizationCode:${code}}`)).toContain(grantId);
+    expect(await store.get(`oidc:{AuthorizationCode:${hashTokenId(SECRET_KEY, code)}}`)).toContain(grantId);
 
     expect(await provider.Client.find('nobody')).toBeUndefined();
     expect(clientLookups).toEqual(['nobody']);
