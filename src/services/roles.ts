@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   deleteRole as deleteRoleRow,
   findRoleByName,
+  findRoleNamesOfUser,
   findRoles,
   insertRoles,
   updateRole as updateRoleRow,
@@ -77,4 +78,9 @@ async function assertCustomRole(deps: ServiceDeps, tenantId: string, name: strin
 
 export function presentRole(role: Role) {
   return { name: role.name, description: role.description, permissions: role.permissions, builtIn: role.builtIn };
+}
+
+/** The names of a user's roles (the access token's `roles` claim). */
+export function roleNamesOfUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<string[]> {
+  return findRoleNamesOfUser(deps.db, tenantId, userId);
 }

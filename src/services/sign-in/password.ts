@@ -1,13 +1,14 @@
-// Password sign-in shared by the login pages and the JSON API. Every failure looks the same to the caller
-// (INVALID_CREDENTIALS, same timing); the true reason goes to the audit log only (docs/api.md, guide
-// "Invalid Credentials Error").
-import { AppError } from '../errors/app-error.ts';
-import type { ServiceDeps } from '../context.ts';
-import type { Tenant } from '../db/queries/tenants.ts';
-import { lookupTenant } from './tenants.ts';
-import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../db/queries/users.ts';
-import { recordAudit, type AuditMeta } from './audit.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
+// The password step of a sign-in, and the per-user failure counter behind lockout. Every failure looks the same to
+// the caller (INVALID_CREDENTIALS, same timing); the true reason goes to the audit log only (docs/api.md, "Invalid
+// Credentials Error"). Success here is not a sign-in yet: the counter is reset and `signin.succeeded` recorded
+// only once every factor has passed (index.ts).
+import { AppError } from '../../errors/app-error.ts';
+import type { ServiceDeps } from '../../context.ts';
+import type { Tenant } from '../../db/queries/tenants.ts';
+import { lookupTenant } from '../tenants.ts';
+import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../../db/queries/users.ts';
+import { recordAudit, type AuditMeta } from '../audit.ts';
+import { hashPassword, verifyPassword } from '../passwords.ts';
 
 export type SignInFailure =
   'unknown_tenant' | 'tenant_suspended' | 'unknown_user' | 'wrong_password' | 'disabled' | 'unverified' | 'locked';
@@ -23,18 +24,18 @@ function dummyHash(cost: number): Promise<string> {
   return hash;
 }
 
-export interface SignedIn {
+export interface PasswordChecked {
   tenant: Tenant;
-  user: User;
+  user: Omit<User, 'passwordHash'>;
 }
 
-export async function authenticatePassword(
+export async function checkPassword(
   deps: ServiceDeps,
   tenantId: string | undefined,
   login: string,
   password: string,
   meta: AuditMeta & { clientId?: string | null },
-): Promise<SignedIn> {
+): Promise<PasswordChecked> {
   const tenant = tenantId ? await lookupTenant(deps, tenantId) : undefined;
   const user = tenant ? await findUserByLogin(deps.db, tenant.id, login) : undefined;
   const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(deps.config.bcryptCost)));
@@ -55,7 +56,7 @@ export async function authenticatePassword(
                 ? 'unverified'
                 : undefined;
 
-  deps.metrics?.logins.inc({ outcome: failure ?? 'success' });
+  if (failure) deps.metrics?.logins.inc({ outcome: failure });
   const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
   const { clientId: _client, ...auditMeta } = meta;
   if (failure || !tenant || !user) {
@@ -64,17 +65,23 @@ export async function authenticatePassword(
       { ...event, type: 'signin.failed', outcome: 'failure', data: { reason: failure, login: login.slice(0, 254) } },
       auditMeta,
     );
-    if (failure === 'wrong_password' && tenant && user) await countFailure(deps, tenant, user.id, auditMeta);
+    if (failure === 'wrong_password' && tenant && user) await countSignInFailure(deps, tenant, user.id, auditMeta);
     throw new AppError('INVALID_CREDENTIALS', { detail: failure });
   }
-  await recordLoginSuccess(deps.db, tenant.id, user.id);
-  await recordAudit(deps.db, { ...event, type: 'signin.succeeded', data: { method: 'pwd' } }, { ...auditMeta, actorId: user.id });
   const { passwordHash: _omit, ...publicUser } = user;
   return { tenant, user: publicUser };
 }
 
-/** Lockout per tenant policy (docs/security.md): the failure that reaches the limit locks the account and is audited. */
-async function countFailure(deps: ServiceDeps, tenant: Tenant, userId: string, meta: AuditMeta): Promise<void> {
+/**
+ * One wrong password or wrong second-factor code, on any surface: lockout per tenant policy (docs/security.md). The
+ * failure that reaches the limit locks the account and is audited. Returns true when the account is now locked.
+ */
+export async function countSignInFailure(
+  deps: ServiceDeps,
+  tenant: Pick<Tenant, 'id' | 'lockoutMaxFailures' | 'lockoutDurationSeconds'>,
+  userId: string,
+  meta: AuditMeta,
+): Promise<boolean> {
   const { failedLoginCount, lockedUntil } = await recordLoginFailure(
     deps.db,
     tenant.id,
@@ -94,4 +101,26 @@ async function countFailure(deps: ServiceDeps, tenant: Tenant, userId: string, m
       meta,
     );
   }
+  return lockedUntil !== null && lockedUntil > new Date();
+}
+
+/** Every factor passed: the failure counter starts again and the sign-in is recorded. */
+export async function recordSignInSuccess(
+  deps: ServiceDeps,
+  event: { tenantId: string; userId: string; clientId: string; sessionId: string; amr: string[] },
+  meta: AuditMeta,
+): Promise<void> {
+  deps.metrics?.logins.inc({ outcome: 'success' });
+  await recordLoginSuccess(deps.db, event.tenantId, event.userId);
+  await recordAudit(
+    deps.db,
+    {
+      tenantId: event.tenantId,
+      type: 'signin.succeeded',
+      clientId: event.clientId,
+      subjectId: event.userId,
+      data: { method: event.amr.join(' '), sessionId: event.sessionId },
+    },
+    { ...meta, actorId: event.userId },
+  );
 }
