@@ -41,7 +41,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   const apiGroups = apiRouteGroups(ctx, oidc, createMailer(ctx));
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes());
   app.use(interactionRouter(ctx, oidc.provider).routes());
-  app.use(userinfoRouter(ctx, oidc.verifier).routes());
+  app.use(userinfoRouter(ctx, oidc.verifier, parseBody).routes());
   app.use(errorDocsRouter(ctx).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());
 

@@ -189,10 +189,15 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     }
   };
 
-  async function countFailure(classified: Classified, outcomes: Array<{ failureKey?: string; limit?: Limit }>, ip: string, meta: AuditMeta) {
+  async function countFailure(
+    classified: Classified,
+    outcomes: Array<{ failureKey?: string; limit?: Limit }>,
+    ip: string,
+    meta: AuditMeta,
+  ) {
     try {
       await Promise.all(
-        outcomes.map(({ failureKey, limit }) => failureKey && limit && limiter(classified.cls, limit).penalty(failureKey, 1)),
+        outcomes.flatMap(({ failureKey, limit }) => (failureKey && limit ? [limiter(classified.cls, limit).penalty(failureKey, 1)] : [])),
       );
       if (classified.isLogin && classified.signIn?.account) await recordFailedLogin(app, ip, classified.signIn.account, meta);
     } catch (err) {

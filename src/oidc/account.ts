@@ -3,7 +3,8 @@
 // token's `roles` claim later in the same request.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findUserWithRoleNamesById, type UserWithRoleNames } from '../db/queries/users.ts';
+import type { UserWithRoleNames } from '../db/queries/users.ts';
+import { findUserWithRoleNames } from '../services/users.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,7 +13,7 @@ export async function findAccount(app: AppContext, ctx: KoaContextWithOIDC, sub:
   if (typeof tenantId !== 'string' || !UUID.test(sub)) return undefined;
   const [tenant, user] = await Promise.all([
     app.cache.tenant(tenantId),
-    takeRememberedAccount(ctx, tenantId, sub) ?? findUserWithRoleNamesById(app.db, tenantId, sub),
+    takeRememberedAccount(ctx, tenantId, sub) ?? findUserWithRoleNames(app, tenantId, sub),
   ]);
   if (!tenant || tenant.status !== 'active' || !user || user.status !== 'active') return undefined;
   accountRoles(ctx).set(`${tenantId}:${user.id}`, user.roleNames);

@@ -2,10 +2,14 @@
 // goes, the grant goes, and our session_grants row records it so JWT access tokens stop verifying.
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { markGrantRevoked } from '../db/queries/sessions.ts';
 import type { AuditMeta } from '../services/audit.ts';
 import { deleteClient } from '../services/clients.ts';
-import { endBrowserSessions as endSessionsOfBrowser, endSession, endSessionsOfUser as endUserSessions } from '../services/sessions.ts';
+import {
+  endBrowserSessions as endSessionsOfBrowser,
+  endSession,
+  endSessionsOfUser as endUserSessions,
+  recordGrantRevoked,
+} from '../services/sessions.ts';
 import type { GrantRevoker, SessionDeps } from '../services/sessions.ts';
 
 export async function revokeGrants(app: AppContext, provider: Provider, grantIds: readonly string[]): Promise<void> {
@@ -17,7 +21,7 @@ export async function revokeGrants(app: AppContext, provider: Provider, grantIds
         provider.AccessToken.revokeByGrantId(grantId),
         provider.Grant.adapter.destroy(grantId),
       ]);
-      await markGrantRevoked(app.db, grantId);
+      await recordGrantRevoked(app, grantId);
     }),
   );
 }
@@ -41,7 +45,13 @@ export function endSessionAndRevoke(
   reason: string,
   meta: AuditMeta,
 ): Promise<boolean> {
-  return endSession(sessionDeps(app, () => provider), tenantId, sessionId, reason, meta);
+  return endSession(
+    sessionDeps(app, () => provider),
+    tenantId,
+    sessionId,
+    reason,
+    meta,
+  );
 }
 
 /** Deletes a client and revokes every grant still holding its tokens (refresh tokens, codes, grants). */
@@ -57,7 +67,11 @@ export async function deleteClientAndRevoke(
 
 /** A browser signed out (RP-initiated logout, or another account signed in): its sessions end. */
 export function endBrowserSessions(app: AppContext, provider: Provider, oidcSessionUid: string, meta: AuditMeta): Promise<void> {
-  return endSessionsOfBrowser(sessionDeps(app, () => provider), oidcSessionUid, meta);
+  return endSessionsOfBrowser(
+    sessionDeps(app, () => provider),
+    oidcSessionUid,
+    meta,
+  );
 }
 
 /** Ends every live session of a user except `keepSessionId` (password reset, "sign out everywhere else"). */
@@ -70,5 +84,12 @@ export function endSessionsOfUser(
   meta: AuditMeta,
   keepSessionId: string | null = null,
 ): Promise<number> {
-  return endUserSessions(sessionDeps(app, () => provider), tenantId, userId, reason, meta, keepSessionId);
+  return endUserSessions(
+    sessionDeps(app, () => provider),
+    tenantId,
+    userId,
+    reason,
+    meta,
+    keepSessionId,
+  );
 }

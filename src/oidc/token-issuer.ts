@@ -96,7 +96,8 @@ export async function refreshSessionTokens(
   if (!session) throw new AppError('INVALID_TOKEN', { detail: 'unknown refresh token' });
   if (args.expectedTenantId && args.expectedTenantId !== session.tenantId)
     throw new AppError('TENANT_ACCESS_DENIED', { detail: 'refresh token of another tenant' });
-  if (session.endedAt || session.expiresAt <= new Date()) throw new AppError('SESSION_NOT_FOUND', { detail: `session ${session.id} ended` });
+  if (session.endedAt || session.expiresAt <= new Date())
+    throw new AppError('SESSION_NOT_FOUND', { detail: `session ${session.id} ended` });
 
   const body = await callTokenEndpoint(app, provider, args.origin, {
     grant_type: 'refresh_token',

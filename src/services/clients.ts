@@ -224,6 +224,13 @@ export async function listClients(
 }
 
 /** A client of this tenant; another tenant's client is NOT_FOUND as well, so ids reveal nothing. */
+export type { ClientRecord } from '../db/queries/clients.ts';
+
+/** A client of the tenant, or undefined (the admin guard's lookup of a client_credentials token's client). */
+export function findClient(deps: Pick<ServiceDeps, 'db'>, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {
+  return findClientById(deps.db, tenantId, clientId);
+}
+
 export async function getClient(deps: ServiceDeps, tenantId: string, clientId: string): Promise<ClientRecord> {
   const client = await findClientById(deps.db, tenantId, clientId);
   if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   deleteRole as deleteRoleRow,
   findRoleByName,
+  findPermissionsOfUser,
   findRoleNamesOfUser,
   findRoles,
   insertRoles,
@@ -83,4 +84,9 @@ export function presentRole(role: Role) {
 /** The names of a user's roles (the access token's `roles` claim). */
 export function roleNamesOfUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<string[]> {
   return findRoleNamesOfUser(deps.db, tenantId, userId);
+}
+
+/** Every permission string a user holds through their roles. */
+export function permissionsOfUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<string[]> {
+  return findPermissionsOfUser(deps.db, tenantId, userId);
 }

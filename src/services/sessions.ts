@@ -15,6 +15,7 @@ import {
   findLiveSessionByOidcUid,
   insertSession,
   insertSessionGrant,
+  markGrantRevoked,
   setOidcSessionUid,
   type GrantSession,
   type NewSession,
@@ -127,6 +128,11 @@ export function findSession(deps: ServiceDeps, tenantId: string, sessionId: stri
   return findLiveSession(deps.db, tenantId, sessionId);
 }
 
+/** Records that a grant's tokens were revoked, so JWT access tokens issued under it stop verifying. */
+export function recordGrantRevoked(deps: Pick<ServiceDeps, 'db'>, grantId: string): Promise<void> {
+  return markGrantRevoked(deps.db, grantId);
+}
+
 /** The session a grant was issued under (with the grant's client), live or not. */
 export function findSessionOfGrant(deps: ServiceDeps, grantId: string): Promise<GrantSession | undefined> {
   return findSessionByGrantId(deps.db, grantId);
@@ -143,7 +149,13 @@ export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSe
 }
 
 /** Ends a session and revokes everything issued under it (docs/security.md). False when it was not live. */
-export async function endSession(deps: SessionDeps, tenantId: string, sessionId: string, reason: string, meta: AuditMeta): Promise<boolean> {
+export async function endSession(
+  deps: SessionDeps,
+  tenantId: string,
+  sessionId: string,
+  reason: string,
+  meta: AuditMeta,
+): Promise<boolean> {
   const grantIds = await endSessionRow(deps.db, tenantId, sessionId, reason);
   if (!grantIds) return false;
   await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);

@@ -8,6 +8,8 @@ import { findUserIdsWithActiveMfa } from '../db/queries/mfa.ts';
 import {
   clearLockout,
   findUserById,
+  findUserWithRoleNamesById,
+  type UserWithRoleNames,
   findUsersPage,
   insertUser,
   updateUserProfile,
@@ -89,6 +91,20 @@ export async function setUserStatus(
 }
 
 /** The user as the API shows it: no hash, with role names. */
+/** A user of the tenant with the names of their roles, or undefined (findAccount at the OIDC endpoints). */
+export function findUserWithRoleNames(
+  deps: Pick<ServiceDeps, 'db'>,
+  tenantId: string,
+  userId: string,
+): Promise<UserWithRoleNames | undefined> {
+  return findUserWithRoleNamesById(deps.db, tenantId, userId);
+}
+
+/** A user of the tenant, or undefined. */
+export function findUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<User | undefined> {
+  return findUserById(deps.db, tenantId, userId);
+}
+
 export async function getUserProfile(deps: ServiceDeps, tenantId: string, userId: string): Promise<UserWithRoles> {
   const user = await findUserById(deps.db, tenantId, userId);
   if (!user) throw new AppError('NOT_FOUND', { detail: `user ${userId}` });

@@ -155,14 +155,17 @@ describe('one sign-in: wrong codes feed lockout, nothing is signed in before the
 
     const first = (await login('acme', 'fay@acme.test')).body.mfaToken as string;
     for (let i = 0; i < 2; i += 1) {
-      expect((await api('POST', '/mfa/verify', { body: { mfaToken: first, code: '000000' } })).body.errors[0].code).toBe('INVALID_MFA_CODE');
+      expect((await api('POST', '/mfa/verify', { body: { mfaToken: first, code: '000000' } })).body.errors[0].code).toBe(
+        'INVALID_MFA_CODE',
+      );
     }
     // The correct password of the next attempt neither resets the counter nor starts a session or a sign-in event.
     const second = (await login('acme', 'fay@acme.test')).body.mfaToken as string;
     const row = await server.ctx.db('users').where({ id: user.id }).first('failed_login_count', 'locked_until');
     expect(row).toEqual({ failed_login_count: 2, locked_until: null });
     expect(await server.ctx.db('sessions').where({ user_id: user.id }).count<{ count: string }[]>('id as count')).toEqual(sessionsBefore);
-    const signedIn = () => server.ctx.db('audit_events').where({ subject_id: user.id, type: 'signin.succeeded' }).count<{ count: string }[]>('id as count');
+    const signedIn = () =>
+      server.ctx.db('audit_events').where({ subject_id: user.id, type: 'signin.succeeded' }).count<{ count: string }[]>('id as count');
     const signInsBefore = await signedIn();
 
     for (let i = 0; i < 3; i += 1) await api('POST', '/mfa/verify', { body: { mfaToken: second, code: '000000' } });

@@ -80,7 +80,9 @@ describe('without TRUST_PROXY', () => {
 
   it('exempts nobody who sends the header the JSON API once used for its calls to our token endpoint', async () => {
     // The token budget of this address is spent by the previous test. The old exemption was a fixed HMAC.
-    const oldHeader = createHmac('sha256', deriveKey(server.ctx.config.secretKey, 'token-hash')).update('internal-token-call').digest('base64url');
+    const oldHeader = createHmac('sha256', deriveKey(server.ctx.config.secretKey, 'token-hash'))
+      .update('internal-token-call')
+      .digest('base64url');
     const res = await fetch(`${server.url}/oauth2/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Gatehouse-Internal': oldHeader },
@@ -164,7 +166,10 @@ describe('sign-in limits (docs/security.md "Sign-in limits and lockout")', () =>
     expect((await login('192.0.2.21', 'acme', 'pat@acme.test', 'wrong password!')).status).toBe(401);
     expect((await login('192.0.2.22', 'acme', 'PAT@acme.test', 'wrong password!')).status).toBe(401);
     const browser = new FormBrowser();
-    const start = await browser.follow(await authorizeUrl({ rp, redirectUri: REDIRECT_URI }, oidc.randomPKCECodeVerifier(), oidc.randomState()), server.url);
+    const start = await browser.follow(
+      await authorizeUrl({ rp, redirectUri: REDIRECT_URI }, oidc.randomPKCECodeVerifier(), oidc.randomState()),
+      server.url,
+    );
     const page = await submitLogin(browser, server.url, await start.res.text(), 'pat@acme.test', 'wrong password!');
     expect(page.status).toBe(401);
     // ...spend the account's budget of 3 in acme, whatever the surface or the address.

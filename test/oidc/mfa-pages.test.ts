@@ -126,7 +126,11 @@ it('keeps the browser signed out between the password and the code: a new author
   const { browser, html } = await passwordStep('acme', 'dot@acme.test');
   expect(html).toContain('Two-step verification');
   const again = await browser.follow(
-    await authorizeUrl({ rp: rps.acme as oidc.Configuration, redirectUri: REDIRECT_URI }, oidc.randomPKCECodeVerifier(), oidc.randomState()),
+    await authorizeUrl(
+      { rp: rps.acme as oidc.Configuration, redirectUri: REDIRECT_URI },
+      oidc.randomPKCECodeVerifier(),
+      oidc.randomState(),
+    ),
     server.url,
   );
   const page = await again.res.text();
@@ -143,7 +147,8 @@ it('counts wrong codes on the page and in the JSON API together towards lockout'
     expect(res.status).toBe(401);
     page = await res.text();
   }
-  const { mfaToken } = (await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'eve@acme.test', password: PASSWORD } })).body;
+  const { mfaToken } = (await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'eve@acme.test', password: PASSWORD } }))
+    .body;
   for (let i = 0; i < 2; i += 1) await api('POST', '/mfa/verify', { body: { mfaToken, code: '000000' } });
   const row = await server.ctx.db('users').where({ id: user.id }).first('locked_until');
   expect(row.locked_until.getTime()).toBeGreaterThan(Date.now());
@@ -163,7 +168,10 @@ it('at the session limit, offers to end the oldest session after the sign-in ins
   const browser = new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const start = await browser.follow(await authorizeUrl({ rp: rps.small as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state), server.url);
+  const start = await browser.follow(
+    await authorizeUrl({ rp: rps.small as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state),
+    server.url,
+  );
   const limited = await submitLogin(browser, server.url, await start.res.text(), 'fin@small.test', PASSWORD);
   expect(limited.status).toBe(409);
   const offer = await limited.text();

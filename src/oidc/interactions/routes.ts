@@ -135,10 +135,22 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
       passed = await passSecondFactor(deps, pending.challenge, code, requestOriginOf(ctx));
     } catch (err) {
       const errorCode = err instanceof AppError ? err.errors[0]?.code : undefined;
-      const alive = errorCode === 'INVALID_MFA_CODE' && (await findChallenge(deps, pending.challenge).then(() => true, () => false));
+      const alive =
+        errorCode === 'INVALID_MFA_CODE' &&
+        (await findChallenge(deps, pending.challenge).then(
+          () => true,
+          () => false,
+        ));
       if (alive) {
         ctx.status = 401;
-        ctx.body = await renderSecondFactorPage(deps, ctx, view, pending, await issueCsrf(app, details.uid), LOGIN_ERRORS.INVALID_MFA_CODE as string);
+        ctx.body = await renderSecondFactorPage(
+          deps,
+          ctx,
+          view,
+          pending,
+          await issueCsrf(app, details.uid),
+          LOGIN_ERRORS.INVALID_MFA_CODE as string,
+        );
         return;
       }
       if (errorCode !== 'INVALID_MFA_CODE' && errorCode !== 'INVALID_MFA_TOKEN') throw err;

@@ -136,6 +136,10 @@ export async function completeSignIn<T = undefined>(
   const { evictOldest, ...input } = start;
   const session = await startSession(deps, input, meta, { evictOldest: evictOldest === true });
   const tokens = issueTokens ? await issueTokens(session) : undefined;
-  await recordSignInSuccess(deps, { tenantId: start.tenantId, userId: start.userId, clientId: start.clientId, sessionId: session.id, amr: start.amr }, meta);
+  await recordSignInSuccess(
+    deps,
+    { tenantId: start.tenantId, userId: start.userId, clientId: start.clientId, sessionId: session.id, amr: start.amr },
+    meta,
+  );
   return { session, tokens };
 }
