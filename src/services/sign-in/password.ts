@@ -57,7 +57,7 @@ export async function checkPassword(
                 : undefined;
 
   if (failure) deps.metrics?.logins.inc({ outcome: failure });
-  const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId ?? null, subjectId: user?.id ?? null };
+  const event = { tenantId: tenant?.id ?? null, clientId: meta.clientId || null, subjectId: user?.id ?? null };
   const { clientId: _client, ...auditMeta } = meta;
   if (failure || !tenant || !user) {
     await recordAudit(
