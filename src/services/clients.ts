@@ -322,10 +322,16 @@ export async function rotateClientSecret(
  * Deletes a client; returns the grants still holding its tokens, for the caller to revoke (oidc/grants.ts).
  * Its client_credentials JWTs stop verifying with the row (access-tokens.ts looks the client up).
  */
-export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId: string, meta: AuditMeta): Promise<string[]> {
+/** Deletes a client and revokes, through the injected revoker, every grant still holding its tokens. */
+export async function deleteClient(
+  deps: ServiceDeps & { revokeGrants: (grantIds: readonly string[]) => Promise<void> },
+  tenantId: string,
+  clientId: string,
+  meta: AuditMeta,
+): Promise<void> {
   await getClient(deps, tenantId, clientId);
   assertNotBuiltIn(tenantId, clientId);
-  return changeClient(deps, clientId, async (trx) => {
+  const grantIds = await changeClient(deps, clientId, async (trx) => {
     const client = await deleteClientById(trx, tenantId, clientId);
     if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
     const grantIds = [
@@ -338,6 +344,7 @@ export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId
     );
     return grantIds;
   });
+  await deps.revokeGrants(grantIds);
 }
 
 /**
