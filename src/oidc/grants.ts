@@ -62,7 +62,12 @@ export async function deleteClientAndRevoke(
   clientId: string,
   meta: AuditMeta,
 ): Promise<void> {
-  await deleteClient(sessionDeps(app, () => provider), tenantId, clientId, meta);
+  await deleteClient(
+    sessionDeps(app, () => provider),
+    tenantId,
+    clientId,
+    meta,
+  );
 }
 
 /** A browser signed out (RP-initiated logout, or another account signed in): its sessions end. */
