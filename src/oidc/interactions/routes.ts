@@ -36,13 +36,14 @@ const LOGIN_SESSION_TTL_SECONDS = 3600;
 
 /** Where the sign-in of one authorization chain (its `cid`) parks its session id until the grant exists. */
 const loginSessionKey = (cid: string) => `interaction:login-session:${cid}`;
-const csrfKey = (uid: string) => `interaction:csrf:${uid}`;
+// The `{uid}` hash tag keeps one interaction's keys in one Redis Cluster slot, so they can be deleted in one command.
+const csrfKey = (uid: string) => `interaction:csrf:{${uid}}`;
 /**
  * A sign-in between its factors, kept server-side under the interaction: the slice's challenge after the password,
  * then (`passed`) the proven factors while backup codes are shown or the session limit asks what to do. The browser
  * holds no session until the last step.
  */
-const signInKey = (uid: string) => `interaction:sign-in:${uid}`;
+const signInKey = (uid: string) => `interaction:sign-in:{${uid}}`;
 
 interface PendingSignIn {
   userId: string;
