@@ -21,10 +21,19 @@ import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.ts';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const SCENARIOS = ['client_credentials', 'refresh_token', 'introspection', 'discovery', 'jwks', 'login', 'code_flow'] as const;
+const SCENARIOS = [
+  'client_credentials',
+  'refresh_token',
+  'introspection',
+  'discovery',
+  'jwks',
+  'login',
+  'json_refresh',
+  'code_flow',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** bcrypt-bound scenarios run on one worker only: more processes do not add cores. */
-const SINGLE_WORKER_ONLY = new Set<Scenario>(['login', 'code_flow']);
+const SINGLE_WORKER_ONLY = new Set<Scenario>(['login', 'json_refresh', 'code_flow']);
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 const PASSWORD = 'bench password, long enough';
 
@@ -72,6 +81,8 @@ interface Target {
   refreshPool: string[];
   introspectToken: string;
   login?: { tenant: string; email: string };
+  /** Pool of unused JSON API refresh tokens (from JSON sign-ins), used like refreshPool by `json_refresh`. */
+  jsonRefreshPool: string[];
   /** Runs one complete authorization-code flow and returns its tokens. */
   flow(): Promise<{ access_token: string; refresh_token: string }>;
 }
@@ -189,6 +200,28 @@ async function bareFlow(base: string) {
   return redeem(`${base}/token`, basic(BARE_CLIENT.id, BARE_CLIENT.secret), done.url, verifier);
 }
 
+/** JSON API sign-ins (one bcrypt each) until the pool of JSON refresh tokens has `size` of them. */
+async function fillJsonRefreshPool(target: Target, size: number): Promise<void> {
+  const login = target.login;
+  if (!login) throw new Error('json_refresh has no bare counterpart');
+  const missing = Math.max(0, size - target.jsonRefreshPool.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: FLOW_CONCURRENCY }, async () => {
+      while (next < missing) {
+        next += 1;
+        const res = await fetch(`${target.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-tenant-id': login.tenant },
+          body: JSON.stringify({ usernameOrEmail: login.email, password: PASSWORD }),
+        });
+        if (res.status !== 200) throw new Error(`JSON sign-in answered ${res.status}`);
+        target.jsonRefreshPool.push(((await res.json()) as { data: { refreshToken: string } }).data.refreshToken);
+      }
+    }),
+  );
+}
+
 async function fillRefreshPool(target: Target, size: number): Promise<void> {
   const missing = Math.max(0, size - target.refreshPool.length);
   let next = 0;
@@ -265,6 +298,23 @@ async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; i
         headers: { 'content-type': 'application/json', 'x-tenant-id': t.login.tenant },
         body: JSON.stringify({ usernameOrEmail: t.login.email, password: PASSWORD }),
       });
+    case 'json_refresh': {
+      if (!t.login) throw new Error('json_refresh has no bare counterpart');
+      const pool = t.jsonRefreshPool;
+      return run({
+        url: `${t.url}/api/v1/auth/refresh`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': t.login.tenant },
+        requests: [
+          {
+            setupRequest: (req) => ({ ...req, body: JSON.stringify({ refreshToken: pool.shift() ?? 'pool-empty' }) }),
+            onResponse: (status, body) => {
+              if (status === 200) pool.push((JSON.parse(body) as { data: { refreshToken: string } }).data.refreshToken);
+            },
+          },
+        ],
+      });
+    }
     case 'code_flow':
       return flowsPerSecond(t);
   }
@@ -278,6 +328,7 @@ async function measured(
   oidcPaths: { token: string; introspect: string },
 ): Promise<Row> {
   if (scenario === 'refresh_token') await fillRefreshPool(t, CONNECTIONS + 20);
+  if (scenario === 'json_refresh') await fillJsonRefreshPool(t, CONNECTIONS + 20);
   const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid);
   const row = await load(scenario, t, oidcPaths);
   if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid), row.requests);
@@ -487,6 +538,7 @@ async function main(): Promise<void> {
         introspectBasic: basic(cc.client_id as string, cc.client_secret as string),
         flowClientId: app.client_id as string,
         refreshPool: [],
+        jsonRefreshPool: [],
         introspectToken: '',
         login: { tenant, email: 'login@bench.test' },
         flow: () => gatehouseFlow(url, app.client_id as string, flowBasic, flowUsers[nextFlowUser++ % flowUsers.length] as string),
@@ -534,6 +586,7 @@ async function main(): Promise<void> {
       introspectBasic: basic(BARE_OPAQUE_CLIENT.id, BARE_OPAQUE_CLIENT.secret),
       flowClientId: BARE_CLIENT.id,
       refreshPool: [],
+      jsonRefreshPool: [],
       introspectToken: '',
       flow: () => bareFlow(bareUrl),
     };
@@ -545,7 +598,7 @@ async function main(): Promise<void> {
     });
     bareTarget.introspectToken = ((await opaque.json()) as { access_token: string }).access_token;
     for (const scenario of SCENARIOS) {
-      if (!only.has(scenario) || scenario === 'login') continue;
+      if (!only.has(scenario) || scenario === 'login' || scenario === 'json_refresh') continue;
       process.stdout.write(`  bare ${scenario}…\n`);
       rows.push(await measured(bare.child.pid, scenario, bareTarget, { token: '/token', introspect: '/token/introspection' }));
     }

@@ -20,6 +20,7 @@ import * as mailOutboxQueue from './20261130150100_mail-outbox-queue.ts';
 import * as hashOidcTokenIds from './20261130160000_hash-oidc-token-ids.ts';
 import * as refreshTokenSuccessor from './20261130160100_refresh-token-successor.ts';
 import type { MigrationOptions } from '../src/db/migrate.ts';
+import * as sessionStrategyDefault from './20261130170000_session-strategy-default.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -43,4 +44,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130150100_mail-outbox-queue', mailOutboxQueue],
   ['20261130160000_hash-oidc-token-ids', hashOidcTokenIds],
   ['20261130160100_refresh-token-successor', refreshTokenSuccessor],
+  ['20261130170000_session-strategy-default', sessionStrategyDefault],
 ];

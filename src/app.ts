@@ -49,8 +49,8 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   const apiGroups = apiRouteGroups(ctx, oidc, mailer);
   // A known path with another method answers 405 with Allow (koa-error-envelope renders it).
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes()).use(router.allowedMethods());
-  app.use(interactionRouter(ctx, oidc.provider).routes());
-  app.use(userinfoRouter(ctx, oidc.verifier).routes());
+  app.use(interactionRouter(ctx, oidc.provider, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
+  app.use(userinfoRouter(ctx, oidc.verifier, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(errorDocsRouter(ctx).routes());
   app.use(consoleRouter(ctx).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());

@@ -22,8 +22,6 @@ export interface AppContext {
   metrics: Metrics;
   /** Set once SIGTERM arrives: readiness fails so load balancers stop sending traffic. */
   shuttingDown: boolean;
-  /** This process's own address (set once listening): the JSON API redeems its codes at our token endpoint. */
-  internalUrl: string;
   /** Where queued mail is delivered instead of SMTP_URL's server: tests read their mail here, as a user would. */
   mailTransport?: MailTransport;
 }
@@ -65,7 +63,7 @@ export async function createAppContext(config: Config, logger: Logger, options: 
   });
   logger.info({ database: database.kind, store: store.kind }, 'storage ready');
   const metrics = createMetrics(database.db, config.databasePoolMax);
-  return { config, logger, db: database.db, database, store, cache, metrics, shuttingDown: false, internalUrl: '' };
+  return { config, logger, db: database.db, database, store, cache, metrics, shuttingDown: false };
 }
 
 export async function closeAppContext(ctx: AppContext): Promise<void> {

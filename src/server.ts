@@ -51,7 +51,6 @@ export async function startServer(
       });
     });
     const { port } = server.address() as AddressInfo;
-    ctx.internalUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host === '::' ? '[::1]' : config.host}:${port}`;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`;
     logger.info({ url, publicUrl: config.publicUrl }, 'listening');
     let closing: Promise<void> | undefined;

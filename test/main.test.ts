@@ -111,6 +111,52 @@ describe('graceful shutdown', () => {
   }, 120_000);
 });
 
+describe('graceful shutdown under sign-in load', () => {
+  it('completes JSON sign-ins and refreshes in flight when SIGTERM arrives: their tokens need no call to our own listener', async () => {
+    // bcrypt at cost 10 keeps the sign-ins queued behind the hash gate while the signal comes.
+    const server = await spawnServer({ ...embedded(freshDir()), BCRYPT_COST: '10' }, 90_000);
+    const password = /user@demo\.test\s+password (\S+)/.exec(server.output())?.[1] as string;
+    // One fresh connection per request (no keep-alive pool), so every request is on the wire before the signal.
+    const call = (path: string, body: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const payload = JSON.stringify(body);
+        const url = new URL(`${server.url}/api/v1/auth${path}`);
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            agent: false,
+            headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), 'X-Tenant-ID': 'demo' },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const signIn = () => call('/login', { usernameOrEmail: 'user@demo.test', password });
+    const refreshTokens: string[] = [];
+    for (let i = 0; i < 4; i += 1) refreshTokens.push(JSON.parse((await signIn()).body).data.refreshToken);
+
+    const inFlight = [
+      ...Array.from({ length: 8 }, () => signIn()),
+      ...refreshTokens.map((refreshToken) => call('/refresh', { refreshToken })),
+    ].map((p) => p.then((res) => res.status));
+    inFlight.forEach((p) => p.catch(() => {})); // each is awaited below
+    // Once the first answer is back, the others have been sent and are being worked on.
+    await Promise.race(inFlight);
+    server.child.kill('SIGTERM');
+    const statuses = await Promise.all(inFlight);
+    expect(statuses).toEqual(statuses.map(() => 200));
+    expect(await server.exited).toBe(0);
+  }, 120_000);
+});
+
 /** What a newcomer does with the banner: open the link, sign in as the demo user, redeem the code. */
 async function signInWithPrintedDemo(output: string, url: string): Promise<void> {
   const password = /user@demo\.test\s+password (\S+)/.exec(output)?.[1] as string;

@@ -1,9 +1,14 @@
-// Abuse protection (docs/security.md, guide "Rate Limiting Issues"): blocked addresses answer 403 IP_BLOCKED; every
-// limited endpoint counts requests per endpoint class and per IP — and per account or client where that
-// applies — in Redis (shared by every process) or memory; responses carry X-RateLimit-Limit/-Remaining/-Reset,
-// and a 429 adds Retry-After. Trusted CIDRs are exempt. With Redis down, limited endpoints answer 503 rather
-// than run unprotected.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// Abuse protection (docs/security.md "Sign-in limits and lockout", guide "Rate Limiting Issues"): blocked addresses
+// answer 403 IP_BLOCKED; every limited endpoint counts requests per endpoint class and per IP — and per client at the
+// token endpoints — in Redis (shared by every process) or memory; responses carry X-RateLimit-Limit/-Remaining/-Reset,
+// and a 429 adds Retry-After. Trusted CIDRs are exempt, nothing else is. With Redis down, limited endpoints answer 503
+// rather than run unprotected.
+//
+// Sign-in routes (JSON login and MFA, the login pages' forms) are limited per IP by their *failures* only: an office
+// behind one NAT signs many people in each morning, and their successful sign-ins must not lock the next one out,
+// while a guesser fails almost every time and meets the limit as before. Attempts per account are the sign-in slice's
+// to count (services/sign-in/attempt-limit.ts): it knows the tenant, so one budget per tenant and account serves the
+// JSON API and the login pages together.
 import ipaddr from 'ipaddr.js';
 import type { Context, Middleware } from 'koa';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -12,23 +17,19 @@ import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
 import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
-import { deriveKey } from '../services/secrets.ts';
 import { RedisStore } from '../store/redis-store.ts';
 import { renderView } from '../views.ts';
+import type { AuditMeta } from '../services/audit.ts';
 import { auditMetaOf } from './audit-meta.ts';
-
-/** Marks this process's own calls to its token endpoint (the JSON API's code redemption), which are not limited. */
-export const INTERNAL_CALL_HEADER = 'X-Gatehouse-Internal';
-export function internalCallToken(secretKey: string): string {
-  return createHmac('sha256', deriveKey(secretKey, 'token-hash')).update('internal-token-call').digest('base64url');
-}
 
 type Surface = 'api' | 'oauth' | 'page';
 interface Classified {
   cls: RateLimitClass;
   surface: Surface;
-  /** Extra limiter keys besides the IP: the account or the client. */
+  /** An extra limiter key besides the IP: the client, at the token endpoints. */
   subject?: { cls: RateLimitClass; key: string } | undefined;
+  /** A sign-in route: the IP's limit counts failed attempts, not requests. */
+  signIn?: { account: string | undefined } | undefined;
   /** Failed sign-ins on this route count towards blocking the address. */
   isLogin: boolean;
   /** The tenant the request names (X-Tenant-ID), whose own limits apply when it has some. */
@@ -57,12 +58,7 @@ function classifyRoute(ctx: Context): Classified | undefined {
     const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;
     const login = typeof body?.usernameOrEmail === 'string' ? body.usernameOrEmail.toLowerCase().slice(0, 254) : undefined;
     const tenant = ctx.get('X-Tenant-ID').toLowerCase() || ctx.hostname;
-    return {
-      cls: 'login',
-      surface: 'api',
-      subject: login ? { cls: 'loginAccount', key: `${tenant}:${login}` } : undefined,
-      isLogin: path.endsWith('/login'),
-    };
+    return { cls: 'login', surface: 'api', signIn: { account: login && `${tenant}:${login}` }, isLogin: path.endsWith('/login') };
   }
   if (REGISTRATION_API.has(path)) return { cls: 'registration', surface: 'api', isLogin: false };
   if (path.startsWith('/api/')) return { cls: 'api', surface: 'api', isLogin: false };
@@ -70,12 +66,7 @@ function classifyRoute(ctx: Context): Classified | undefined {
     if (method !== 'POST') return { cls: 'authorize', surface: 'page', isLogin: false };
     const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;
     const login = typeof body?.usernameOrEmail === 'string' ? body.usernameOrEmail.toLowerCase().slice(0, 254) : undefined;
-    return {
-      cls: 'login',
-      surface: 'page',
-      subject: login ? { cls: 'loginAccount', key: `page:${login}` } : undefined,
-      isLogin: path.endsWith('/login'),
-    };
+    return { cls: 'login', surface: 'page', signIn: { account: login && `page:${login}` }, isLogin: path.endsWith('/login') };
   }
   if (path === '/oauth2/authorize' || path.startsWith('/oauth2/authorize/')) return { cls: 'authorize', surface: 'page', isLogin: false };
   if (CLIENT_AUTH_ENDPOINTS.has(path)) {
@@ -119,18 +110,12 @@ export function koaAbuseProtection(app: AppContext): Middleware {
       return false;
     }
   };
-  const internal = Buffer.from(internalCallToken(app.config.secretKey));
-  const isInternal = (ctx: Context) => {
-    const sent = Buffer.from(ctx.get(INTERNAL_CALL_HEADER));
-    return sent.length === internal.length && timingSafeEqual(sent, internal);
-  };
-
   return async (ctx, next) => {
     const classified = classify(ctx);
-    if (!classified || isInternal(ctx) || isTrusted(ctx.ip)) return next();
+    if (!classified || isTrusted(ctx.ip)) return next();
     const meta = auditMetaOf(ctx);
 
-    let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number }>;
+    let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number; failureKey?: string; limit?: Limit }>;
     try {
       // The block check and the counters go to Redis at once (one round trip of waiting, not two): a blocked
       // address spends points it could not use anyway.
@@ -145,6 +130,12 @@ export function koaAbuseProtection(app: AppContext): Middleware {
           const limit = own?.[cls] ?? app.config.rateLimits[cls];
           const { points } = limit;
           try {
+            if (classified.signIn) {
+              // Failures only: read the count here, add to it below when this attempt fails.
+              const used = await limiter(cls, limit).get(`${scope(cls)}${key}`);
+              const res = used ?? new RateLimiterRes(points, 0, 0, false);
+              return { res, limited: used !== null && used.consumedPoints >= points, points, failureKey: `${scope(cls)}${key}`, limit };
+            }
             return { res: await limiter(cls, limit).consume(`${scope(cls)}${key}`), limited: false, points };
           } catch (rejected) {
             // The library rejects with a RateLimiterRes when over the limit, with an Error when its store fails.
@@ -184,19 +175,39 @@ export function koaAbuseProtection(app: AppContext): Middleware {
       });
     }
 
-    // A failed sign-in is thrown by the JSON API (INVALID_CREDENTIALS) and rendered by the login page (401).
+    if (!classified.signIn) return next();
+    // A failed sign-in is thrown by the JSON API (a wrong password, code or mfaToken) and rendered by the login page (401).
     let failedSignIn = false;
     try {
       await next();
       failedSignIn = ctx.status === 401 && !isMfaChallenge(ctx.body);
     } catch (err) {
-      failedSignIn = err instanceof AppError && err.errors[0]?.code === 'INVALID_CREDENTIALS';
+      failedSignIn = err instanceof AppError && SIGN_IN_FAILURES.has(err.errors[0]?.code ?? '');
       throw err;
     } finally {
-      if (failedSignIn && classified.isLogin && classified.subject) await recordFailedLogin(app, ctx.ip, classified.subject.key, meta);
+      if (failedSignIn) await countFailure(classified, outcomes, ctx.ip, meta);
     }
   };
+
+  async function countFailure(
+    classified: Classified,
+    outcomes: Array<{ failureKey?: string; limit?: Limit }>,
+    ip: string,
+    meta: AuditMeta,
+  ) {
+    try {
+      await Promise.all(
+        outcomes.flatMap(({ failureKey, limit }) => (failureKey && limit ? [limiter(classified.cls, limit).penalty(failureKey, 1)] : [])),
+      );
+      if (classified.isLogin && classified.signIn?.account) await recordFailedLogin(app, ip, classified.signIn.account, meta);
+    } catch (err) {
+      app.logger.warn({ err: (err as Error).message }, 'could not count a failed sign-in');
+    }
+  }
 }
+
+/** The refusals that mean a wrong secret was tried: what the per-IP sign-in limit counts. */
+const SIGN_IN_FAILURES = new Set(['INVALID_CREDENTIALS', 'INVALID_MFA_CODE', 'INVALID_MFA_TOKEN']);
 
 type Limit = { points: number; duration: number };
 

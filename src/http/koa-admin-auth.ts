@@ -3,14 +3,13 @@
 // Guide, "Authorization Issues": TENANT_ACCESS_DENIED when the target is not the token's tenant (platform
 // operators excepted), then INSUFFICIENT_PERMISSIONS when a permission is missing.
 import type { Middleware } from 'koa';
-import type { RouteSpec } from '../api/route-spec.ts';
 import type { ServiceDeps } from '../context.ts';
-import { findClientById, type ClientRecord } from '../db/queries/clients.ts';
-import { findPermissionsOfUser } from '../db/queries/roles.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessTokenClaims, AccessTokenVerifier } from '../services/access-tokens.ts';
 import type { AuditMeta } from '../services/audit.ts';
 import { isPermission, permissionsOfScope, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from '../services/permissions.ts';
+import { findClient, type ClientRecord } from '../services/clients.ts';
+import { permissionsOfUser } from '../services/roles.ts';
 import { verifyBearer } from './koa-bearer-auth.ts';
 import { auditMetaOf } from './audit-meta.ts';
 
@@ -25,7 +24,13 @@ export interface AdminState {
   meta: AuditMeta;
 }
 
-export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVerifier, spec: RouteSpec): Middleware {
+/** What a route asks of the admin token (a route's declaration, api/route-spec.ts, carries these fields). */
+export interface AdminRequirement {
+  permission?: Permission | undefined;
+  platformOnly?: boolean | undefined;
+}
+
+export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVerifier, spec: AdminRequirement): Middleware {
   return async (ctx, next) => {
     const claims = await verifyBearer(ctx, verifier(), deps.config.publicUrl);
     const actorTenantId = claims.tenant_id;
@@ -38,7 +43,7 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     }
 
     const isUser = claims.sid !== undefined;
-    const client = await findClientById(deps.db, actorTenantId, claims.client_id);
+    const client = await findClient(deps, actorTenantId, claims.client_id);
     const held = isUser ? await permissionsOfUserToken(deps, actorTenantId, claims, client) : permissionsOfClientToken(claims, client);
     const permissions = new Set(platformOperator ? held : held.filter((p) => !PLATFORM_PERMISSIONS.includes(p)));
     if ((spec.platformOnly && !platformOperator) || (spec.permission && !permissions.has(spec.permission))) {
@@ -65,7 +70,7 @@ async function permissionsOfUserToken(
   client: ClientRecord | undefined,
 ): Promise<Permission[]> {
   if (!client?.firstParty) return [];
-  return (await findPermissionsOfUser(deps.db, tenantId, claims.sub)).filter(isPermission);
+  return (await permissionsOfUser(deps, tenantId, claims.sub)).filter(isPermission);
 }
 
 /**

@@ -3,7 +3,7 @@
 // token's `roles` claim later in the same request.
 import type { Account, KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findUserWithRoleNamesById } from '../db/queries/users.ts';
+import { findUserWithRoleNames } from '../services/users.ts';
 import { tokenRequestOf } from './token-request.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,7 +16,7 @@ export async function findAccount(app: AppContext, ctx: KoaContextWithOIDC, sub:
   // A user the refresh token lookup already read is used once: a later findAccount in the request reads the table.
   const remembered = request.rememberedAccounts.get(key);
   request.rememberedAccounts.delete(key);
-  const [tenant, user] = await Promise.all([app.cache.tenant(tenantId), remembered ?? findUserWithRoleNamesById(app.db, tenantId, sub)]);
+  const [tenant, user] = await Promise.all([app.cache.tenant(tenantId), remembered ?? findUserWithRoleNames(app, tenantId, sub)]);
   if (!tenant || tenant.status !== 'active' || !user || user.status !== 'active') return undefined;
   request.accountRoles.set(`${tenantId}:${user.id}`, user.roleNames);
   return {

@@ -4,7 +4,7 @@
 // Dynamic registration stores through `upsert`; everything else changes clients through the clients service.
 import Provider, { errors, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { auditMetaOf } from '../http/audit-meta.ts';
+import { requestOriginOf as auditMetaOf } from '../services/request-origin.ts';
 import { fromDatabaseError } from '../errors/database-errors.ts';
 import { clientSecretMatches, registerClient } from '../services/clients.ts';
 

@@ -2,10 +2,15 @@
 // goes, the grant goes, and our session_grants row records it so JWT access tokens stop verifying.
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findLiveSessionIdsByOidcUid, findOtherLiveSessionIds, markGrantRevoked } from '../db/queries/sessions.ts';
 import type { AuditMeta } from '../services/audit.ts';
 import { deleteClient } from '../services/clients.ts';
-import { endSession } from '../services/sessions.ts';
+import {
+  endBrowserSessions as endSessionsOfBrowser,
+  endSession,
+  endSessionsOfUser as endUserSessions,
+  recordGrantRevoked,
+} from '../services/sessions.ts';
+import type { GrantRevoker, SessionDeps } from '../services/sessions.ts';
 
 export async function revokeGrants(app: AppContext, provider: Provider, grantIds: readonly string[]): Promise<void> {
   await Promise.all(
@@ -16,13 +21,23 @@ export async function revokeGrants(app: AppContext, provider: Provider, grantIds
         provider.AccessToken.revokeByGrantId(grantId),
         provider.Grant.adapter.destroy(grantId),
       ]);
-      await markGrantRevoked(app.db, grantId);
+      await recordGrantRevoked(app, grantId);
     }),
   );
 }
 
+/** The revoker the session services are given: they end sessions, this revokes the tokens issued under them. */
+export function grantRevoker(app: AppContext, provider: () => Provider): GrantRevoker {
+  return (grantIds) => revokeGrants(app, provider(), grantIds);
+}
+
+/** The session services' dependencies, with this provider's revoker. */
+export function sessionDeps(app: AppContext, provider: () => Provider): AppContext & SessionDeps {
+  return { ...app, revokeGrants: grantRevoker(app, provider) };
+}
+
 /** Ends one Gatehouse session and revokes everything issued under it (docs/security.md). False if it was not live. */
-export async function endSessionAndRevoke(
+export function endSessionAndRevoke(
   app: AppContext,
   provider: Provider,
   tenantId: string,
@@ -30,10 +45,13 @@ export async function endSessionAndRevoke(
   reason: string,
   meta: AuditMeta,
 ): Promise<boolean> {
-  const grantIds = await endSession(app, tenantId, sessionId, reason, meta);
-  if (!grantIds) return false;
-  await revokeGrants(app, provider, grantIds);
-  return true;
+  return endSession(
+    sessionDeps(app, () => provider),
+    tenantId,
+    sessionId,
+    reason,
+    meta,
+  );
 }
 
 /** Deletes a client and revokes every grant still holding its tokens (refresh tokens, codes, grants). */
@@ -44,18 +62,25 @@ export async function deleteClientAndRevoke(
   clientId: string,
   meta: AuditMeta,
 ): Promise<void> {
-  await revokeGrants(app, provider, await deleteClient(app, tenantId, clientId, meta));
+  await deleteClient(
+    sessionDeps(app, () => provider),
+    tenantId,
+    clientId,
+    meta,
+  );
 }
 
 /** A browser signed out (RP-initiated logout, or another account signed in): its sessions end. */
-export async function endBrowserSessions(app: AppContext, provider: Provider, oidcSessionUid: string, meta: AuditMeta): Promise<void> {
-  for (const { id, tenantId } of await findLiveSessionIdsByOidcUid(app.db, oidcSessionUid)) {
-    await endSessionAndRevoke(app, provider, tenantId, id, 'logout', meta);
-  }
+export function endBrowserSessions(app: AppContext, provider: Provider, oidcSessionUid: string, meta: AuditMeta): Promise<void> {
+  return endSessionsOfBrowser(
+    sessionDeps(app, () => provider),
+    oidcSessionUid,
+    meta,
+  );
 }
 
 /** Ends every live session of a user except `keepSessionId` (password reset, "sign out everywhere else"). */
-export async function endSessionsOfUser(
+export function endSessionsOfUser(
   app: AppContext,
   provider: Provider,
   tenantId: string,
@@ -64,9 +89,12 @@ export async function endSessionsOfUser(
   meta: AuditMeta,
   keepSessionId: string | null = null,
 ): Promise<number> {
-  let ended = 0;
-  for (const id of await findOtherLiveSessionIds(app.db, tenantId, userId, keepSessionId)) {
-    if (await endSessionAndRevoke(app, provider, tenantId, id, reason, meta)) ended += 1;
-  }
-  return ended;
+  return endUserSessions(
+    sessionDeps(app, () => provider),
+    tenantId,
+    userId,
+    reason,
+    meta,
+    keepSessionId,
+  );
 }

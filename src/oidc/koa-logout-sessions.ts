@@ -4,7 +4,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { auditMetaOf } from '../http/audit-meta.ts';
+import { requestOriginOf as auditMetaOf } from '../services/request-origin.ts';
 import { endBrowserSessions } from './grants.ts';
 
 export function endSessionsOnLogout(app: AppContext, provider: () => Provider): Middleware {

@@ -1,6 +1,6 @@
 // RP-initiated logout pages: the confirmation form oidc-provider hands us, and the "signed out" page.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { cspOrigin, pageSecurityHeaders } from '../http/koa-security-headers.ts';
+import { cspOrigin, pageSecurityHeaders } from '../views.ts';
 import { renderView } from '../views.ts';
 
 export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {

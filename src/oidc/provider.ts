@@ -60,6 +60,20 @@ export function defaultAudience(app: AppContext): string {
   return app.config.publicUrl;
 }
 
+/**
+ * The resource server of Gatehouse's own API (docs/security.md: JWT access tokens, RFC 9068): the token endpoint's
+ * `getResourceServerInfo` and the JSON API's in-process sign-in (token-issuer.ts) describe it through this one place.
+ */
+export function ownResourceServer(app: AppContext, scopes: readonly string[]) {
+  return {
+    scope: scopes.join(' '),
+    audience: defaultAudience(app),
+    accessTokenTTL: app.config.accessTokenTtl,
+    accessTokenFormat: 'jwt' as const,
+    jwt: { sign: { alg: app.config.accessTokenAlg } },
+  };
+}
+
 export function createProvider(app: AppContext, options: ProviderOptions): Provider {
   const { Check, Prompt, base } = interactionPolicy;
   const policy = base();
@@ -192,13 +206,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
         getResourceServerInfo: async (ctx, resourceIndicator) => {
           if (resourceIndicator !== defaultAudience(app)) throw new errors.InvalidTarget();
           const clientCredentials = ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
-          return {
-            scope: (clientCredentials ? SCOPES : OIDC_SCOPES).join(' '),
-            audience: resourceIndicator,
-            accessTokenTTL: app.config.accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: options.accessTokenAlg } },
-          };
+          return { ...ownResourceServer(app, clientCredentials ? SCOPES : OIDC_SCOPES), jwt: { sign: { alg: options.accessTokenAlg } } };
         },
       },
       // @types/oidc-provider types introspection as disabled-only; the runtime option is what matters.

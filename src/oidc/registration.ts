@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findTenantById } from '../db/queries/tenants.ts';
+import { lookupTenant } from '../services/tenants.ts';
 import { recordAudit, type AuditMeta } from '../services/audit.ts';
 import { DEFAULT_CLIENT_SCOPE, generateClientSecret, redirectUriSchema } from '../services/clients.ts';
 import { isPermission } from '../services/permissions.ts';
@@ -38,7 +38,7 @@ export function registrationFeature(app: AppContext): NonNullable<Configuration[
     policies: {
       [TENANT_POLICY]: async (ctx, properties) => {
         const tenantId = tenantOfInitialAccessToken(ctx);
-        const tenant = await findTenantById(app.db, tenantId);
+        const tenant = await lookupTenant(app, tenantId);
         if (!tenant || tenant.status !== 'active') throw new errors.InvalidToken('tenant of the initial access token is unavailable');
         assertRegistrable(properties);
         // Without a scope a client could ask for any scope, permissions included (oidc-provider checks the

@@ -1,7 +1,10 @@
 // Extra access-token claims of docs/security.md: tenant_id, roles and sid (the Gatehouse session the grant belongs to).
-import type { KoaContextWithOIDC } from 'oidc-provider';
+// At the provider's endpoints `ctx` is the request; for tokens minted in process (token-issuer.ts) there is none, and
+// the token's own client and grant say the same.
+import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findRoleNamesOfUser } from '../db/queries/roles.ts';
+import { roleNamesOfUser } from '../services/roles.ts';
+import { findSessionOfGrant as findSessionOfGrantId } from '../services/sessions.ts';
 import { rolesReadWithAccount } from './account.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 
@@ -10,20 +13,21 @@ interface TokenLike {
   grantId?: string;
   clientId?: string;
   kind?: string;
+  client?: Client;
 }
 
 export async function extraTokenClaims(
   app: AppContext,
-  ctx: KoaContextWithOIDC,
+  ctx: KoaContextWithOIDC | undefined,
   token: unknown,
 ): Promise<Record<string, unknown> | undefined> {
-  const { accountId, grantId } = token as TokenLike;
-  const tenantId = ctx.oidc.client?.['tenant_id'];
+  const { accountId, grantId, client } = token as TokenLike;
+  const tenantId = (ctx?.oidc.client ?? client)?.['tenant_id'];
   if (typeof tenantId !== 'string') return undefined;
   if (!accountId) return { tenant_id: tenantId }; // client_credentials: the client acts for itself
   const [roles, session] = await Promise.all([
-    rolesReadWithAccount(ctx, tenantId, accountId) ?? findRoleNamesOfUser(app.db, tenantId, accountId),
-    grantId ? findSessionOfGrant(app, ctx, grantId) : undefined,
+    (ctx && rolesReadWithAccount(ctx, tenantId, accountId)) ?? roleNamesOfUser(app, tenantId, accountId),
+    grantId ? (ctx ? findSessionOfGrant(app, ctx, grantId) : findSessionOfGrantId(app, grantId)) : undefined,
   ]);
   return { tenant_id: tenantId, roles, ...(session && { sid: session.id }) };
 }

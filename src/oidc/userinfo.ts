@@ -1,15 +1,15 @@
 // OIDC Core §5.3 userinfo for our JWT access tokens (oidc-provider's own endpoint accepts only stored tokens).
 // Errors follow RFC 6750 §3: 401 with WWW-Authenticate and an OAuth body.
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
-import { findUserById } from '../db/queries/users.ts';
-import { koaBody } from '../http/koa-body.ts';
 import type { AccessTokenVerifier } from '../services/access-tokens.ts';
+import { findUser } from '../services/users.ts';
 import { OIDC_ROUTES } from './provider.ts';
 
-export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier): Router {
+/** `parseBody` reads the form body of a POST (RFC 6750 §2.2); the app passes its own body parser. */
+export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier, parseBody: Middleware): Router {
   const router = new Router();
   const handler = async (ctx: Context) => {
     ctx.set('Cache-Control', 'no-store');
@@ -19,7 +19,7 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier): 
       const claims = await verifier.verify(token);
       const scopes = new Set((claims.scope ?? '').split(' '));
       if (!scopes.has('openid')) return deny(ctx, app, 403, 'insufficient_scope', 'access token missing openid scope');
-      const user = await findUserById(app.db, claims.tenant_id, claims.sub);
+      const user = await findUser(app, claims.tenant_id, claims.sub);
       if (!user || user.status !== 'active') return deny(ctx, app, 401, 'invalid_token', 'account is not available');
       ctx.body = {
         sub: user.id,
@@ -42,8 +42,8 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier): 
     }
   };
   router.get(OIDC_ROUTES.userinfo, handler);
-  // RFC 6750 §2.2: the token may come in a form-encoded body.
-  router.post(OIDC_ROUTES.userinfo, koaBody(app.config.bodyLimitBytes, 'form'), handler);
+  // RFC 6750 §2.2: the token may come in a form-encoded body (app.ts passes a form parser).
+  router.post(OIDC_ROUTES.userinfo, parseBody, handler);
   return router;
 }
 

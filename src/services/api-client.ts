@@ -2,7 +2,8 @@
 import type { ServiceDeps } from '../context.ts';
 import { insertClientIfAbsent } from '../db/queries/clients.ts';
 
-export const API_SCOPE = 'openid profile email offline_access';
+/** No `openid`: the JSON API returns no ID token, so none is signed at sign-in or on refresh. */
+export const API_SCOPE = 'profile email offline_access';
 export const API_CALLBACK_PATH = '/api/v1/auth/callback';
 
 export const apiClientId = (tenantId: string) => `${tenantId}_api`;

@@ -225,6 +225,13 @@ export async function listClients(
 }
 
 /** A client of this tenant; another tenant's client is NOT_FOUND as well, so ids reveal nothing. */
+export type { ClientRecord } from '../db/queries/clients.ts';
+
+/** A client of the tenant, or undefined (the admin guard's lookup of a client_credentials token's client). */
+export function findClient(deps: Pick<ServiceDeps, 'db'>, tenantId: string, clientId: string): Promise<ClientRecord | undefined> {
+  return findClientById(deps.db, tenantId, clientId);
+}
+
 export async function getClient(deps: ServiceDeps, tenantId: string, clientId: string): Promise<ClientRecord> {
   const client = await findClientById(deps.db, tenantId, clientId);
   if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
@@ -316,10 +323,16 @@ export async function rotateClientSecret(
  * Deletes a client; returns the grants still holding its tokens, for the caller to revoke (oidc/grants.ts).
  * Its client_credentials JWTs stop verifying with the row (access-tokens.ts looks the client up).
  */
-export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId: string, meta: AuditMeta): Promise<string[]> {
+/** Deletes a client and revokes, through the injected revoker, every grant still holding its tokens. */
+export async function deleteClient(
+  deps: ServiceDeps & { revokeGrants: (grantIds: readonly string[]) => Promise<void> },
+  tenantId: string,
+  clientId: string,
+  meta: AuditMeta,
+): Promise<void> {
   await getClient(deps, tenantId, clientId);
   assertNotBuiltIn(tenantId, clientId);
-  return changeClient(deps, clientId, async (trx) => {
+  const grantIds = await changeClient(deps, clientId, async (trx) => {
     const client = await deleteClientById(trx, tenantId, clientId);
     if (!client) throw new AppError('NOT_FOUND', { field: 'clientId', detail: `client ${clientId}` });
     const grantIds = [
@@ -332,6 +345,7 @@ export async function deleteClient(deps: ServiceDeps, tenantId: string, clientId
     );
     return grantIds;
   });
+  await deps.revokeGrants(grantIds);
 }
 
 /**

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import {
   deleteRole as deleteRoleRow,
   findRoleByName,
+  findPermissionsOfUser,
+  findRoleNamesOfUser,
   findRoles,
   insertRoles,
   updateRole as updateRoleRow,
@@ -98,4 +100,14 @@ function assertRolePermissionsGrantable(tenantId: string, permissions: readonly 
 
 export function presentRole(role: Role) {
   return { name: role.name, description: role.description, permissions: role.permissions, builtIn: role.builtIn };
+}
+
+/** The names of a user's roles (the access token's `roles` claim). */
+export function roleNamesOfUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<string[]> {
+  return findRoleNamesOfUser(deps.db, tenantId, userId);
+}
+
+/** Every permission string a user holds through their roles. */
+export function permissionsOfUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<string[]> {
+  return findPermissionsOfUser(deps.db, tenantId, userId);
 }

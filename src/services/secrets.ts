@@ -1,5 +1,5 @@
 // Keys derived from SECRET_KEY, one per purpose (HKDF-SHA-256), so no two uses share key material.
-import { hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 
 export type KeyPurpose = 'cookies' | 'encryption' | 'client-secret-hmac' | 'token-hash' | 'backup-code-hmac' | 'user-token-hmac';
 
@@ -20,4 +20,9 @@ export function deriveKey(secretKey: string, purpose: KeyPurpose, bytes = 32): B
 /** Koa/oidc-provider cookie signing keys (they must be equal; see notes on oidc-provider 9). */
 export function cookieKeys(secretKey: string): string[] {
   return [deriveKey(secretKey, 'cookies').toString('base64url')];
+}
+
+/** The keyed hash an oidc-provider id that is a bearer secret is stored under (docs/security.md, "Tokens at rest"). */
+export function hashTokenId(secretKey: string, id: string): string {
+  return createHmac('sha256', deriveKey(secretKey, 'token-hash')).update(`oidc-id:${id}`).digest('base64url');
 }

@@ -1,12 +1,16 @@
 // Sign-in sessions (docs/security.md): one per sign-in, from the JSON API or the login pages; ending one revokes the
-// grants issued under it.
+// grants issued under it, through the revoker the caller injects (the OIDC layer owns token storage).
 import { randomBytes } from 'node:crypto';
 import type { ServiceDeps } from '../context.ts';
+import { hashTokenId } from './secrets.ts';
 import { AppError } from '../errors/app-error.ts';
 import { getTenant } from './tenants.ts';
 import {
   endSessionRow,
+  findLiveSessionIdsByOidcUid,
   findLiveSessionsOfUser,
+  findOtherLiveSessionIds,
+  findSessionByGrantId,
   lockUserSessions,
   findLiveSession,
   findLiveSessionByOidcUid,
@@ -14,40 +18,49 @@ import {
   insertSessionGrant,
   markGrantRevoked,
   setOidcSessionUid,
+  type GrantSession,
   type NewSession,
   type SessionRecord,
 } from '../db/queries/sessions.ts';
+import { findGrantIdOfPayload, revokeGrantEverywhere } from '../db/queries/oidc-payloads.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 
 /** Sessions live as long as the refresh tokens issued in them (docs/security.md: 30 days). */
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 
+/** Revokes every token of the given grants (implemented by the OIDC layer, oidc/grants.ts). */
+export type GrantRevoker = (grantIds: readonly string[]) => Promise<void>;
+
+/** What ends sessions: the services' dependencies and the revoker of the grants issued under them. */
+export type SessionDeps = ServiceDeps & { revokeGrants: GrantRevoker };
+
 /** What a sign-in knows; the id and expiry are the service's to choose. */
 export type StartSessionInput = Omit<NewSession, 'id' | 'expiresAt'>;
 
-export interface StartedSession {
-  session: SessionRecord;
-  /** Grants of sessions evicted to make room (tenant strategy `evict_oldest`): the caller revokes their tokens. */
-  evictedGrantIds: string[];
-}
-
 /**
  * Starts a session within the tenant's session limit (docs/security.md): `reject` answers SESSION_LIMIT_EXCEEDED,
- * `evict_oldest` ends the oldest sessions. Sign-ins of one user are serialised by an advisory lock, so the
- * limit holds under concurrent sign-ins on any number of processes.
+ * `evict_oldest` ends the oldest sessions and revokes their tokens. `evictOldest` applies eviction whatever the
+ * strategy: the login page offers it to a person who has just proved who they are and would otherwise be stuck.
+ * Sign-ins of one user are serialised by an advisory lock, so the limit holds under concurrent sign-ins on any
+ * number of processes.
  */
-export async function startSession(deps: ServiceDeps, input: StartSessionInput, meta: AuditMeta): Promise<StartedSession> {
+export async function startSession(
+  deps: SessionDeps,
+  input: StartSessionInput,
+  meta: AuditMeta,
+  options: { evictOldest?: boolean } = {},
+): Promise<SessionRecord> {
   const tenant = await getTenant(deps, input.tenantId, 'cache');
   const actor = { ...meta, actorId: meta.actorId ?? input.userId };
   let refused = false;
   try {
-    return await deps.db.transaction(async (trx) => {
+    const { session, evictedGrantIds } = await deps.db.transaction(async (trx) => {
       await lockUserSessions(trx, input.tenantId, input.userId);
       const live = await findLiveSessionsOfUser(trx, input.tenantId, input.userId);
       const excess = live.length + 1 - tenant.sessionLimit;
       const evictedGrantIds: string[] = [];
       if (excess > 0) {
-        if (tenant.sessionStrategy === 'reject') {
+        if (tenant.sessionStrategy === 'reject' && !options.evictOldest) {
           refused = true;
           throw new AppError('SESSION_LIMIT_EXCEEDED', { detail: `${live.length} live sessions, limit ${tenant.sessionLimit}` });
         }
@@ -78,6 +91,8 @@ export async function startSession(deps: ServiceDeps, input: StartSessionInput, 
       );
       return { session, evictedGrantIds };
     });
+    await deps.revokeGrants(evictedGrantIds);
+    return session;
   } finally {
     if (refused) {
       await recordAudit(
@@ -114,26 +129,62 @@ export function findSession(deps: ServiceDeps, tenantId: string, sessionId: stri
   return findLiveSession(deps.db, tenantId, sessionId);
 }
 
+/** Records that a grant's tokens were revoked, so JWT access tokens issued under it stop verifying. */
+export function recordGrantRevoked(deps: Pick<ServiceDeps, 'db'>, grantId: string): Promise<void> {
+  return markGrantRevoked(deps.db, grantId);
+}
+
+/** The session a grant was issued under (with the grant's client), live or not. */
+export function findSessionOfGrant(deps: ServiceDeps, grantId: string): Promise<GrantSession | undefined> {
+  return findSessionByGrantId(deps.db, grantId);
+}
+
+/** The session a refresh token was issued under (with its grant's client), even when the token was revoked since. */
+export async function findSessionOfRefreshToken(deps: ServiceDeps, refreshToken: string): Promise<GrantSession | undefined> {
+  const grantId = await findGrantIdOfPayload(deps.db, 'RefreshToken', hashTokenId(deps.config.secretKey, refreshToken));
+  return grantId ? findSessionByGrantId(deps.db, grantId) : undefined;
+}
+
 export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {
   return findLiveSessionByOidcUid(deps.db, tenantId, oidcSessionUid);
 }
 
-/**
- * Ends a session; returns the grant ids issued under it so the caller can revoke their tokens (the OIDC
- * layer owns token storage). Returns undefined when the session was not live.
- */
+/** Ends a session and revokes everything issued under it (docs/security.md). False when it was not live. */
 export async function endSession(
-  deps: ServiceDeps,
+  deps: SessionDeps,
   tenantId: string,
   sessionId: string,
   reason: string,
   meta: AuditMeta,
-): Promise<string[] | undefined> {
+): Promise<boolean> {
   const grantIds = await endSessionRow(deps.db, tenantId, sessionId, reason);
-  if (grantIds) {
-    await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);
+  if (!grantIds) return false;
+  await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);
+  await deps.revokeGrants(grantIds);
+  return true;
+}
+
+/** Ends every live session of a user except `keepSessionId` (password reset, "sign out everywhere else"). */
+export async function endSessionsOfUser(
+  deps: SessionDeps,
+  tenantId: string,
+  userId: string,
+  reason: string,
+  meta: AuditMeta,
+  keepSessionId: string | null = null,
+): Promise<number> {
+  let ended = 0;
+  for (const id of await findOtherLiveSessionIds(deps.db, tenantId, userId, keepSessionId)) {
+    if (await endSession(deps, tenantId, id, reason, meta)) ended += 1;
   }
-  return grantIds;
+  return ended;
+}
+
+/** A browser signed out (RP-initiated logout, or another account signed in): its sessions end. */
+export async function endBrowserSessions(deps: SessionDeps, oidcSessionUid: string, meta: AuditMeta): Promise<void> {
+  for (const { id, tenantId } of await findLiveSessionIdsByOidcUid(deps.db, oidcSessionUid)) {
+    await endSession(deps, tenantId, id, 'logout', meta);
+  }
 }
 
 export function listSessions(deps: ServiceDeps, tenantId: string, userId: string): Promise<SessionRecord[]> {
@@ -155,9 +206,11 @@ export function presentSession(session: SessionRecord, currentSessionId: string 
 }
 
 /**
- * Marks grants revoked where no oidc-provider runs (the CLI): their JWT access tokens stop verifying at once. The
- * refresh tokens stay until they expire but cannot be used: their session or client is gone (docs/security.md).
+ * The revoker where no oidc-provider runs (the CLI): each grant's durable tokens, the grant and its session record
+ * are revoked in one statement, so its refresh tokens are refused and its JWT access tokens stop verifying at once.
  */
-export async function markGrantsRevoked(deps: ServiceDeps, grantIds: readonly string[]): Promise<void> {
-  for (const grantId of grantIds) await markGrantRevoked(deps.db, grantId);
+export function databaseGrantRevoker(deps: Pick<ServiceDeps, 'db'>): GrantRevoker {
+  return async (grantIds) => {
+    for (const grantId of grantIds) await revokeGrantEverywhere(deps.db, grantId);
+  };
 }

@@ -22,6 +22,8 @@ import {
   deleteUserById,
   updatePasswordHash,
   findUserById,
+  findUserWithRoleNamesById,
+  type UserWithRoleNames,
   findUsersPage,
   insertUser,
   updateUserProfile,
@@ -33,7 +35,7 @@ import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { endSession, listSessions, markGrantsRevoked } from './sessions.ts';
+import { endSession, listSessions, type SessionDeps } from './sessions.ts';
 import { getTenant } from './tenants.ts';
 import { ADMIN_ROLE, permissionsNotHeld, type Grantor } from './permissions.ts';
 
@@ -110,6 +112,20 @@ export async function setUserStatus(
 }
 
 /** The user as the API shows it: no hash, with role names. */
+/** A user of the tenant with the names of their roles, or undefined (findAccount at the OIDC endpoints). */
+export function findUserWithRoleNames(
+  deps: Pick<ServiceDeps, 'db'>,
+  tenantId: string,
+  userId: string,
+): Promise<UserWithRoleNames | undefined> {
+  return findUserWithRoleNamesById(deps.db, tenantId, userId);
+}
+
+/** A user of the tenant, or undefined. */
+export function findUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId: string): Promise<User | undefined> {
+  return findUserById(deps.db, tenantId, userId);
+}
+
 export async function getUserProfile(deps: ServiceDeps, tenantId: string, userId: string): Promise<UserWithRoles> {
   const user = await findUserById(deps.db, tenantId, userId);
   if (!user) throw new AppError('NOT_FOUND', { detail: `user ${userId}` });
@@ -277,7 +293,7 @@ export async function setUserRoles(
  * the user ends, as after a self-service reset (docs/security.md). Returns how many sessions ended.
  */
 export async function setUserPassword(
-  deps: ServiceDeps,
+  deps: SessionDeps,
   tenantId: string,
   userId: string,
   password: string,
@@ -289,11 +305,7 @@ export async function setUserPassword(
   await recordAudit(deps.db, { tenantId, type: 'password.reset', subjectId: userId }, meta);
   let ended = 0;
   for (const session of await listSessions(deps, tenantId, userId)) {
-    const grantIds = await endSession(deps, tenantId, session.id, 'password_reset', meta);
-    if (grantIds) {
-      await markGrantsRevoked(deps, grantIds);
-      ended += 1;
-    }
+    if (await endSession(deps, tenantId, session.id, 'password_reset', meta)) ended += 1;
   }
   return ended;
 }

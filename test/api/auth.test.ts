@@ -33,7 +33,8 @@ beforeAll(async () => {
   server = await startTestServer({ BCRYPT_COST: '10', REFRESH_REUSE_INTERVAL_SECONDS: '0' });
   const deps = server.ctx;
   await makeTenant(deps, 'acme');
-  await makeTenant(deps, 'limited', { sessionLimit: 5 });
+  await makeTenant(deps, 'limited', { sessionLimit: 5, sessionStrategy: 'reject' });
+  await makeTenant(deps, 'defaulted', { sessionLimit: 1 });
   await makeTenant(deps, 'evicting', { sessionLimit: 2, sessionStrategy: 'evict_oldest' });
   await makeTenant(deps, 'other');
   for (const [tenant, email] of [
@@ -268,6 +269,15 @@ describe('tokens on our own endpoints', () => {
 });
 
 describe('sessions', () => {
+  it('a tenant made without a strategy evicts the oldest session at its limit: nobody is left stuck', async () => {
+    await makeUser(server.ctx, 'defaulted', 'dan@defaulted.test', PASSWORD);
+    const first = await login('defaulted', 'dan@defaulted.test');
+    const second = await login('defaulted', 'dan@defaulted.test');
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const refresh = await api('POST', '/refresh', { body: { refreshToken: first.body.data.refreshToken } });
+    expectGuideBody(refresh.body, GUIDE.SESSION_NOT_FOUND);
+  });
+
   it('20 concurrent logins against a limit of 5 leave exactly 5 sessions', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => login('limited', 'lim@limited.test')));
     expect(results.filter((r) => r.status === 200)).toHaveLength(5);

@@ -143,3 +143,56 @@ it('tenant policy required: no token until the user has enrolled', async () => {
   // From now on, a code is asked for.
   expect((await login('strict', 'sam@strict.test')).body.mfaEnrollmentRequired).toBeUndefined();
 });
+
+describe('one sign-in: wrong codes feed lockout, nothing is signed in before the second factor', () => {
+  it('counts wrong codes against the user across mfaTokens, so a new password step gives no fresh guesses', async () => {
+    // Lockout after 5 failures (the tenant default); each mfaToken alone would allow 5 wrong codes.
+    const user = await makeUser(server.ctx, 'acme', 'fay@acme.test', PASSWORD);
+    const { secret } = await enrol('fay@acme.test');
+    await server.ctx.db('users').where({ id: user.id }).update({ failed_login_count: 0 });
+    const sessionsBefore = await server.ctx.db('sessions').where({ user_id: user.id }).count<{ count: string }[]>('id as count');
+
+    const first = (await login('acme', 'fay@acme.test')).body.mfaToken as string;
+    for (let i = 0; i < 2; i += 1) {
+      expect((await api('POST', '/mfa/verify', { body: { mfaToken: first, code: '000000' } })).body.errors[0].code).toBe(
+        'INVALID_MFA_CODE',
+      );
+    }
+    // The correct password of the next attempt neither resets the counter nor starts a session or a sign-in event.
+    const second = (await login('acme', 'fay@acme.test')).body.mfaToken as string;
+    const row = await server.ctx.db('users').where({ id: user.id }).first('failed_login_count', 'locked_until');
+    expect(row).toEqual({ failed_login_count: 2, locked_until: null });
+    expect(await server.ctx.db('sessions').where({ user_id: user.id }).count<{ count: string }[]>('id as count')).toEqual(sessionsBefore);
+    const signedIn = () =>
+      server.ctx.db('audit_events').where({ subject_id: user.id, type: 'signin.succeeded' }).count<{ count: string }[]>('id as count');
+    const signInsBefore = await signedIn();
+
+    for (let i = 0; i < 3; i += 1) await api('POST', '/mfa/verify', { body: { mfaToken: second, code: '000000' } });
+    const locked = await server.ctx.db('users').where({ id: user.id }).first('locked_until');
+    expect(locked.locked_until.getTime()).toBeGreaterThan(Date.now());
+    expect(await server.ctx.db('audit_events').where({ subject_id: user.id, type: 'account.locked' }).first()).toBeDefined();
+    // The challenge died with the lock, and the right password with the right code no longer helps.
+    const dead = await api('POST', '/mfa/verify', { body: { mfaToken: second, code: await totp(secret) } });
+    expect(dead.body.errors[0].code).toBe('INVALID_MFA_TOKEN');
+    expect((await login('acme', 'fay@acme.test')).body.errors[0].code).toBe('INVALID_CREDENTIALS');
+    expect(await signedIn()).toEqual(signInsBefore);
+  });
+
+  it('records signin.succeeded and resets the counter only when the second factor passes', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
+    const { secret } = await enrol('gus@acme.test');
+    const { mfaToken } = (await login('acme', 'gus@acme.test')).body;
+    await api('POST', '/mfa/verify', { body: { mfaToken, code: '000000' } });
+    const verified = await api('POST', '/mfa/verify', { body: { mfaToken, code: await totp(secret, 1) } });
+    expect(verified.status).toBe(200);
+    expect((await server.ctx.db('users').where({ id: user.id }).first('failed_login_count')).failed_login_count).toBe(0);
+    const event = await server.ctx
+      .db('audit_events')
+      .where({ subject_id: user.id, type: 'signin.succeeded' })
+      .orderBy('id', 'desc')
+      .first('data');
+    expect(event.data).toEqual({ method: 'pwd otp', sessionId: verified.body.data.sessionId });
+    // The JSON API returns no ID token, and none is minted: its tokens carry no `openid` scope.
+    expect(decodeJwt(verified.body.data.accessToken).scope).toBe('profile email offline_access');
+  });
+});

@@ -7,7 +7,13 @@ import { describeWithSharedServices } from '../helpers/services.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { createHmac } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { FormBrowser } from '../helpers/form-browser.ts';
+import { makeFirstPartyRp } from '../helpers/fixtures.ts';
+import { authorizeUrl, submitLogin } from '../helpers/oidc-flow.ts';
 import { liftIpBlock, listIpBlocks } from '../../src/services/ip-blocks.ts';
+import { deriveKey } from '../../src/services/secrets.ts';
 import { createTenant } from '../../src/services/tenants.ts';
 
 const GUIDE_RATE_LIMITED = {
@@ -72,6 +78,19 @@ describe('without TRUST_PROXY', () => {
     expect(limited.headers.get('x-ratelimit-limit')).toBe('3');
   });
 
+  it('exempts nobody who sends the header the JSON API once used for its calls to our token endpoint', async () => {
+    // The token budget of this address is spent by the previous test. The old exemption was a fixed HMAC.
+    const oldHeader = createHmac('sha256', deriveKey(server.ctx.config.secretKey, 'token-hash'))
+      .update('internal-token-call')
+      .digest('base64url');
+    const res = await fetch(`${server.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Gatehouse-Internal': oldHeader },
+      body: 'grant_type=client_credentials&client_id=some-client',
+    });
+    expect(res.status).toBe(429);
+  });
+
   it('leaves health and discovery unlimited', async () => {
     for (let i = 0; i < 10; i += 1) expect((await fetch(`${server.url}/health/live`)).headers.get('x-ratelimit-limit')).toBeNull();
   });
@@ -103,6 +122,62 @@ describe('per-tenant limits', () => {
     const other = await login('loose');
     expect(other.status).toBe(401);
     expect(other.headers.get('x-ratelimit-limit')).toBe('1000');
+  });
+});
+
+describe('sign-in limits (docs/security.md "Sign-in limits and lockout")', () => {
+  let server: TestServer;
+  const PASSWORD = 'correct horse battery';
+  const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+  let rp: oidc.Configuration;
+  beforeAll(async () => {
+    server = await startTestServer({
+      TRUST_PROXY: 'true',
+      RATE_LIMIT_LOGIN: '3/60',
+      RATE_LIMIT_LOGIN_ACCOUNT: '3/900',
+      IP_BLOCK_AFTER_ACCOUNTS: '100',
+    });
+    for (const tenant of ['acme', 'other']) await makeTenant(server.ctx, tenant);
+    for (let i = 0; i < 6; i += 1) await makeUser(server.ctx, 'acme', `staff${i}@acme.test`, PASSWORD);
+    await makeUser(server.ctx, 'acme', 'pat@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'other', 'pat@acme.test', PASSWORD);
+    rp = await makeFirstPartyRp(server.ctx, server.url, 'acme', REDIRECT_URI);
+  });
+  afterAll(() => server.stop());
+
+  const login = (ip: string, tenant: string, usernameOrEmail: string, password: string) =>
+    fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': tenant, 'X-Forwarded-For': ip },
+      body: JSON.stringify({ usernameOrEmail, password }),
+    });
+
+  it('per IP counts failures only: an office behind one address signs everyone in, a guesser is stopped', async () => {
+    const office = '192.0.2.10';
+    for (let i = 0; i < 6; i += 1) expect((await login(office, 'acme', `staff${i}@acme.test`, PASSWORD)).status).toBe(200);
+    for (let i = 0; i < 3; i += 1) expect((await login(office, 'acme', `staff${i}@acme.test`, 'wrong password!')).status).toBe(401);
+    const limited = await login(office, 'acme', 'staff5@acme.test', PASSWORD);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('per account, keyed by tenant and shared by the JSON API and the login pages', async () => {
+    // Two wrong passwords in the JSON API and one on the login page, each from another address...
+    expect((await login('192.0.2.21', 'acme', 'pat@acme.test', 'wrong password!')).status).toBe(401);
+    expect((await login('192.0.2.22', 'acme', 'PAT@acme.test', 'wrong password!')).status).toBe(401);
+    const browser = new FormBrowser();
+    const start = await browser.follow(
+      await authorizeUrl({ rp, redirectUri: REDIRECT_URI }, oidc.randomPKCECodeVerifier(), oidc.randomState()),
+      server.url,
+    );
+    const page = await submitLogin(browser, server.url, await start.res.text(), 'pat@acme.test', 'wrong password!');
+    expect(page.status).toBe(401);
+    // ...spend the account's budget of 3 in acme, whatever the surface or the address.
+    const limited = await login('192.0.2.23', 'acme', 'pat@acme.test', PASSWORD);
+    expect(limited.status).toBe(429);
+    expect((await readJson(limited)).errors[0].code).toBe('RATE_LIMIT_EXCEEDED');
+    // The same email in another tenant is another account.
+    expect((await login('192.0.2.24', 'other', 'pat@acme.test', PASSWORD)).status).toBe(200);
   });
 });
 

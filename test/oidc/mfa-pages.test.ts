@@ -4,6 +4,7 @@ import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts
 import { makeFirstPartyRp, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authorizeUrl, submitLogin } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
+import { authApi } from '../helpers/http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { activateEnrolment, beginEnrolment } from '../../src/services/mfa.ts';
 
@@ -14,8 +15,8 @@ const rps: Record<string, oidc.Configuration> = {};
 
 beforeAll(async () => {
   server = await startTestServer();
-  for (const tenant of ['acme', 'strict']) {
-    await makeTenant(server.ctx, tenant);
+  for (const tenant of ['acme', 'strict', 'small']) {
+    await makeTenant(server.ctx, tenant, tenant === 'small' ? { sessionLimit: 1, sessionStrategy: 'reject' } : {});
     rps[tenant] = await makeFirstPartyRp(server.ctx, server.url, tenant, REDIRECT_URI, `${tenant} app`);
   }
   await server.ctx.db('tenants').where({ id: 'strict' }).update({ mfa_policy: 'required' });
@@ -29,7 +30,7 @@ async function withMfa(email: string) {
   return { user, secret, backupCodes };
 }
 
-/** Password step through the pages; returns the page that follows it. */
+/** Password step through the pages; returns the page that follows it (the second factor, at the same interaction). */
 async function passwordStep(tenant: string, email: string) {
   const browser = new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
@@ -38,10 +39,10 @@ async function passwordStep(tenant: string, email: string) {
     await authorizeUrl({ rp: rps[tenant] as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state),
     server.url,
   );
-  const posted = await submitLogin(browser, server.url, await start.res.text(), email, PASSWORD);
-  expect(posted.status).toBe(303);
-  const next = await browser.follow(new URL(posted.headers.get('location') as string, server.url).href, server.url);
-  return { browser, verifier, state, next, html: await next.res.text() };
+  const loginPage = await start.res.text();
+  const posted = await submitLogin(browser, server.url, loginPage, email, PASSWORD);
+  expect(posted.status).toBe(200);
+  return { browser, verifier, state, start, loginPage, html: await posted.text() };
 }
 
 async function submit(browser: FormBrowser, html: string, path: string, fields: Record<string, string> = {}) {
@@ -50,8 +51,7 @@ async function submit(browser: FormBrowser, html: string, path: string, fields: 
 
 it('asks for the TOTP code after the password and puts otp in the ID token amr', async () => {
   const { user, secret } = await withMfa('ann@acme.test');
-  const { browser, verifier, state, next, html } = await passwordStep('acme', 'ann@acme.test');
-  expect(next.res.status).toBe(200);
+  const { browser, verifier, state, html } = await passwordStep('acme', 'ann@acme.test');
   expect(html).toContain('Two-step verification');
   expect(html).toContain('name="code"');
   // The password alone starts no session.
@@ -98,8 +98,7 @@ it('sends the person back to the client with access_denied after five wrong code
 
 it('tenant policy required: enrolment with a QR code comes before any code is issued', async () => {
   await makeUser(server.ctx, 'strict', 'sam@strict.test', PASSWORD);
-  const { browser, verifier, state, next, html } = await passwordStep('strict', 'sam@strict.test');
-  expect(next.url.startsWith(REDIRECT_URI)).toBe(false);
+  const { browser, verifier, state, html } = await passwordStep('strict', 'sam@strict.test');
   expect(html).toContain('Set up two-step verification');
   expect(html).toMatch(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]+" alt="QR code/);
   const secret = /Enter this key in the app: <code[^>]*>([A-Z2-7]+)<\/code>/.exec(html)?.[1] as string;
@@ -118,4 +117,74 @@ it('tenant policy required: enrolment with a QR code comes before any code is is
     expectedState: state,
   });
   expect(tokens.claims()?.amr).toEqual(['pwd', 'otp']);
+});
+
+const api = authApi(() => server.url);
+
+it('keeps the browser signed out between the password and the code: a new authorization asks for the password again', async () => {
+  await withMfa('dot@acme.test');
+  const { browser, html } = await passwordStep('acme', 'dot@acme.test');
+  expect(html).toContain('Two-step verification');
+  const again = await browser.follow(
+    await authorizeUrl(
+      { rp: rps.acme as oidc.Configuration, redirectUri: REDIRECT_URI },
+      oidc.randomPKCECodeVerifier(),
+      oidc.randomState(),
+    ),
+    server.url,
+  );
+  const page = await again.res.text();
+  expect(page).toContain('name="password"');
+  expect(page).not.toContain('Two-step verification');
+});
+
+it('counts wrong codes on the page and in the JSON API together towards lockout', async () => {
+  const { user, secret } = await withMfa('eve@acme.test');
+  const { browser, html } = await passwordStep('acme', 'eve@acme.test');
+  let page = html;
+  for (let i = 0; i < 3; i += 1) {
+    const res = await submit(browser, page, '/mfa', { code: '000000' });
+    expect(res.status).toBe(401);
+    page = await res.text();
+  }
+  const { mfaToken } = (await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'eve@acme.test', password: PASSWORD } }))
+    .body;
+  for (let i = 0; i < 2; i += 1) await api('POST', '/mfa/verify', { body: { mfaToken, code: '000000' } });
+  const row = await server.ctx.db('users').where({ id: user.id }).first('locked_until');
+  expect(row.locked_until.getTime()).toBeGreaterThan(Date.now());
+  // The page's own challenge dies with the lock: even the right code ends this sign-in.
+  const late = await submit(browser, page, '/mfa', { code: await totp(secret, 1) });
+  expect(late.status).toBe(303);
+  const end = await browser.follow(new URL(late.headers.get('location') as string, server.url).href, server.url);
+  expect(new URL(end.url).searchParams.get('error')).toBe('access_denied');
+  expect(await server.ctx.db('sessions').where({ user_id: user.id }).first()).toBeUndefined();
+});
+
+it('at the session limit, offers to end the oldest session after the sign-in instead of leaving the person stuck', async () => {
+  const user = await makeUser(server.ctx, 'small', 'fin@small.test', PASSWORD);
+  const first = await api('POST', '/login', { tenant: 'small', body: { usernameOrEmail: 'fin@small.test', password: PASSWORD } });
+  expect(first.status).toBe(200);
+
+  const browser = new FormBrowser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const start = await browser.follow(
+    await authorizeUrl({ rp: rps.small as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state),
+    server.url,
+  );
+  const limited = await submitLogin(browser, server.url, await start.res.text(), 'fin@small.test', PASSWORD);
+  expect(limited.status).toBe(409);
+  const offer = await limited.text();
+  expect(offer).toContain('Sign out of my oldest session and continue');
+
+  const evicted = await submit(browser, offer, '/evict');
+  expect(evicted.status).toBe(303);
+  const callback = await browser.follow(new URL(evicted.headers.get('location') as string, server.url).href, server.url);
+  const tokens = await oidc.authorizationCodeGrant(rps.small!, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
+  expect(tokens.access_token).toBeTruthy();
+  const live = await server.ctx.db('sessions').where({ user_id: user.id }).whereNull('ended_at').select('id');
+  expect(live).toHaveLength(1);
+  expect(live[0].id).not.toBe(first.body.data.sessionId);
+  const refresh = await api('POST', '/refresh', { body: { refreshToken: first.body.data.refreshToken } });
+  expect(refresh.body.errors[0].code).toBe('SESSION_NOT_FOUND');
 });

@@ -6,9 +6,9 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { auditMetaOf } from '../../http/audit-meta.ts';
 import type { AuthState } from '../../http/koa-bearer-auth.ts';
-import { endSessionAndRevoke, endSessionsOfUser, revokeGrants } from '../../oidc/grants.ts';
+import { sessionDeps } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
-import { issueTokensForSession, refreshTokens, type IssuedTokens } from '../../oidc/token-issuer.ts';
+import { mintSessionTokens, refreshSessionTokens, type IssuedTokens } from '../../oidc/token-issuer.ts';
 import {
   forgotPasswordSchema,
   registerUser,
@@ -21,20 +21,10 @@ import {
   verifyEmailSchema,
 } from '../../services/account-recovery.ts';
 import { apiClientId } from '../../services/api-client.ts';
-import { recordAudit } from '../../services/audit.ts';
-import { authenticatePassword } from '../../services/authentication.ts';
 import type { Mailer } from '../../services/mail.ts';
-import { findSession, listSessions, presentSession, startSession } from '../../services/sessions.ts';
-import { consumeMfaChallenge, createMfaChallenge, readMfaChallenge, recordWrongCode } from '../../services/mfa-challenges.ts';
-import {
-  activateEnrolment,
-  beginEnrolment,
-  disableMfa,
-  mfaRequirement,
-  mfaStatus,
-  regenerateBackupCodes,
-  verifySecondFactor,
-} from '../../services/mfa.ts';
+import { activateEnrolment, beginEnrolment, disableMfa, mfaStatus, regenerateBackupCodes } from '../../services/mfa.ts';
+import { endSession, endSessionsOfUser, findSession, listSessions, presentSession } from '../../services/sessions.ts';
+import { completeSignIn, enrolDuringSignIn, passSecondFactor, signInWithPassword, type SignInDeps } from '../../services/sign-in/index.ts';
 import { getTenant } from '../../services/tenants.ts';
 import { getUserProfile, presentUser } from '../../services/users.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
@@ -56,18 +46,16 @@ const disableSchema = z
 const backupCodes = z.array(z.string()).describe('Ten single-use codes, shown once');
 
 export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): RouteSpec[] {
-  /** The last step of every sign-in: a session within the tenant's limit, then tokens. */
-  const completeSignIn = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
-    const meta = auditMetaOf(ctx);
-    const clientId = apiClientId(tenantId);
-    const { session: started, evictedGrantIds } = await startSession(
-      app,
-      { tenantId, userId, clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
-      meta,
+  const deps: SignInDeps = sessionDeps(app, oidc.provider);
+  /** The last step of every sign-in (services/sign-in): a session within the tenant's limit, then tokens minted in process. */
+  const completeSignInWithTokens = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
+    const { tokens } = await completeSignIn(
+      deps,
+      { tenantId, userId, clientId: apiClientId(tenantId), amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
+      auditMetaOf(ctx),
+      (session) => mintSessionTokens(app, oidc.provider(), { tenantId, userId, sessionId: session.id, amr }),
     );
-    await revokeGrants(app, oidc.provider(), evictedGrantIds);
-    const tokens = await issueTokensForSession(app, oidc, { tenantId, userId, sessionId: started.id, amr });
-    return { ...tokenData(tokens), user: presentUser(await getUserProfile(app, tenantId, userId)) };
+    return { ...tokenData(tokens as IssuedTokens), user: presentUser(await getUserProfile(app, tenantId, userId)) };
   };
   const auth = (ctx: Context): AuthState => ctx.state.auth as AuthState;
 
@@ -89,31 +77,22 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken', mfaToken: 'mfaToken' },
       handler: async (ctx, { body }) => {
         const tenantId: string | undefined = ctx.state.tenantId;
-        const meta = auditMetaOf(ctx);
-        const { tenant, user: signedInUser } = await authenticatePassword(app, tenantId, body.usernameOrEmail, body.password, {
-          ...meta,
-          clientId: tenantId ? apiClientId(tenantId) : null,
-        });
-        const requirement = await mfaRequirement(app, tenant, signedInUser.id);
-        if (requirement !== 'none') {
-          // Guide, "MFA Required Error": this exact body, and no session until the second factor.
-          const mfaToken = await createMfaChallenge(app.store, { tenantId: tenant.id, userId: signedInUser.id, requirement });
-          await recordAudit(
-            app.db,
-            { tenantId: tenant.id, type: 'mfa.challenged', subjectId: signedInUser.id, data: { requirement } },
-            { ...meta, actorId: signedInUser.id },
-          );
-          ctx.status = 401;
-          ctx.body = {
-            success: false,
-            mfaRequired: true,
-            mfaToken,
-            message: 'MFA verification required',
-            ...(requirement === 'enrol' && { mfaEnrollmentRequired: true }),
-          } satisfies z.input<typeof mfaChallenge>;
-          return undefined;
-        }
-        return completeSignIn(ctx, tenant.id, signedInUser.id, ['pwd']);
+        const outcome = await signInWithPassword(
+          deps,
+          { tenantId, login: body.usernameOrEmail, password: body.password, clientId: tenantId ? apiClientId(tenantId) : '' },
+          auditMetaOf(ctx),
+        );
+        if (outcome.next === 'session') return completeSignInWithTokens(ctx, outcome.tenantId, outcome.userId, ['pwd']);
+        // Guide, "MFA Required Error": this exact body, and no session until the second factor.
+        ctx.status = 401;
+        ctx.body = {
+          success: false,
+          mfaRequired: true,
+          mfaToken: outcome.challenge,
+          message: 'MFA verification required',
+          ...(outcome.requirement === 'enrol' && { mfaEnrollmentRequired: true }),
+        } satisfies z.input<typeof mfaChallenge>;
+        return undefined;
       },
     }),
     defineRoute({
@@ -131,28 +110,9 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       example: { mfaToken: '{{mfaToken}}', code: '{{mfaCode}}' },
       captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken' },
       handler: async (ctx, { body }) => {
-        const challenge = await readMfaChallenge(app.store, body.mfaToken);
-        if (!challenge) throw new AppError('INVALID_MFA_TOKEN');
-        const meta = auditMetaOf(ctx);
-        let codes: string[] | undefined;
-        try {
-          if (challenge.requirement === 'enrol')
-            codes = await activateEnrolment(app, challenge.tenantId, challenge.userId, body.code, meta);
-          else await verifySecondFactor(app, challenge.tenantId, challenge.userId, body.code, meta);
-        } catch (err) {
-          if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE' && (await recordWrongCode(app.store, body.mfaToken))) {
-            await recordAudit(
-              app.db,
-              { tenantId: challenge.tenantId, type: 'mfa.challenge_locked', outcome: 'failure', subjectId: challenge.userId },
-              meta,
-            );
-          }
-          throw err;
-        }
-        if (!(await consumeMfaChallenge(app.store, body.mfaToken)))
-          throw new AppError('INVALID_MFA_TOKEN', { detail: 'challenge used concurrently' });
-        const data = await completeSignIn(ctx, challenge.tenantId, challenge.userId, ['pwd', 'otp']);
-        return { ...data, ...(codes && { backupCodes: codes }) };
+        const passed = await passSecondFactor(deps, body.mfaToken, body.code, auditMetaOf(ctx));
+        const data = await completeSignInWithTokens(ctx, passed.tenantId, passed.userId, ['pwd', 'otp']);
+        return { ...data, ...(passed.backupCodes && { backupCodes: passed.backupCodes }) };
       },
     }),
     defineRoute({
@@ -165,11 +125,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       response: enrolment,
       errors: ['INVALID_MFA_TOKEN', 'DUPLICATE_RESOURCE'],
       example: { mfaToken: '{{mfaToken}}' },
-      handler: async (ctx, { body }) => {
-        const challenge = await readMfaChallenge(app.store, body.mfaToken);
-        if (!challenge || challenge.requirement !== 'enrol') throw new AppError('INVALID_MFA_TOKEN');
-        return beginEnrolment(app, challenge.tenantId, challenge.userId, auditMetaOf(ctx));
-      },
+      handler: async (ctx, { body }) => enrolDuringSignIn(deps, body.mfaToken, auditMetaOf(ctx)),
     }),
     defineRoute({
       method: 'get',
@@ -247,7 +203,13 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       example: { refreshToken: '{{refreshToken}}' },
       captures: { accessToken: 'data.accessToken', refreshToken: 'data.refreshToken' },
       handler: async (ctx, { body }) =>
-        tokenData(await refreshTokens(app, body.refreshToken, ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined)),
+        tokenData(
+          await refreshSessionTokens(app, oidc.provider(), {
+            refreshToken: body.refreshToken,
+            expectedTenantId: ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined,
+            origin: auditMetaOf(ctx),
+          }),
+        ),
     }),
     defineRoute({
       method: 'post',
@@ -258,7 +220,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       endsSession: true,
       response: z.object({ sessionId: z.string() }),
       handler: async (ctx) => {
-        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMetaOf(ctx));
+        await endSession(deps, auth(ctx).tenantId, auth(ctx).sessionId, 'logout', auditMetaOf(ctx));
         return { sessionId: auth(ctx).sessionId };
       },
     }),
@@ -300,7 +262,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
         const found = await findSession(app, auth(ctx).tenantId, params.id);
         // Another user's session id is answered exactly like an unknown one.
         if (!found || found.userId !== auth(ctx).userId) throw new AppError('SESSION_NOT_FOUND', { status: 404 });
-        await endSessionAndRevoke(app, oidc.provider(), auth(ctx).tenantId, found.id, 'ended_by_user', auditMetaOf(ctx));
+        await endSession(deps, auth(ctx).tenantId, found.id, 'ended_by_user', auditMetaOf(ctx));
         return { sessionId: found.id };
       },
     }),
@@ -313,7 +275,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       response: z.object({ ended: z.number().int() }),
       handler: async (ctx) => {
         const { tenantId, userId, sessionId } = auth(ctx);
-        return { ended: await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'ended_by_user', auditMetaOf(ctx), sessionId) };
+        return { ended: await endSessionsOfUser(deps, tenantId, userId, 'ended_by_user', auditMetaOf(ctx), sessionId) };
       },
     }),
     defineRoute({
@@ -379,7 +341,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       handler: async (ctx, { body }) => {
         const meta = auditMetaOf(ctx);
         const { tenantId, userId } = await resetPassword(app, ctx.state.tenantId, body, meta);
-        const ended = await endSessionsOfUser(app, oidc.provider(), tenantId, userId, 'password_reset', meta);
+        const ended = await endSessionsOfUser(deps, tenantId, userId, 'password_reset', meta);
         return { passwordReset: true, sessionsEnded: ended };
       },
     }),

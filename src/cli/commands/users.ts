@@ -1,6 +1,7 @@
 // gatehouse user create|list|show|update|reset-password|unlock|delete — passwords come from a hidden prompt or stdin,
 // never from the command line (where `ps` shows them).
 import { CLI_ACTOR } from '../../services/audit.ts';
+import { databaseGrantRevoker } from '../../services/sessions.ts';
 import {
   createUser,
   deleteUser,
@@ -141,7 +142,13 @@ export const userResetPassword: Command = {
     await getUserStatus(deps, tenantId, userId);
     const password = await deps.io.secret('new password', values['password-stdin'] === true);
     deps.io.progress('Hashing the password…');
-    const sessionsEnded = await setUserPassword(deps, tenantId, userId, password, CLI_ACTOR);
+    const sessionsEnded = await setUserPassword(
+      { ...deps, revokeGrants: databaseGrantRevoker(deps) },
+      tenantId,
+      userId,
+      password,
+      CLI_ACTOR,
+    );
     return { user: await getUserStatus(deps, tenantId, userId), sessionsEnded };
   },
 };

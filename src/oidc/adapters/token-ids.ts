@@ -1,8 +1,9 @@
 // Which oidc-provider ids are bearer secrets, and the keyed hash they are stored under (docs/security.md, "Tokens at
 // rest"): a refresh token, registration or initial access token, or a session cookie value is never written as is, so a
 // copy of the database or of Redis grants nothing. Lookups hash the presented value the same way.
-import { createHmac } from 'node:crypto';
-import { deriveKey } from '../../services/secrets.ts';
+import { hashTokenId } from '../../services/secrets.ts';
+
+export { hashTokenId };
 
 /**
  * Models whose id is the secret a client or browser presents. A Grant's id is only ever a reference (inside tokens and
@@ -24,11 +25,6 @@ export const SECRET_ID_MODELS: ReadonlySet<string> = new Set([
 
 /** Maps a presented id to the id it is stored under. */
 export type StoredIdOf = (modelName: string, id: string) => string;
-
-/** HMAC-SHA-256 under a key derived from SECRET_KEY: without the key, a stored id cannot be turned back or forged. */
-export function hashTokenId(secretKey: string, id: string): string {
-  return createHmac('sha256', deriveKey(secretKey, 'token-hash')).update(`oidc-id:${id}`).digest('base64url');
-}
 
 export function storedIdOf(secretKey: string): StoredIdOf {
   return (modelName, id) => (SECRET_ID_MODELS.has(modelName) ? hashTokenId(secretKey, id) : id);

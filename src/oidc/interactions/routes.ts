@@ -1,22 +1,28 @@
-// The routes behind the login pages (docs/api.md): sign-in form, consent (skipped for first-party clients),
-// cancel. Each form carries a CSRF token bound to its interaction.
+// The routes behind the login pages (docs/api.md): sign-in form, second factor, consent (skipped for first-party
+// clients), cancel. The sign-in itself is the slice the JSON API uses too (services/sign-in): these routes only turn
+// its steps into forms and pages. Each form carries a CSRF token bound to its interaction.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
-import { findTenantById } from '../../db/queries/tenants.ts';
-import { koaBody } from '../../http/koa-body.ts';
-import { authenticatePassword } from '../../services/authentication.ts';
-import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor } from '../../services/mfa.ts';
-import { attachGrant, findSessionOfBrowser, startSession } from '../../services/sessions.ts';
-import { renderView } from '../../views.ts';
-import { cspOrigin, pageSecurityHeaders } from '../../http/koa-security-headers.ts';
-import { auditMetaOf, type RequestOrigin } from '../../http/audit-meta.ts';
-import { revokeGrants } from '../grants.ts';
-import { addConsentedScope, findConsentedScope } from '../../db/queries/consents.ts';
+import { requestOriginOf } from '../../services/request-origin.ts';
+import { attachGrant, findSessionOfBrowser } from '../../services/sessions.ts';
+import {
+  completeSignIn,
+  enrolDuringSignIn,
+  findChallenge,
+  MFA_TOKEN_TTL_SECONDS,
+  passSecondFactor,
+  signInWithPassword,
+  type SignInDeps,
+} from '../../services/sign-in/index.ts';
+import { lookupTenant } from '../../services/tenants.ts';
+import { findConsentedScopes, recordConsent } from '../../services/consents.ts';
+import { cspOrigin, pageSecurityHeaders, renderView } from '../../views.ts';
 import { renderErrorPage } from '../render-error.ts';
+import { sessionDeps } from '../grants.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -25,24 +31,38 @@ const CSRF_TTL_SECONDS = 3600;
 /** What a person reads on the login page for each refusal (docs/api.md: errors in plain words). */
 const LOGIN_ERRORS: Partial<Record<string, string>> = {
   INVALID_CREDENTIALS: 'The email, username or password is not right. Check them and try again.',
-  SESSION_LIMIT_EXCEEDED: 'You are signed in on too many devices. Sign out on one of them, then try again.',
   INVALID_MFA_CODE: 'That code is not right or was already used. Enter the current code from your app, or a backup code.',
+  RATE_LIMIT_EXCEEDED: 'Too many attempts in a short time. Wait a moment, then try again.',
 };
 const LOGIN_SESSION_TTL_SECONDS = 3600;
 
 /** Where the sign-in of one authorization chain (its `cid`) parks its session id until the grant exists. */
 const loginSessionKey = (cid: string) => `interaction:login-session:${cid}`;
-const csrfKey = (uid: string) => `interaction:csrf:${uid}`;
-const mfaAttemptsKey = (uid: string) => `interaction:mfa-attempts:${uid}`;
-const mfaEnrolledKey = (uid: string) => `interaction:mfa-enrolled:${uid}`;
-const MFA_MAX_ATTEMPTS = 5;
+// The `{uid}` hash tag keeps one interaction's keys in one Redis Cluster slot, so they can be deleted in one command.
+const csrfKey = (uid: string) => `interaction:csrf:{${uid}}`;
+/**
+ * A sign-in between its factors, kept server-side under the interaction: the slice's challenge after the password,
+ * then (`passed`) the proven factors while backup codes are shown or the session limit asks what to do. The browser
+ * holds no session until the last step.
+ */
+const signInKey = (uid: string) => `interaction:sign-in:{${uid}}`;
+
+interface PendingSignIn {
+  userId: string;
+  /** The slice's second-factor challenge, until it is passed. */
+  challenge?: string;
+  requirement?: 'verify' | 'enrol';
+  /** Every factor passed with these methods; only the session is still to start. */
+  passed?: string[];
+}
 
 /** `acr` values in ID tokens: what the sign-in proved. */
 const ACR = { pwd: 'urn:gatehouse:loa:pwd', mfa: 'urn:gatehouse:loa:mfa' } as const;
 
-export function interactionRouter(app: AppContext, provider: () => Provider): Router {
+/** `parseForm` reads the form bodies of these pages (the app's body parser: oidc/ does not import http/). */
+export function interactionRouter(app: AppContext, provider: () => Provider, parseForm: Middleware): Router {
   const router = new Router({ prefix: '/interaction' });
-  const parseForm = koaBody(app.config.bodyLimitBytes, 'form');
+  const deps: SignInDeps = sessionDeps(app, provider);
   router.use(async (ctx, next) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
@@ -58,15 +78,19 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   router.get('/:uid', async (ctx) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     const view = await viewModel(app, provider(), details);
-    if (details.prompt.name === 'login') {
+    // `mfa`: a browser signed in before the account had a second factor. It signs in again, both factors, as anyone does.
+    if (details.prompt.name === 'login' || details.prompt.name === 'mfa') {
+      const pending = await readPending(app, details.uid);
+      if (pending?.challenge) {
+        ctx.body = await renderSecondFactorPage(deps, ctx, view, pending, await issueCsrf(app, details.uid), null);
+        return;
+      }
       ctx.body = await renderView('login', {
         ...view,
         csrf: await issueCsrf(app, details.uid),
         error: null,
         login: details.params.login_hint ?? '',
       });
-    } else if (details.prompt.name === 'mfa') {
-      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), null, auditMetaOf(ctx));
     } else if (details.prompt.name === 'consent') {
       if (view.firstParty || (await alreadyConsented(app, view, details))) return finishConsent(app, provider(), ctx, details);
       ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
@@ -78,83 +102,97 @@ export function interactionRouter(app: AppContext, provider: () => Provider): Ro
   router.post('/:uid/login', async (ctx) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     await assertCsrf(app, details.uid, ctx);
-    if (details.prompt.name !== 'login') throw new AppError('NOT_FOUND', { detail: 'interaction is not at the login step' });
+    if (details.prompt.name !== 'login' && details.prompt.name !== 'mfa')
+      throw new AppError('NOT_FOUND', { detail: 'interaction is not at the login step' });
     const view = await viewModel(app, provider(), details);
     const { usernameOrEmail, password } = formFields(ctx, ['usernameOrEmail', 'password']);
-    const meta = auditMetaOf(ctx);
+    let outcome;
     try {
-      const { tenant, user } = await authenticatePassword(app, view.tenantId, usernameOrEmail, password, {
-        ...meta,
-        clientId: view.clientId,
-      });
-      await app.store.del(csrfKey(details.uid));
-      if ((await mfaRequirement(app, tenant, user.id)) !== 'none') {
-        // The session starts only once the second factor is done (the `mfa` prompt follows).
-        const redirectTo = await provider().interactionResult(ctx.req, ctx.res, {
-          login: { accountId: user.id, amr: ['pwd'], acr: ACR.pwd, remember: true },
-        });
-        return seeOther(ctx, redirectTo);
-      }
-      await startBrowserSession(app, provider(), ctx, details, view, user.id, ['pwd']);
-      const redirectTo = await provider().interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: user.id, amr: ['pwd'], acr: ACR.pwd, remember: true } },
-        { mergeWithLastSubmission: false },
+      outcome = await signInWithPassword(
+        deps,
+        { tenantId: view.tenantId, login: usernameOrEmail, password, clientId: view.clientId },
+        requestOriginOf(ctx),
       );
-      seeOther(ctx, redirectTo);
     } catch (err) {
-      const code = err instanceof AppError ? err.errors[0]?.code : undefined;
-      const message = code && LOGIN_ERRORS[code];
+      const message = err instanceof AppError ? LOGIN_ERRORS[err.errors[0]?.code ?? ''] : undefined;
       if (!message || !(err instanceof AppError)) throw err;
       ctx.status = err.status;
+      ctx.set(err.headers);
       ctx.body = await renderView('login', { ...view, csrf: await issueCsrf(app, details.uid), error: message, login: usernameOrEmail });
+      return;
     }
+    if (outcome.next === 'session') return finishSignIn(deps, provider(), ctx, details, view, outcome.userId, ['pwd']);
+    // No session, no browser login yet: the challenge waits here, under this interaction, for the code.
+    const pending: PendingSignIn = { userId: outcome.userId, challenge: outcome.challenge, requirement: outcome.requirement };
+    await app.store.set(signInKey(details.uid), JSON.stringify(pending), MFA_TOKEN_TTL_SECONDS);
+    ctx.body = await renderSecondFactorPage(deps, ctx, view, pending, await issueCsrf(app, details.uid), null);
   });
 
   router.post('/:uid/mfa', async (ctx) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     await assertCsrf(app, details.uid, ctx);
-    if (details.prompt.name !== 'mfa' || !details.session)
-      throw new AppError('NOT_FOUND', { detail: 'interaction is not at the MFA step' });
+    const pending = await readPending(app, details.uid);
+    if (!pending?.challenge) throw new AppError('NOT_FOUND', { detail: 'no sign-in is waiting for a code' });
     const view = await viewModel(app, provider(), details);
-    const userId = details.session.accountId;
     const { code } = formFields(ctx, ['code']);
-    const meta = auditMetaOf(ctx);
-    const tenant = await findTenantById(app.db, view.tenantId);
-    const requirement = tenant ? await mfaRequirement(app, tenant, userId) : 'none';
+    let passed;
     try {
-      if (requirement === 'enrol') {
-        const backupCodes = await activateEnrolment(app, view.tenantId, userId, code, meta);
-        await app.store.set(mfaEnrolledKey(details.uid), '1', CSRF_TTL_SECONDS);
-        ctx.body = await renderView('backup-codes', { ...view, csrf: await issueCsrf(app, details.uid), backupCodes });
+      passed = await passSecondFactor(deps, pending.challenge, code, requestOriginOf(ctx));
+    } catch (err) {
+      const errorCode = err instanceof AppError ? err.errors[0]?.code : undefined;
+      const alive =
+        errorCode === 'INVALID_MFA_CODE' &&
+        (await findChallenge(deps, pending.challenge).then(
+          () => true,
+          () => false,
+        ));
+      if (alive) {
+        ctx.status = 401;
+        ctx.body = await renderSecondFactorPage(
+          deps,
+          ctx,
+          view,
+          pending,
+          await issueCsrf(app, details.uid),
+          LOGIN_ERRORS.INVALID_MFA_CODE as string,
+        );
         return;
       }
-      await verifySecondFactor(app, view.tenantId, userId, code, meta);
-    } catch (err) {
-      if (!(err instanceof AppError) || err.errors[0]?.code !== 'INVALID_MFA_CODE') throw err;
-      if ((await app.store.incr(mfaAttemptsKey(details.uid), CSRF_TTL_SECONDS)) >= MFA_MAX_ATTEMPTS) {
-        const redirectTo = await provider().interactionResult(ctx.req, ctx.res, {
-          error: 'access_denied',
-          error_description: 'too many wrong codes',
-        });
-        return seeOther(ctx, redirectTo);
-      }
-      ctx.status = 401;
-      ctx.body = await renderMfaPage(app, details, view, await issueCsrf(app, details.uid), LOGIN_ERRORS.INVALID_MFA_CODE as string, meta);
+      if (errorCode !== 'INVALID_MFA_CODE' && errorCode !== 'INVALID_MFA_TOKEN') throw err;
+      // Too many wrong codes, the account locked, or the challenge expired: this sign-in is over.
+      await app.store.del(signInKey(details.uid), csrfKey(details.uid));
+      const redirectTo = await provider().interactionResult(ctx.req, ctx.res, {
+        error: 'access_denied',
+        error_description: 'too many wrong codes',
+      });
+      return seeOther(ctx, redirectTo);
+    }
+    const amr = ['pwd', 'otp'];
+    if (passed.backupCodes) {
+      await app.store.set(signInKey(details.uid), JSON.stringify({ userId: passed.userId, passed: amr }), CSRF_TTL_SECONDS);
+      ctx.body = await renderView('backup-codes', { ...view, csrf: await issueCsrf(app, details.uid), backupCodes: passed.backupCodes });
       return;
     }
-    await finishSecondFactor(app, provider(), ctx, details, view, userId);
+    await finishSignIn(deps, provider(), ctx, details, view, passed.userId, amr);
   });
 
   /** After enrolment the backup codes were shown once; this continues the sign-in. */
   router.post('/:uid/mfa/continue', async (ctx) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     await assertCsrf(app, details.uid, ctx);
-    if (details.prompt.name !== 'mfa' || !details.session || (await app.store.take(mfaEnrolledKey(details.uid))) === null) {
-      throw new AppError('NOT_FOUND', { detail: 'no completed enrolment to continue' });
-    }
-    await finishSecondFactor(app, provider(), ctx, details, await viewModel(app, provider(), details), details.session.accountId);
+    const pending = await readPending(app, details.uid);
+    if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no completed enrolment to continue' });
+    await finishSignIn(deps, provider(), ctx, details, await viewModel(app, provider(), details), pending.userId, pending.passed);
+  });
+
+  /** The session limit was reached after a complete sign-in: the person chose to end their oldest session. */
+  router.post('/:uid/evict', async (ctx) => {
+    const details = await provider().interactionDetails(ctx.req, ctx.res);
+    await assertCsrf(app, details.uid, ctx);
+    const pending = await readPending(app, details.uid);
+    if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
+    const view = await viewModel(app, provider(), details);
+    await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed, { evictOldest: true });
   });
 
   router.post('/:uid/consent', async (ctx) => {
@@ -184,7 +222,7 @@ async function viewModel(app: AppContext, provider: Provider, details: Details) 
   const client = await provider.Client.find(clientId);
   if (!client) throw new AppError('NOT_FOUND', { detail: `client ${clientId}` });
   const tenantId = String(client['tenant_id']);
-  const tenant = await findTenantById(app.db, tenantId);
+  const tenant = await lookupTenant(app, tenantId);
   if (!tenant) throw new AppError('NOT_FOUND', { detail: `tenant ${tenantId}` });
   const branding = tenant.branding as { displayName?: string; accent?: string };
   return {
@@ -230,7 +268,7 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
     grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
-  await addConsentedScope(app.db, tenantId, session.accountId, clientId, [
+  await recordConsent(app, tenantId, session.accountId, clientId, [
     ...(missing.missingOIDCScope ?? []),
     ...Object.values(missing.missingResourceScopes ?? {}).flat(),
   ]);
@@ -242,56 +280,66 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
 
 type ViewModel = Awaited<ReturnType<typeof viewModel>>;
 
-/** A Gatehouse session for this sign-in, within the tenant's limit, parked until the grant exists. */
-async function startBrowserSession(
-  app: AppContext,
+/**
+ * Every factor passed: the slice starts the session (within the tenant's limit) and records the sign-in; the session
+ * id waits for the grant (finishConsent), and the browser's login is what the factors proved. At the session limit
+ * under the `reject` strategy the person is offered to end their oldest session instead of being stuck.
+ */
+async function finishSignIn(
+  deps: SignInDeps,
   provider: Provider,
   ctx: Context,
   details: Details,
   view: ViewModel,
   userId: string,
   amr: string[],
-) {
-  const { session, evictedGrantIds } = await startSession(
-    app,
-    { tenantId: view.tenantId, userId, clientId: view.clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null },
-    auditMetaOf(ctx),
-  );
-  await revokeGrants(app, provider, evictedGrantIds);
-  await app.store.set(loginSessionKey(chainId(details)), session.id, LOGIN_SESSION_TTL_SECONDS);
-}
-
-/** The second factor is done: start the session and upgrade the browser's login to `pwd otp`. */
-async function finishSecondFactor(app: AppContext, provider: Provider, ctx: Context, details: Details, view: ViewModel, userId: string) {
+  options: { evictOldest?: boolean } = {},
+): Promise<void> {
+  const app = deps as AppContext & SignInDeps;
+  let sessionId: string;
   try {
-    await startBrowserSession(app, provider, ctx, details, view, userId, ['pwd', 'otp']);
+    const { session } = await completeSignIn(
+      deps,
+      { tenantId: view.tenantId, userId, clientId: view.clientId, amr, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, ...options },
+      requestOriginOf(ctx),
+    );
+    sessionId = session.id;
   } catch (err) {
     if (!(err instanceof AppError) || err.errors[0]?.code !== 'SESSION_LIMIT_EXCEEDED') throw err;
+    await app.store.set(signInKey(details.uid), JSON.stringify({ userId, passed: amr } satisfies PendingSignIn), CSRF_TTL_SECONDS);
+    const tenant = await lookupTenant(deps, view.tenantId);
     ctx.status = err.status;
-    ctx.body = await renderView('error', {
-      title: 'Sign-in could not continue',
-      message: LOGIN_ERRORS.SESSION_LIMIT_EXCEEDED,
-      detail: 409,
-      requestId: ctx.state.requestId,
-    });
+    ctx.body = await renderView('session-limit', { ...view, csrf: await issueCsrf(app, details.uid), limit: tenant?.sessionLimit ?? 0 });
     return;
   }
-  await app.store.del(csrfKey(details.uid), mfaAttemptsKey(details.uid));
+  await app.store.set(loginSessionKey(chainId(details)), sessionId, LOGIN_SESSION_TTL_SECONDS);
+  await app.store.del(csrfKey(details.uid), signInKey(details.uid));
+  const mfa = amr.includes('otp');
   const redirectTo = await provider.interactionResult(
     ctx.req,
     ctx.res,
-    { login: { accountId: userId, amr: ['pwd', 'otp'], acr: ACR.mfa, remember: true } },
+    { login: { accountId: userId, amr, acr: mfa ? ACR.mfa : ACR.pwd, remember: true } },
     { mergeWithLastSubmission: false },
   );
   seeOther(ctx, redirectTo);
 }
 
+async function readPending(app: AppContext, uid: string): Promise<PendingSignIn | undefined> {
+  const raw = await app.store.get(signInKey(uid));
+  return raw ? (JSON.parse(raw) as PendingSignIn) : undefined;
+}
+
 /** The code page, or — when the tenant requires MFA and the user has none — enrolment with the QR code. */
-async function renderMfaPage(app: AppContext, details: Details, view: ViewModel, csrf: string, error: string | null, meta: RequestOrigin) {
-  const userId = details.session?.accountId as string;
-  const tenant = await findTenantById(app.db, view.tenantId);
-  if (tenant && (await mfaRequirement(app, tenant, userId)) === 'enrol') {
-    const enrolment = await beginEnrolment(app, view.tenantId, userId, meta);
+async function renderSecondFactorPage(
+  deps: SignInDeps,
+  ctx: Context,
+  view: ViewModel,
+  pending: PendingSignIn,
+  csrf: string,
+  error: string | null,
+): Promise<string> {
+  if (pending.requirement === 'enrol' && pending.challenge) {
+    const enrolment = await enrolDuringSignIn(deps, pending.challenge, requestOriginOf(ctx));
     return renderView('mfa-enrol', { ...view, csrf, error, ...enrolment });
   }
   return renderView('mfa', { ...view, csrf, error });
@@ -311,7 +359,7 @@ async function alreadyConsented(app: AppContext, view: ViewModel, details: Detai
   const prompt = String(details.params.prompt ?? '').split(' ');
   const claims = (details.prompt.details as { missingOIDCClaims?: string[] }).missingOIDCClaims ?? [];
   if (prompt.includes('consent') || claims.length > 0 || !details.session) return false;
-  const allowed = new Set(await findConsentedScope(app.db, view.tenantId, details.session.accountId, view.clientId));
+  const allowed = new Set(await findConsentedScopes(app, view.tenantId, details.session.accountId, view.clientId));
   return missingScopes(details).every((scope) => allowed.has(scope));
 }
 

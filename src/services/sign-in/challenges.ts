@@ -1,8 +1,10 @@
-// The mfaToken of the guide's "MFA Required" answer: single-use, lives 5 minutes, dies after 5 wrong codes
-// (docs/api.md). Kept in the TTL store under a hash of the token, shared by every process.
+// The second-factor challenge of a sign-in whose password passed: the JSON API hands its token out as the mfaToken of
+// the guide's "MFA Required" answer, the login page keeps it server-side under its interaction. Single-use, lives 5
+// minutes, dies after 5 wrong codes (docs/api.md). Kept in the TTL store under a hash of the token, shared by every
+// process. Wrong codes also count against the user (index.ts), so a fresh challenge gives no fresh guesses.
 import { createHash, randomBytes } from 'node:crypto';
-import type { KvStore } from '../store/kv-store.ts';
-import type { MfaRequirement } from './mfa.ts';
+import type { KvStore } from '../../store/kv-store.ts';
+import type { MfaRequirement } from '../mfa.ts';
 
 export const MFA_TOKEN_TTL_SECONDS = 300;
 export const MFA_MAX_ATTEMPTS = 5;
@@ -11,6 +13,8 @@ export interface MfaChallenge {
   tenantId: string;
   userId: string;
   requirement: Exclude<MfaRequirement, 'none'>;
+  /** The client the sign-in is for (the tenant's JSON API client, or the application behind the login page). */
+  clientId: string;
 }
 
 const keyOf = (token: string) => `mfa:challenge:{${createHash('sha256').update(token).digest('base64url')}}`;
