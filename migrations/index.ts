@@ -39,10 +39,10 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
   ['20261130140000_consents', consents],
-  ['20261130180000_signing-key-activation', signingKeyActivation],
   ['20261130150000_platform-permissions-only-in-platform', platformPermissionsOnlyInPlatform],
   ['20261130150100_mail-outbox-queue', mailOutboxQueue],
   ['20261130160000_hash-oidc-token-ids', hashOidcTokenIds],
   ['20261130160100_refresh-token-successor', refreshTokenSuccessor],
   ['20261130170000_session-strategy-default', sessionStrategyDefault],
+  ['20261130180000_signing-key-activation', signingKeyActivation],
 ];
