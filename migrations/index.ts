@@ -13,6 +13,7 @@ import * as userTokensAndOutbox from './20261124110000_user-tokens-and-outbox.ts
 import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
+import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -30,4 +31,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124120000_mfa', mfa],
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
+  ['20261130190000_large-tenant-indexes', largeTenantIndexes],
 ];
