@@ -14,6 +14,7 @@ import * as mfa from './20261124120000_mfa.ts';
 import * as ipBlocks from './20261124130000_ip-blocks.ts';
 import * as adminApi from './20261124140000_admin-api.ts';
 import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
+import * as es256IdTokens from './20261130190100_es256-id-tokens.ts';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -32,4 +33,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261124130000_ip-blocks', ipBlocks],
   ['20261124140000_admin-api', adminApi],
   ['20261130190000_large-tenant-indexes', largeTenantIndexes],
+  ['20261130190100_es256-id-tokens', es256IdTokens],
 ];
