@@ -205,6 +205,14 @@ export async function updatePasswordHash(db: Knex, tenantId: string, id: string,
   });
 }
 
+/**
+ * Replaces a hash with one of the same password under new settings (a rehash at sign-in), only while the stored
+ * hash is still `oldHash`: a password changed meanwhile stays. Not a password change: nothing else is touched.
+ */
+export async function replacePasswordHash(db: Knex, tenantId: string, id: string, oldHash: string, newHash: string): Promise<boolean> {
+  return (await db('users').where({ tenant_id: tenantId, id, password_hash: oldHash }).update({ password_hash: newHash })) === 1;
+}
+
 export async function markEmailVerified(db: Knex, tenantId: string, id: string): Promise<void> {
   await db('users').where({ tenant_id: tenantId, id }).update({ email_verified: true, updated_at: db.fn.now() });
 }
