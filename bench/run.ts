@@ -754,7 +754,10 @@ async function main(): Promise<void> {
         process.stdout.write(`  ${name} ${scenario}…\n`);
         rows.push(await measured(server.child.pid, scenario, target, gatehousePaths));
         // autocannon stops with its last requests still queued at the server: a login run leaves ~50 hashes to do.
-        if (scenario.startsWith('login')) await new Promise((r) => setTimeout(r, (CONNECTIONS / ceiling.measured) * 1000 + 1000));
+        if (scenario.startsWith('login')) {
+          const queued = scenario === 'login' ? CONNECTIONS : 2 * availableParallelism();
+          await new Promise((r) => setTimeout(r, (queued / ceiling.measured) * 1000 + 1000));
+        }
       }
       await server.stop();
       children.splice(children.indexOf(server), 1);
