@@ -588,7 +588,19 @@ async function main(): Promise<void> {
     }
     const large = { tenant: 'large', email: `user${LARGE_TENANT_USERS / 2}@large.test` };
     if (only.has('login_large_unknown') || only.has('login_large_known')) {
-      await runCli(cliEnv, ['tenant', 'create', '--id', large.tenant, '--name', 'Large']);
+      // The same session policy as the bench tenant: one account signs in over and over.
+      await runCli(cliEnv, [
+        'tenant',
+        'create',
+        '--id',
+        large.tenant,
+        '--name',
+        'Large',
+        '--session-limit',
+        '1000',
+        '--session-strategy',
+        'evict_oldest',
+      ]);
       await loadLargeTenant(databaseUrl, large.tenant, await bcrypt.hash(PASSWORD, Number(args['bcrypt-cost'])));
     }
     // Browser flows sign in as several people, as real ones do (one person's sign-ins serialise on their session limit).
