@@ -1,5 +1,6 @@
 // CPU time spent during a scenario, from /proc: by the server's process tree (a primary and its workers), by
-// PostgreSQL and Redis, and on the whole machine (busy, idle, steal). Per request it is a steadier yardstick than
+// the PostgreSQL backends serving the benchmark's database (not those of anyone else sharing the server), by Redis,
+// and on the whole machine (busy, idle, steal). Per request it is a steadier yardstick than
 // req/s on a shared machine: a refresh that costs the server 2 ms of CPU cannot pass 500/s on one core.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -55,13 +56,17 @@ function machineTicks(): { busy: number; idle: number; steal: number } {
 export interface CpuSnapshot {
   server: number;
   serverSys: number;
-  postgres: number;
+  /** CPU ms so far of each backend of the benchmark's database, by pid */
+  postgres: Map<number, number>;
   redis: number;
   machine: { busy: number; idle: number; steal: number };
 }
 
-/** CPU ms so far of the tree under `serverPid` (processes that exited are not counted), PostgreSQL and Redis. */
-export function cpuSnapshot(serverPid: number): CpuSnapshot {
+/**
+ * CPU ms so far of the tree under `serverPid` (processes that exited are not counted), of the PostgreSQL backends
+ * `postgresPids` (those of the benchmark's database, from pg_stat_activity) and of Redis.
+ */
+export function cpuSnapshot(serverPid: number, postgresPids: ReadonlySet<number>): CpuSnapshot {
   const procs = readProcs();
   const children = new Map<number, ProcStat[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
@@ -75,7 +80,8 @@ export function cpuSnapshot(serverPid: number): CpuSnapshot {
     queue.push(...(children.get(p.pid) ?? []));
   }
   const sum = (comm: RegExp) => procs.filter((p) => comm.test(p.comm)).reduce((n, p) => n + p.cpuMs, 0);
-  return { server, serverSys, postgres: sum(/^postgres$/), redis: sum(/^redis-server$/), machine: machineTicks() };
+  const postgres = new Map(procs.filter((p) => postgresPids.has(p.pid)).map((p) => [p.pid, p.cpuMs]));
+  return { server, serverSys, postgres, redis: sum(/^redis-server$/), machine: machineTicks() };
 }
 
 export interface CpuUse {
@@ -99,7 +105,11 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, requests: number
   return {
     serverMs: per(before.server, after.server),
     serverSys: (100 * (after.serverSys - before.serverSys)) / (after.server - before.server || 1),
-    postgresMs: per(before.postgres, after.postgres),
+    // A backend that started during the run counts from zero; one that ended during it is lost (pools keep theirs).
+    postgresMs: per(
+      0,
+      [...after.postgres].reduce((n, [pid, ms]) => n + ms - (before.postgres.get(pid) ?? 0), 0),
+    ),
     redisMs: per(before.redis, after.redis),
     busy: (100 * busy) / all,
     steal: (100 * steal) / all,

@@ -1,6 +1,7 @@
-// `npm run bench`: starts Gatehouse (child process, real PostgreSQL and Redis, WORKERS=1 then 2) and a bare
-// oidc-provider (bench/bare-provider.ts), loads both with autocannon, prints req/s, p50, p99, errors and the
-// Gatehouse/bare ratios, and cleans up its database and Redis keys. Figures come from here, never from tests.
+// `npm run bench`: starts Gatehouse (child process, real PostgreSQL and Redis, WORKERS=1 then 2), a bare
+// oidc-provider (bench/bare-provider.ts) and the peer (bench/peer-server.ts: @node-oauth/oauth2-server on Koa),
+// loads each with autocannon, prints req/s, p50, p99, errors, CPU per request and the ratios to the bare provider,
+// and cleans up its database and Redis keys. Figures come from here, never from tests.
 //   npm run bench -- [--duration 10] [--only client_credentials,refresh_token] [--workers 1,2] [--json out.json] [--profile]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -10,13 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon, { type Options, type Result } from 'autocannon';
+import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
 import bcrypt from 'bcrypt';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { FormBrowser, formAction, hiddenField } from '../test/helpers/form-browser.ts';
 import { SERVER_NODE_FLAGS } from '../test/helpers/processes.ts';
 import { freePort } from '../test/helpers/test-server.ts';
-import { BARE_CLIENT, BARE_OPAQUE_CLIENT, BARE_REDIRECT_URI } from './bare-clients.ts';
+import { BARE_CLIENT, BARE_OPAQUE_CLIENT, BARE_REDIRECT_URI, PEER_CLIENT } from './bare-clients.ts';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.ts';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -30,16 +32,26 @@ const SCENARIOS = [
   'login',
   'json_refresh',
   'code_flow',
+  'login_large_unknown',
+  'login_large_known',
+  'login_argon2id',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
-/** bcrypt-bound scenarios run on one worker only: more processes do not add cores. */
-const SINGLE_WORKER_ONLY = new Set<Scenario>(['login', 'json_refresh', 'code_flow']);
+/** Hash-bound scenarios run on one worker only: more processes do not add cores. */
+const SINGLE_WORKER_ONLY = new Set<Scenario>(['login', 'json_refresh', 'code_flow', 'login_large_unknown', 'login_large_known']);
+/** Scenarios of Gatehouse alone (no bare or peer counterpart). */
+const GATEHOUSE_ONLY = new Set<Scenario>(['login', 'json_refresh', 'login_large_unknown', 'login_large_known', 'login_argon2id']);
+/** The peer serves the token endpoint only. */
+const PEER_SCENARIOS = new Set<Scenario>(['client_credentials', 'refresh_token']);
+/** The large tenant: this many users, signed in to by unknown and by known emails. */
+const LARGE_TENANT_USERS = 100_000;
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 const PASSWORD = 'bench password, long enough';
 
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     workers: { type: 'string', default: '1,2' },
@@ -52,6 +64,10 @@ const { values: args } = parseArgs({
   },
 });
 const DURATION = Number(args.duration);
+/** Side-by-side scenarios run in this many rounds of DURATION / ROUNDS seconds per target. */
+const ROUNDS = Number(args.rounds);
+/** Seconds of the autocannon run in progress. */
+let roundSeconds = DURATION;
 const CONNECTIONS = Number(args.connections);
 const FLOW_CONCURRENCY = 10;
 const only = new Set((args.only?.split(',') ?? SCENARIOS).map((s) => s.trim()) as Scenario[]);
@@ -65,6 +81,8 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  /** answers other than 2xx (counted in errors unless the scenario expects them) */
+  nonOk?: number;
   requests: number;
   /** CPU spent during the run (server, PostgreSQL, Redis per request; machine shares) */
   cpu?: CpuUse;
@@ -81,6 +99,8 @@ interface Target {
   refreshPool: string[];
   introspectToken: string;
   login?: { tenant: string; email: string };
+  /** The large tenant's tenant id and one of its users' emails. */
+  large?: { tenant: string; email: string };
   /** Pool of unused JSON API refresh tokens (from JSON sign-ins), used like refreshPool by `json_refresh`. */
   jsonRefreshPool: string[];
   /** Runs one complete authorization-code flow and returns its tokens. */
@@ -246,13 +266,16 @@ function toRow(scenario: Scenario, target: string, r: Result): Row {
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.non2xx,
+    nonOk: r.non2xx,
     requests: r.requests.total,
   };
 }
 
 async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; introspect: string }): Promise<Row> {
-  const run = async (options: Options) =>
-    toRow(scenario, t.name, await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options }));
+  // The sign-ins measured for their CPU each run with two connections per core: enough to keep the cores busy,
+  // few enough that the requests still queued when the run ends are not a large share of it.
+  const connections = scenario.startsWith('login_') ? Math.min(CONNECTIONS, 2 * availableParallelism()) : CONNECTIONS;
+  const run = async (options: Options) => toRow(scenario, t.name, await autocannon({ connections, duration: roundSeconds, ...options }));
   const tokenUrl = `${t.url}${oidcPaths.token}`;
   switch (scenario) {
     case 'client_credentials':
@@ -290,14 +313,37 @@ async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; i
     case 'jwks':
       return run({ url: `${t.url}${t.name.startsWith('bare') ? '/jwks' : '/.well-known/jwks.json'}` });
     case 'login':
-      if (!t.login) throw new Error('login has no bare counterpart');
-      return run({
+    case 'login_argon2id':
+    case 'login_large_unknown':
+    case 'login_large_known': {
+      const account = scenario.startsWith('login_large') ? t.large : t.login;
+      if (!account) throw new Error(`${scenario} has no bare counterpart`);
+      // Unknown emails (a new one each time) are refused with 401 after the same one hash: anything else is an error.
+      const unknown = scenario === 'login_large_unknown';
+      let n = 0;
+      let wrong = 0;
+      const row = await run({
         url: `${t.url}/api/v1/auth/login`,
         method: 'POST',
         timeout: 120,
-        headers: { 'content-type': 'application/json', 'x-tenant-id': t.login.tenant },
-        body: JSON.stringify({ usernameOrEmail: t.login.email, password: PASSWORD }),
+        headers: { 'content-type': 'application/json', 'x-tenant-id': account.tenant },
+        body: JSON.stringify({ usernameOrEmail: account.email, password: PASSWORD }),
+        ...(unknown && {
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({ usernameOrEmail: `nobody${(n += 1)}@large.test`, password: PASSWORD }),
+              }),
+              onResponse: (status) => {
+                if (status !== 401) wrong += 1;
+              },
+            },
+          ],
+        }),
       });
+      return unknown ? { ...row, errors: row.errors - (row.nonOk ?? 0) + wrong } : row;
+    }
     case 'json_refresh': {
       if (!t.login) throw new Error('json_refresh has no bare counterpart');
       const pool = t.jsonRefreshPool;
@@ -320,6 +366,36 @@ async function load(scenario: Scenario, t: Target, oidcPaths: { token: string; i
   }
 }
 
+/** One row of several rounds of a scenario on one target: their requests, errors and CPU added up. */
+function mergeRounds(rounds: Row[]): Row {
+  const first = rounds[0] as Row;
+  const requests = rounds.reduce((n, r) => n + r.requests, 0);
+  const sum = (f: (r: Row) => number) => rounds.reduce((n, r) => n + f(r), 0);
+  const weighted = (f: (c: CpuUse) => number) => sum((r) => (r.cpu ? f(r.cpu) * r.requests : 0)) / (requests || 1);
+  const mean = (f: (c: CpuUse) => number) => sum((r) => (r.cpu ? f(r.cpu) : 0)) / rounds.length;
+  return {
+    ...first,
+    rps: sum((r) => r.rps) / rounds.length,
+    p50: sum((r) => r.p50 * r.requests) / (requests || 1),
+    p99: Math.max(...rounds.map((r) => r.p99)),
+    errors: sum((r) => r.errors),
+    requests,
+    ...(first.cpu && {
+      cpu: {
+        serverMs: weighted((c) => c.serverMs),
+        serverSys: mean((c) => c.serverSys),
+        postgresMs: weighted((c) => c.postgresMs),
+        redisMs: weighted((c) => c.redisMs),
+        busy: mean((c) => c.busy),
+        steal: mean((c) => c.steal),
+      },
+    }),
+  };
+}
+
+/** The pids of the PostgreSQL backends connected to the benchmark's database (set once it exists). */
+let benchBackends: () => Promise<Set<number>> = async () => new Set();
+
 /** Runs a scenario and adds the CPU it cost; the refresh pool is filled (code flows, bcrypt) before measuring. */
 async function measured(
   serverPid: number | undefined,
@@ -329,9 +405,9 @@ async function measured(
 ): Promise<Row> {
   if (scenario === 'refresh_token') await fillRefreshPool(t, CONNECTIONS + 20);
   if (scenario === 'json_refresh') await fillJsonRefreshPool(t, CONNECTIONS + 20);
-  const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid);
+  const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid, await benchBackends());
   const row = await load(scenario, t, oidcPaths);
-  if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid), row.requests);
+  if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid, await benchBackends()), row.requests);
   return row;
 }
 
@@ -380,8 +456,10 @@ async function bcryptCeiling(cost: number) {
   const hash = await bcrypt.hash(PASSWORD, cost);
   const rounds = 8;
   let started = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < rounds; i += 1) await bcrypt.compare(PASSWORD, hash);
   const hashMs = (performance.now() - started) / rounds;
+  const hashCpuMs = cpuMsSince(cpu) / rounds;
   let done = 0;
   started = performance.now();
   const until = started + Math.max(2000, hashMs * 10);
@@ -394,14 +472,55 @@ async function bcryptCeiling(cost: number) {
     }),
   );
   const measured = done / ((performance.now() - started) / 1000);
-  return { cost, hashMs, perCore: 1000 / hashMs, ceiling: (1000 / hashMs) * availableParallelism(), measured };
+  return { cost, hashMs, hashCpuMs, perCore: 1000 / hashMs, ceiling: (1000 / hashMs) * availableParallelism(), measured };
 }
 
-function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeiling>>, workers: number[]) {
+/** CPU ms of this process (all its threads: libuv's pool hashes) since `start`. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/** argon2id at the default settings (m=19 MiB, t=2, p=1): one verify's CPU time, and the hashes/s per core it allows. */
+async function argon2Ceiling() {
+  const hash = await argon2Hash(PASSWORD, { memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  const rounds = 20;
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < rounds; i += 1) await argon2Verify(hash, PASSWORD);
+  const hashCpuMs = cpuMsSince(cpu) / rounds;
+  return { hashCpuMs, perCore: 1000 / hashCpuMs };
+}
+
+/**
+ * The large tenant: LARGE_TENANT_USERS verified users generated in one INSERT … SELECT, all with the same hash of
+ * PASSWORD (the lookup is what scales, not the hash), half of them with a username.
+ */
+async function loadLargeTenant(databaseUrl: string, tenantId: string, passwordHash: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `insert into users (tenant_id, email, username, password_hash, email_verified)
+       select $1, 'user' || i || '@large.test', case when i % 2 = 0 then 'large' || i end, $2, true from generate_series(1, $3::int) i`,
+      [tenantId, passwordHash, LARGE_TENANT_USERS],
+    );
+    await client.query('analyze users');
+  } finally {
+    await client.end();
+  }
+}
+
+function printTable(
+  rows: Row[],
+  ceiling: Awaited<ReturnType<typeof bcryptCeiling>>,
+  workers: number[],
+  argon2: Awaited<ReturnType<typeof argon2Ceiling>> | undefined,
+) {
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '—');
   const cpuNum = (ms: number) => ms.toFixed(ms >= 10 ? 0 : 2);
-  const targets = ['gatehouse-w1', ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`), 'bare'];
+  const targets = ['gatehouse-w1', ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`), 'gatehouse-argon2id', 'bare', 'peer'];
+  const cpuOf = (r: Row) => (r.cpu ? r.cpu.serverMs + r.cpu.postgresMs : NaN);
   const lines = [
     `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('cpu ms/req srv+pg', 26)}${pad('busy/steal', 12)}ratio`,
   ];
@@ -411,10 +530,14 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
       const r = rows.find((x) => x.scenario === scenario && x.target === target);
       if (!r) continue;
       let ratio = '';
-      if (target !== 'bare' && bare) ratio = `${(r.rps / bare.rps).toFixed(2)}× bare`;
+      if (target !== 'bare' && bare) ratio = `cpu ${(cpuOf(r) / cpuOf(bare)).toFixed(2)}× bare, req/s ${(r.rps / bare.rps).toFixed(2)}×`;
+      if (scenario === 'login' || scenario.startsWith('login_large'))
+        ratio = `non-hash cpu ${(cpuOf(r) - ceiling.hashCpuMs).toFixed(1)} ms`;
       if (scenario === 'login')
-        ratio = `${((r.rps / ceiling.ceiling) * 100).toFixed(0)}% of bcrypt ceiling (${((r.rps / ceiling.measured) * 100).toFixed(0)}% of measured)`;
-      if (target !== 'gatehouse-w1' && target !== 'bare') {
+        ratio += `; ${((r.rps / ceiling.ceiling) * 100).toFixed(0)}% of bcrypt ceiling (${((r.rps / ceiling.measured) * 100).toFixed(0)}% of measured)`;
+      if (scenario === 'login_argon2id' && argon2)
+        ratio = `non-hash cpu ${(cpuOf(r) - argon2.hashCpuMs).toFixed(1)} ms; ${(1000 / cpuOf(r)).toFixed(0)} logins/s per core of server+pg CPU`;
+      if (target.startsWith('gatehouse-w') && target !== 'gatehouse-w1') {
         const w1 = rows.find((x) => x.scenario === scenario && x.target === 'gatehouse-w1');
         if (w1) ratio += `${ratio ? ', ' : ''}${(r.rps / w1.rps).toFixed(2)}× w1`;
       }
@@ -429,7 +552,11 @@ function printTable(rows: Row[], ceiling: Awaited<ReturnType<typeof bcryptCeilin
     '',
     'cpu ms/req: CPU time of the server process tree + PostgreSQL per request (from /proc), and the kernel share of the',
     "server's; busy/steal: the machine's time over the run.",
-    `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores; measured with every core hashing: ${ceiling.measured.toFixed(1)}/s`,
+    `bcrypt cost ${ceiling.cost}: ${ceiling.hashMs.toFixed(1)} ms per hash (${ceiling.hashCpuMs.toFixed(1)} ms of CPU) → ${ceiling.perCore.toFixed(1)}/s per core, ceiling ${ceiling.ceiling.toFixed(1)}/s on ${availableParallelism()} cores; measured with every core hashing: ${ceiling.measured.toFixed(1)}/s`,
+    ...(argon2
+      ? [`argon2id m=19 MiB t=2 p=1: ${argon2.hashCpuMs.toFixed(1)} ms of CPU per hash → ${argon2.perCore.toFixed(0)}/s per core`]
+      : []),
+    'non-hash cpu: server + PostgreSQL CPU per sign-in less one hash of the configured kind.',
   );
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
@@ -450,12 +577,14 @@ async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${dbName}`);
+  benchBackends = async () =>
+    new Set((await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName])).rows.map((r) => r.pid));
   const children: Child[] = [];
   const rows: Row[] = [];
   try {
     const port = await freePort();
     const randomSecret = randomBytes(48).toString('base64url');
-    const gatehouseEnv = (workers: number): Record<string, string> => ({
+    const gatehouseEnv = (workers: number, extra: Record<string, string> = {}): Record<string, string> => ({
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -477,6 +606,9 @@ async function main(): Promise<void> {
       RATE_LIMIT_LOGIN_ACCOUNT: '100000000/60',
       RATE_LIMIT_AUTHORIZE: '100000000/60',
       RATE_LIMIT_API: '100000000/60',
+      IP_BLOCK_AFTER_TRIPS: '100000',
+      IP_BLOCK_AFTER_ACCOUNTS: '100000',
+      ...extra,
     });
     const cliEnv = gatehouseEnv(1);
     await runCli(cliEnv, ['migrate']);
@@ -494,6 +626,26 @@ async function main(): Promise<void> {
       'evict_oldest',
     ]);
     await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'login@bench.test', '--password', PASSWORD]);
+    if (only.has('login_argon2id')) {
+      await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'argon2@bench.test', '--password', PASSWORD]);
+    }
+    const large = { tenant: 'large', email: `user${LARGE_TENANT_USERS / 2}@large.test` };
+    if (only.has('login_large_unknown') || only.has('login_large_known')) {
+      // The same session policy as the bench tenant: one account signs in over and over.
+      await runCli(cliEnv, [
+        'tenant',
+        'create',
+        '--id',
+        large.tenant,
+        '--name',
+        'Large',
+        '--session-limit',
+        '1000',
+        '--session-strategy',
+        'evict_oldest',
+      ]);
+      await loadLargeTenant(databaseUrl, large.tenant, await bcrypt.hash(PASSWORD, Number(args['bcrypt-cost'])));
+    }
     // Browser flows sign in as several people, as real ones do (one person's sign-ins serialise on their session limit).
     const flowUsers = Array.from({ length: FLOW_CONCURRENCY }, (_, i) => `flow${i}@bench.test`);
     await Promise.all(
@@ -541,36 +693,10 @@ async function main(): Promise<void> {
         jsonRefreshPool: [],
         introspectToken: '',
         login: { tenant, email: 'login@bench.test' },
+        large,
         flow: () => gatehouseFlow(url, app.client_id as string, flowBasic, flowUsers[nextFlowUser++ % flowUsers.length] as string),
       };
     };
-
-    const gatehousePaths = { token: '/oauth2/token', introspect: '/oauth2/introspect' };
-    const refreshPool: string[] = [];
-    let introspectToken = '';
-    for (const workers of workerCounts) {
-      const name = `gatehouse-w${workers}`;
-      const logFile = join(RESULTS, `${name}.log`);
-      process.stdout.write(`starting Gatehouse with WORKERS=${workers} (log: ${logFile})\n`);
-      const server = await startChild('src/main.ts', gatehouseEnv(workers), logFile, () =>
-        answers(`http://127.0.0.1:${port}/health/ready`),
-      );
-      // Readiness answers once the first worker listens; give the others a moment to join.
-      if (workers > 1) await new Promise((r) => setTimeout(r, 3000));
-      children.push(server);
-      const target = { ...gatehouseTarget(name), refreshPool };
-      introspectToken ||= (await target.flow()).access_token;
-      target.introspectToken = introspectToken;
-      for (const scenario of SCENARIOS) {
-        if (!only.has(scenario) || (workers !== 1 && SINGLE_WORKER_ONLY.has(scenario))) continue;
-        process.stdout.write(`  ${name} ${scenario}…\n`);
-        rows.push(await measured(server.child.pid, scenario, target, gatehousePaths));
-        // autocannon stops with its last requests still queued at the server: a login run leaves ~50 hashes to do.
-        if (scenario === 'login') await new Promise((r) => setTimeout(r, (CONNECTIONS / ceiling.measured) * 1000 + 1000));
-      }
-      await server.stop();
-      children.splice(children.indexOf(server), 1);
-    }
 
     const barePort = await freePort();
     const bare = await startChild('bench/bare-provider.ts', { PORT: String(barePort) }, join(RESULTS, 'bare.log'), () =>
@@ -597,17 +723,138 @@ async function main(): Promise<void> {
       body: form({ grant_type: 'client_credentials' }),
     });
     bareTarget.introspectToken = ((await opaque.json()) as { access_token: string }).access_token;
-    for (const scenario of SCENARIOS) {
-      if (!only.has(scenario) || scenario === 'login' || scenario === 'json_refresh') continue;
-      process.stdout.write(`  bare ${scenario}…\n`);
-      rows.push(await measured(bare.child.pid, scenario, bareTarget, { token: '/token', introspect: '/token/introspection' }));
+    const peerPort = await freePort();
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const peer = await startChild(
+      'bench/peer-server.ts',
+      { PORT: String(peerPort), DATABASE_URL: databaseUrl },
+      join(RESULTS, 'peer.log'),
+      async () => (await fetch(`${peerUrl}/token`, { method: 'POST' })).status === 400,
+    );
+    children.push(peer);
+    const peerBasic = basic(PEER_CLIENT.id, PEER_CLIENT.secret);
+    const peerTarget: Target = {
+      name: 'peer',
+      url: peerUrl,
+      ccBasic: peerBasic,
+      flowBasic: peerBasic,
+      introspectBasic: peerBasic,
+      flowClientId: PEER_CLIENT.id,
+      refreshPool: [],
+      jsonRefreshPool: [],
+      introspectToken: '',
+      // Its first refresh tokens come from the password grant (a fixed account, no hash): the peer has no login page.
+      flow: async () => {
+        const res = await fetch(`${peerUrl}/token`, {
+          method: 'POST',
+          headers: { ...FORM, authorization: peerBasic },
+          body: form({ grant_type: 'password', username: 'bench', password: 'bench' }),
+        });
+        if (res.status !== 200) throw new Error(`peer token endpoint answered ${res.status}: ${await res.text()}`);
+        return (await res.json()) as { access_token: string; refresh_token: string };
+      },
+    };
+
+    const gatehousePaths = { token: '/oauth2/token', introspect: '/oauth2/introspect' };
+    const barePaths = { token: '/token', introspect: '/token/introspection' };
+    const peerPaths = { token: '/token', introspect: '/none' };
+    const refreshPool: string[] = [];
+    let introspectToken = '';
+
+    // Side by side: Gatehouse (one process), the bare provider and the peer take turns, ROUNDS short runs each per
+    // scenario, so that what the neighbours on a shared machine do falls on all three alike.
+    const sideBySide = SCENARIOS.filter((s) => only.has(s) && PEER_SCENARIOS.has(s));
+    if (sideBySide.length > 0 && workerCounts.includes(1)) {
+      const name = 'gatehouse-w1';
+      process.stdout.write(`starting Gatehouse with WORKERS=1 for ${ROUNDS} rounds side by side with bare and peer\n`);
+      const server = await startChild('src/main.ts', gatehouseEnv(1), join(RESULTS, `${name}.log`), () =>
+        answers(`http://127.0.0.1:${port}/health/ready`),
+      );
+      children.push(server);
+      const target = { ...gatehouseTarget(name), refreshPool };
+      const turns: Array<[Target, number, { token: string; introspect: string }]> = [
+        [target, server.child.pid as number, gatehousePaths],
+        [bareTarget, bare.child.pid as number, barePaths],
+        [peerTarget, peer.child.pid as number, peerPaths],
+      ];
+      roundSeconds = Math.max(2, Math.round(DURATION / ROUNDS));
+      const byTarget = new Map<string, Row[]>();
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        for (const scenario of sideBySide) {
+          for (const [t, pid, paths] of turns) {
+            process.stdout.write(`  round ${round}: ${t.name} ${scenario}…\n`);
+            const key = `${scenario}|${t.name}`;
+            byTarget.set(key, [...(byTarget.get(key) ?? []), await measured(pid, scenario, t, paths)]);
+          }
+        }
+      }
+      roundSeconds = DURATION;
+      rows.push(...[...byTarget.values()].map(mergeRounds));
+      await server.stop();
+      children.splice(children.indexOf(server), 1);
+    }
+    for (const workers of workerCounts) {
+      const name = `gatehouse-w${workers}`;
+      const logFile = join(RESULTS, `${name}.log`);
+      process.stdout.write(`starting Gatehouse with WORKERS=${workers} (log: ${logFile})\n`);
+      const server = await startChild('src/main.ts', gatehouseEnv(workers), logFile, () =>
+        answers(`http://127.0.0.1:${port}/health/ready`),
+      );
+      // Readiness answers once the first worker listens; give the others a moment to join.
+      if (workers > 1) await new Promise((r) => setTimeout(r, 3000));
+      children.push(server);
+      const target = { ...gatehouseTarget(name), refreshPool };
+      introspectToken ||= (await target.flow()).access_token;
+      target.introspectToken = introspectToken;
+      for (const scenario of SCENARIOS) {
+        if (!only.has(scenario) || scenario === 'login_argon2id' || (workers !== 1 && SINGLE_WORKER_ONLY.has(scenario))) continue;
+        if (workers === 1 && sideBySide.includes(scenario)) continue;
+        process.stdout.write(`  ${name} ${scenario}…\n`);
+        rows.push(await measured(server.child.pid, scenario, target, gatehousePaths));
+        // autocannon stops with its last requests still queued at the server: a login run leaves ~50 hashes to do.
+        if (scenario.startsWith('login')) {
+          const queued = scenario === 'login' ? CONNECTIONS : 2 * availableParallelism();
+          await new Promise((r) => setTimeout(r, (queued / ceiling.measured) * 1000 + 1000));
+        }
+      }
+      await server.stop();
+      children.splice(children.indexOf(server), 1);
     }
 
-    printTable(rows, ceiling, workerCounts);
+    let argon2: Awaited<ReturnType<typeof argon2Ceiling>> | undefined;
+    if (only.has('login_argon2id')) {
+      const name = 'gatehouse-argon2id';
+      process.stdout.write(`starting Gatehouse with WORKERS=1 PASSWORD_HASH=argon2id\n`);
+      const server = await startChild('src/main.ts', gatehouseEnv(1, { PASSWORD_HASH: 'argon2id' }), join(RESULTS, `${name}.log`), () =>
+        answers(`http://127.0.0.1:${port}/health/ready`),
+      );
+      children.push(server);
+      const target = { ...gatehouseTarget(name), login: { tenant, email: 'argon2@bench.test' } };
+      // The first sign-in moves the CLI's bcrypt hash to argon2id; the measured ones verify argon2id only.
+      const first = await fetch(`${target.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': tenant },
+        body: JSON.stringify({ usernameOrEmail: 'argon2@bench.test', password: PASSWORD }),
+      });
+      if (first.status !== 200) throw new Error(`argon2id warm-up sign-in answered ${first.status}`);
+      process.stdout.write(`  ${name} login…\n`);
+      rows.push(await measured(server.child.pid, 'login_argon2id', target, gatehousePaths));
+      await server.stop();
+      children.splice(children.indexOf(server), 1);
+      argon2 = await argon2Ceiling();
+    }
+
+    for (const scenario of SCENARIOS) {
+      if (!only.has(scenario) || GATEHOUSE_ONLY.has(scenario) || sideBySide.includes(scenario)) continue;
+      process.stdout.write(`  bare ${scenario}…\n`);
+      rows.push(await measured(bare.child.pid, scenario, bareTarget, barePaths));
+    }
+
+    printTable(rows, ceiling, workerCounts, argon2);
     if (args.json) {
       writeFileSync(
         args.json,
-        `${JSON.stringify({ machine, duration: DURATION, connections: CONNECTIONS, bcrypt: ceiling, rows }, null, 2)}\n`,
+        `${JSON.stringify({ machine, duration: DURATION, connections: CONNECTIONS, bcrypt: ceiling, argon2, rows }, null, 2)}\n`,
       );
       process.stdout.write(`\nwrote ${args.json}\n`);
     }

@@ -21,6 +21,8 @@ import * as hashOidcTokenIds from './20261130160000_hash-oidc-token-ids.ts';
 import * as refreshTokenSuccessor from './20261130160100_refresh-token-successor.ts';
 import type { MigrationOptions } from '../src/db/migrate.ts';
 import * as sessionStrategyDefault from './20261130170000_session-strategy-default.ts';
+import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
+import * as es256IdTokens from './20261130190100_es256-id-tokens.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -45,4 +47,6 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130160100_refresh-token-successor', refreshTokenSuccessor],
   ['20261130170000_session-strategy-default', sessionStrategyDefault],
   ['20261130180000_signing-key-activation', signingKeyActivation],
+  ['20261130190000_large-tenant-indexes', largeTenantIndexes],
+  ['20261130190100_es256-id-tokens', es256IdTokens],
 ];

@@ -79,6 +79,10 @@ export const envSchema = z.object({
   TRUST_PROXY: boolish.default(false),
   TENANT_DOMAIN: z.string().optional(),
   BCRYPT_COST: intIn(4, 15).default(12),
+  PASSWORD_HASH: z.enum(['bcrypt', 'argon2id'], { message: 'must be bcrypt or argon2id' }).default('bcrypt'),
+  // OWASP's argon2id floor (m=19 MiB, t=2, p=1) is the least accepted.
+  ARGON2_MEMORY_KIB: intIn(19456, 4194304).default(19456),
+  ARGON2_TIME_COST: intIn(2, 100).default(2),
   // At most a day: after `keys rotate` the old key stays published for a day, so no token may outlive that.
   ACCESS_TOKEN_TTL: intIn(5, 86400).default(900),
   // docs/security.md, "Refresh token reuse and the reuse interval": a retry with a just-rotated refresh token.
@@ -144,6 +148,11 @@ export interface Config {
   trustProxy: boolean;
   tenantDomain: string | undefined;
   bcryptCost: number;
+  /** How new password hashes are made; stored hashes of the other kind or settings are replaced at sign-in. */
+  passwordHash: 'bcrypt' | 'argon2id';
+  /** argon2id memory in KiB and passes (parallelism is 1). */
+  argon2MemoryKib: number;
+  argon2TimeCost: number;
   /** Lifetime of access tokens in seconds (docs/security.md: 15 minutes by default). */
   accessTokenTtl: number;
   /** Seconds a rotated refresh token may still be retried (REFRESH_REUSE_INTERVAL_SECONDS; 0 turns it off). */
@@ -266,6 +275,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.TRUST_PROXY,
     tenantDomain: env.TENANT_DOMAIN,
     bcryptCost: env.BCRYPT_COST,
+    passwordHash: env.PASSWORD_HASH,
+    argon2MemoryKib: env.ARGON2_MEMORY_KIB,
+    argon2TimeCost: env.ARGON2_TIME_COST,
     accessTokenTtl: env.ACCESS_TOKEN_TTL,
     refreshReuseIntervalSeconds: env.REFRESH_REUSE_INTERVAL_SECONDS,
     workers: env.WORKERS,

@@ -71,4 +71,14 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
     default: '`30000` (at least 3 × the poll interval)',
     meaning: 'How long `keys rotate` stages a new key before it signs; must exceed the poll interval (ms)',
   },
+  PASSWORD_HASH: {
+    meaning:
+      "How new password hashes are made: `bcrypt` (at `BCRYPT_COST`) or `argon2id`. Stored hashes of either kind keep working; one made with other settings is replaced at its owner's next successful sign-in",
+  },
+  ARGON2_MEMORY_KIB: { meaning: "argon2id memory per hash in KiB (at least 19456, OWASP's 19 MiB); parallelism is 1" },
+  ARGON2_TIME_COST: { meaning: 'argon2id passes (at least 2)' },
+  REFRESH_REUSE_INTERVAL_SECONDS: {
+    meaning:
+      'Seconds in which a client retrying with the refresh token it just rotated gets a fresh successor instead of revoking the grant (a lost answer); `0` turns it off; see [security.md](security.md#refresh-token-reuse-and-the-reuse-interval)',
+  },
 };

@@ -115,7 +115,7 @@ async function tellOwnerOfExistingAccount(
   meta: AuditMeta,
 ): Promise<void> {
   // The hash a new account costs, so both answers take the same time.
-  if (password !== undefined) await hashPassword(password, deps.config.bcryptCost);
+  if (password !== undefined) await hashPassword(password, deps.config);
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'registration.existing_email', subjectId: owner.id }, meta);
   await mailer.send({
     tenantId: tenant.id,
@@ -192,7 +192,7 @@ export async function resetPassword(
   const userId = await useUserToken(deps.db, tenant.id, hashUserToken(deps.config.secretKey, token), 'password_reset');
   const user = userId ? await findUserById(deps.db, tenant.id, userId) : undefined;
   if (!user) throw new AppError('INVALID_TOKEN', { detail: 'reset token unknown, used or expired' });
-  await updatePasswordHash(deps.db, tenant.id, user.id, await hashPassword(password, deps.config.bcryptCost));
+  await updatePasswordHash(deps.db, tenant.id, user.id, await hashPassword(password, deps.config));
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'password.reset', subjectId: user.id }, { ...meta, actorId: user.id });
   return { tenantId: tenant.id, userId: user.id };
 }

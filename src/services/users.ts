@@ -70,7 +70,7 @@ export async function createUser(deps: ServiceDeps, input: NewUserInput, meta: A
   const roleNames = [...new Set(values.roles)];
   // Unknown or ungrantable roles fail before the (deliberately slow) hash; the transaction checks them again.
   assertRolesGrantable(await findRolesOrThrow(deps.db, values.tenantId, roleNames), grantor);
-  const passwordHash = await hashPassword(values.password, deps.config.bcryptCost);
+  const passwordHash = await hashPassword(values.password, deps.config);
   return deps.db.transaction(async (trx) => {
     const roles = await findRolesOrThrow(trx, values.tenantId, roleNames);
     assertRolesGrantable(roles, grantor);

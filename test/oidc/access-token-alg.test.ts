@@ -1,5 +1,5 @@
 // ACCESS_TOKEN_ALG: access tokens are signed with the configured algorithm by a key the JWKS publishes, and
-// Gatehouse's own checks (introspection) accept them; ID tokens keep RS256 either way.
+// Gatehouse's own checks (introspection) accept them. (ID tokens follow each client's own setting: test/oidc/id-token-alg.test.ts.)
 import { decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { makeClient, makeTenant } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';

@@ -13,6 +13,7 @@ import {
   createClient,
   getClient,
   GRANT_TYPES,
+  ID_TOKEN_SIGNING_ALGS,
   listClients,
   newClientBodySchema,
   presentClient,
@@ -34,6 +35,7 @@ const adminClient = z.object({
   postLogoutRedirectUris: z.array(z.url()),
   grantTypes: z.array(z.enum(GRANT_TYPES)),
   scope: z.string(),
+  idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).describe('How its ID tokens are signed; ES256 unless RS256 is asked for'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -1,6 +1,6 @@
 // SQL for the users table.
 import type { Knex } from 'knex';
-import { creationOrderPage } from '../knex.ts';
+import { creationOrderPage, prepared } from '../knex.ts';
 
 export type UserStatus = 'active' | 'disabled';
 
@@ -121,13 +121,28 @@ export function userWithRoleNamesFromRow(row: Record<string, unknown>): UserWith
   return { ...toUser(user), roleNames: row['u__role_names'] as string[] };
 }
 
-/** Finds a user of one tenant by email or username, case-insensitively, with the password hash. */
+/** Named columns, not `*`: a prepared statement whose result shape changes under a migration fails. */
+const LOGIN_COLUMNS = [...USER_COLUMNS, 'password_hash'].join(', ');
+
+/**
+ * Finds a user of one tenant by email or username, case-insensitively, with the password hash. Two index lookups
+ * (the email index, then the partial username index) instead of one `email or username` condition, which no index
+ * serves: that was a sequential scan of the tenant's users on every sign-in attempt (74–77 ms of PostgreSQL CPU
+ * at 100,000 users), triggerable by anyone with unknown emails. An email match wins over another user's equal
+ * username; the second lookup runs only when the first finds nobody.
+ */
 export async function findUserByLogin(db: Knex, tenantId: string, login: string): Promise<UserWithPassword | undefined> {
   const lowered = login.toLowerCase();
-  const row = await db<UserRow>('users')
-    .where({ tenant_id: tenantId })
-    .andWhere((q) => q.whereRaw('lower(email) = ?', [lowered]).orWhereRaw('lower(username) = ?', [lowered]))
-    .first();
+  const { rows } = (await db
+    .raw(
+      `(select ${LOGIN_COLUMNS} from users where tenant_id = ? and lower(email) = ? limit 1)
+       union all
+       (select ${LOGIN_COLUMNS} from users where tenant_id = ? and lower(username) = ? and username is not null limit 1)
+       limit 1`,
+      [tenantId, lowered, tenantId, lowered],
+    )
+    .options(prepared('gh_user_by_login'))) as { rows: UserRow[] };
+  const row = rows[0];
   return row && { ...toUser(row), passwordHash: row.password_hash };
 }
 
@@ -188,6 +203,14 @@ export async function updatePasswordHash(db: Knex, tenantId: string, id: string,
     locked_until: null,
     updated_at: db.fn.now(),
   });
+}
+
+/**
+ * Replaces a hash with one of the same password under new settings (a rehash at sign-in), only while the stored
+ * hash is still `oldHash`: a password changed meanwhile stays. Not a password change: nothing else is touched.
+ */
+export async function replacePasswordHash(db: Knex, tenantId: string, id: string, oldHash: string, newHash: string): Promise<boolean> {
+  return (await db('users').where({ tenant_id: tenantId, id, password_hash: oldHash }).update({ password_hash: newHash })) === 1;
 }
 
 export async function markEmailVerified(db: Knex, tenantId: string, id: string): Promise<void> {

@@ -8,21 +8,10 @@ import type { Tenant } from '../../db/queries/tenants.ts';
 import { lookupTenant } from '../tenants.ts';
 import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from '../audit.ts';
-import { hashPassword, verifyPassword } from '../passwords.ts';
+import { rehashIfNeeded, verifyPasswordHash } from '../passwords.ts';
 
 export type SignInFailure =
   'unknown_tenant' | 'tenant_suspended' | 'unknown_user' | 'wrong_password' | 'disabled' | 'unverified' | 'locked';
-
-/** A hash at the configured cost, compared against when there is no user, so both paths cost one bcrypt. */
-const dummyHashes = new Map<number, Promise<string>>();
-function dummyHash(cost: number): Promise<string> {
-  let hash = dummyHashes.get(cost);
-  if (!hash) {
-    hash = hashPassword('gatehouse-timing-equaliser', cost);
-    dummyHashes.set(cost, hash);
-  }
-  return hash;
-}
 
 export interface PasswordChecked {
   tenant: Tenant;
@@ -38,7 +27,9 @@ export async function checkPassword(
 ): Promise<PasswordChecked> {
   const tenant = tenantId ? await lookupTenant(deps, tenantId) : undefined;
   const user = tenant ? await findUserByLogin(deps.db, tenant.id, login) : undefined;
-  const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await dummyHash(deps.config.bcryptCost)));
+  // Without a user it still spends one hash, so both paths take about as long.
+  const check = await verifyPasswordHash(user?.passwordHash, password, deps.config);
+  const passwordOk = check.ok;
 
   const failure: SignInFailure | undefined = !tenant
     ? 'unknown_tenant'
@@ -68,6 +59,8 @@ export async function checkPassword(
     if (failure === 'wrong_password' && tenant && user) await countSignInFailure(deps, tenant, user.id, auditMeta);
     throw new AppError('INVALID_CREDENTIALS', { detail: failure });
   }
+  // A hash of the configured kind or cost replaces an older one now that the password is known (docs/configuration.md).
+  await rehashIfNeeded(deps, user, password, check);
   const { passwordHash: _omit, ...publicUser } = user;
   return { tenant, user: publicUser };
 }
