@@ -24,21 +24,26 @@ function printDemo(demo: DemoData, url: string): void {
 }
 
 async function runSingle(config: Config, logger: Logger, seed: boolean): Promise<void> {
-  const running = await startServer(config, logger, { seed });
-  if (cluster.isWorker) shareMetricsWithPrimary(running.ctx.metrics.registry);
-  if (running.demo) printDemo(running.demo, config.publicUrl);
+  // The handlers are installed before the server starts: a signal that arrives while it starts (or just as the
+  // "listening" line leaves) waits for the start and then shuts down cleanly, instead of killing the process.
+  const starting = startServer(config, logger, { seed });
   const stop = (signal: string) => {
     logger.info({ signal }, 'signal received');
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((running) => running.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  const running = await starting;
+  if (cluster.isWorker) shareMetricsWithPrimary(running.ctx.metrics.registry);
+  if (running.demo) printDemo(running.demo, config.publicUrl);
 }
 
 /** The primary migrates and seeds once, then forks WORKERS processes that share the port. */

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { cspOrigin } from '../http/koa-security-headers.ts';
+import { cspOrigin } from '../views.ts';
 
 const INLINE_SCRIPT = /<script>([\s\S]*?)<\/script>/;
 

@@ -5,7 +5,7 @@ import type { Context } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { AppError } from '../errors/app-error.ts';
 import type { ErrorCode } from '../errors/catalogue.ts';
-import { toAppError } from '../http/koa-error-envelope.ts';
+import { toAppError } from '../errors/to-app-error.ts';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
@@ -19,6 +19,9 @@ const TITLE = 'Sign-in could not continue';
 const START_AGAIN = 'Something went wrong while signing you in. Go back to the application and try again.';
 
 /** What a person reads on a page for each catalogue code (docs/api.md: errors in plain words). */
+/** A dependency away or past its deadline (docs/operations.md, "Deadlines and faults"): a wait, not a failure. */
+const UNAVAILABLE_FOR_PEOPLE = 'Sign-in is unavailable for a moment. Try again shortly.';
+
 const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'What you sent is too large. Go back, shorten what you typed and try again.',
   INVALID_FORMAT: 'What you sent could not be read. Go back, check what you typed and try again.',
@@ -27,7 +30,7 @@ const PAGE_MESSAGES: Partial<Record<ErrorCode, string>> = {
   IP_BLOCKED: 'Too many attempts came from your network. Try again in an hour.',
   NOT_FOUND: 'This sign-in step is not available any more. Go back to the application and start again.',
   SESSION_NOT_FOUND: 'This sign-in page has expired or was already used. Go back to the application and start again.',
-  SERVICE_UNAVAILABLE: 'The sign-in service is busy or under maintenance. Try again in a few minutes.',
+  SERVICE_UNAVAILABLE: UNAVAILABLE_FOR_PEOPLE,
 };
 
 /** oidc-provider's errors for an interaction that is gone (expired, already finished, cookie missing). */
@@ -90,7 +93,6 @@ function describeForPeople(error: string): string {
 // oidc-provider answers any error it does not know as 500 server_error; a database or Redis that is away or past
 // its deadline is a 503 temporarily_unavailable with Retry-After instead, on every OAuth endpoint.
 
-const UNAVAILABLE_FOR_PEOPLE = 'Sign-in is unavailable for a moment. Try again shortly.';
 const UNAVAILABLE_BODY = { error: 'temporarily_unavailable', error_description: ERROR_CATALOGUE.SERVICE_UNAVAILABLE.message };
 
 function answerUnavailable(ctx: KoaContextWithOIDC): void {

@@ -17,8 +17,7 @@ it('prints the demo credentials on every start until the demo admin changes the 
   const first = await spawnServer(vars, 120_000);
   let password: string | undefined;
   try {
-    expect(first.output()).toContain('Demo data created');
-    password = adminPasswordIn(first.output());
+    password = adminPasswordIn(await first.waitForOutput('Demo data created'));
     expect(password).toMatch(/^[\w-]{16}$/);
 
     // The development landing page links to the demo sign-in, the docs and the admin console.
@@ -36,8 +35,7 @@ it('prints the demo credentials on every start until the demo admin changes the 
 
   const second = await spawnServer(vars, 120_000);
   try {
-    expect(second.output()).toContain('Demo data (shown until the demo admin changes the password');
-    expect(adminPasswordIn(second.output())).toBe(password);
+    expect(adminPasswordIn(await second.waitForOutput('Demo data (shown until the demo admin changes the password'))).toBe(password);
   } finally {
     expect(await second.stop()).toBe(0);
   }

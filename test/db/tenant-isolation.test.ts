@@ -44,6 +44,7 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'signing-keys.findSigningKeysFingerprint': 'signing keys are platform-wide',
   'signing-keys.findSigningStart': 'signing keys are platform-wide',
   'tenants.insertTenant': 'the tenants themselves (platform operators)',
+  'tenants.deleteTenantById': 'the tenants themselves (platform operators)',
   'tenants.findTenantById': 'the tenants themselves (platform operators)',
   'tenants.updateTenantStatus': 'the tenants themselves (platform operators)',
   'tenants.countAllTenants': 'the tenants themselves (platform operators)',
@@ -59,6 +60,8 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
  * tenant of what it finds: their names should say so (owned by the oidc_payloads and sign-in work).
  */
 const CROSS_TENANT_BY_OPAQUE_ID: Record<string, string> = {
+  'oidc-payloads.revokeGrantEverywhere': 'by grant id',
+  'oidc-payloads.revokeGrantOfReusedPayload': 'oidc-provider adapter, by model id of a reused token',
   'oidc-payloads.upsertOidcPayload': 'oidc-provider adapter, by model id',
   'oidc-payloads.findOidcPayload': 'oidc-provider adapter, by model id',
   'oidc-payloads.findOidcPayloadWithGrant': 'oidc-provider adapter, by model id',
@@ -149,6 +152,15 @@ afterAll(async () => {
 
 /** One probe per tenant-scoped export: tenant two aims at tenant one's rows and must see or change nothing. */
 const PROBES: Record<string, () => Promise<void>> = {
+  'users.deleteUserById': async () => {
+    expect(await users.deleteUserById(db, 'two', fx.userId)).toBe(false);
+    expect(await users.findUserById(db, 'one', fx.userId)).toBeDefined();
+  },
+  'users.replacePasswordHash': async () => {
+    const hash = (await users.findPasswordHash(db, 'one', fx.userId)) as string;
+    expect(await users.replacePasswordHash(db, 'two', fx.userId, hash, 'attacker-hash')).toBe(false);
+    expect(await users.findPasswordHash(db, 'one', fx.userId)).toBe(hash);
+  },
   'consents.findConsentedScope': async () => {
     expect(await consents.findConsentedScope(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },

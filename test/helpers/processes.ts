@@ -19,6 +19,8 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves with the exit code once the process has ended by itself. */
   exited: Promise<number | null>;
+  /** Resolves once the output contains `text` (lines written after "listening" arrive when they arrive). */
+  waitForOutput(text: string, timeoutMs?: number): Promise<string>;
 }
 
 /** Starts `node src/main.ts` and waits for its "listening" log line. */
@@ -45,6 +47,26 @@ export function spawnServer(vars: Record<string, string>, timeoutMs = 60_000): P
           url: match[1],
           output: () => output,
           exited,
+          waitForOutput: (text, waitMs = 10_000) =>
+            new Promise<string>((done, fail) => {
+              const check = () => {
+                if (!output.includes(text)) return false;
+                clearTimeout(giveUp);
+                child.stdout.off('data', check);
+                child.stderr.off('data', check);
+                done(output);
+                return true;
+              };
+              const giveUp = setTimeout(() => {
+                child.stdout.off('data', check);
+                child.stderr.off('data', check);
+                fail(new Error(`no "${text}" in the output within ${waitMs} ms:\n${output}`));
+              }, waitMs);
+              if (!check()) {
+                child.stdout.on('data', check);
+                child.stderr.on('data', check);
+              }
+            }),
           stop: async (signal = 'SIGTERM') => {
             if (child.exitCode === null) child.kill(signal);
             return exited;
