@@ -2,7 +2,8 @@
 // both need it, and a refresh should not pay two round trips for one row. Nothing outlives the request.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { findSessionByGrantId, type GrantSession } from '../db/queries/sessions.ts';
+import type { GrantSession } from '../db/queries/sessions.ts';
+import { findSessionOfGrant as lookupSessionOfGrant } from '../services/sessions.ts';
 import { tokenRequestOf } from './token-request.ts';
 
 /** The refresh token lookup puts the session it read along into the same memo (postgres-adapter.ts). */
@@ -14,7 +15,7 @@ export function findSessionOfGrant(
   const memo = tokenRequestOf(ctx).grantSessions;
   let found = memo.get(grantId);
   if (!found) {
-    found = findSessionByGrantId(app.db, grantId);
+    found = lookupSessionOfGrant(app, grantId);
     memo.set(grantId, found);
   }
   return found;

@@ -6,9 +6,8 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AppContext } from '../context.ts';
-import { auditMetaOf } from '../http/audit-meta.ts';
-import { markGrantRevoked, touchSession } from '../db/queries/sessions.ts';
-import { deleteExpiredOidcPayloads } from '../db/queries/oidc-payloads.ts';
+import { requestOriginOf as auditMetaOf } from '../services/request-origin.ts';
+import { recordGrantRevoked, recordSessionActivity } from '../services/sessions.ts';
 import { recordAudit } from '../services/audit.ts';
 import { createAccessTokenVerifier, publicJwks, type AccessTokenVerifier } from '../services/access-tokens.ts';
 import { ensureSigningKeys, loadSigningJwks, signingKeysVersion } from '../services/signing-keys.ts';
@@ -24,7 +23,7 @@ import { acceptAuthorizationPost } from './koa-authorization-post.ts';
 import { offlineAccessAsksConsent } from './koa-offline-access.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
-import { settleDeferredConsume } from './adapters/postgres-adapter.ts';
+import { settleDeferredConsume, sweepExpiredPayloads } from './adapters/postgres-adapter.ts';
 
 export interface OidcRuntime {
   provider(): Provider;
@@ -73,7 +72,7 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   poll.unref();
   // Expired durable payloads are invisible to find(); this only reclaims their space.
   const sweep = setInterval(() => {
-    deleteExpiredOidcPayloads(app.db).catch((err: unknown) => app.logger.warn({ err }, 'could not delete expired oidc payloads'));
+    sweepExpiredPayloads(app.db).catch((err: unknown) => app.logger.warn({ err }, 'could not delete expired oidc payloads'));
   }, PAYLOAD_SWEEP_MS);
   sweep.unref();
 
@@ -103,7 +102,7 @@ function observe(app: AppContext, provider: Provider): void {
   // Events are emitted synchronously; the write is parked on the request and awaited before the response
   // leaves (awaitGrantBookkeeping), so a client never sees a token as live after it was told it is revoked.
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    const write = markGrantRevoked(app.db, grantId).catch((err: unknown) =>
+    const write = recordGrantRevoked(app, grantId).catch((err: unknown) =>
       app.logger.error({ err, grantId }, 'could not mark grant revoked'),
     );
     tokenRequestOf(ctx).writes.push(write);
@@ -189,7 +188,7 @@ async function afterRefresh(app: AppContext, ctx: KoaContextWithOIDC): Promise<v
   const session = grantId ? await findSessionOfGrant(app, ctx, grantId) : undefined;
   await Promise.all([
     // Last-seen moves at most once a minute (the query checks again, for other processes).
-    session && Date.now() - session.lastSeenAt.getTime() > 60_000 && touchSession(app.db, session.tenantId, session.id),
+    session && Date.now() - session.lastSeenAt.getTime() > 60_000 && recordSessionActivity(app, session.tenantId, session.id),
     !tokenRequestOf(ctx).refreshAudited && recordAudit(app.db, await refreshAuditEvent(app.db, ctx, grantId)),
   ]);
 }

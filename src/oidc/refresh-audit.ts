@@ -4,7 +4,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Db } from '../db/knex.ts';
 import type { NewAuditEvent } from '../db/queries/audit-events.ts';
-import { auditMetaOf } from '../http/audit-meta.ts';
+import { requestOriginOf as auditMetaOf } from '../services/request-origin.ts';
 import { findSessionOfGrant } from './grant-session.ts';
 
 export async function refreshAuditEvent(db: Db, ctx: KoaContextWithOIDC, grantId: string | undefined): Promise<NewAuditEvent> {

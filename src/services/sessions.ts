@@ -18,6 +18,7 @@ import {
   insertSessionGrant,
   markGrantRevoked,
   setOidcSessionUid,
+  touchSession,
   type GrantSession,
   type NewSession,
   type SessionRecord,
@@ -134,8 +135,13 @@ export function recordGrantRevoked(deps: Pick<ServiceDeps, 'db'>, grantId: strin
   return markGrantRevoked(deps.db, grantId);
 }
 
+/** Moves a session's last-seen time (the statement itself moves it at most once a minute, for every process). */
+export function recordSessionActivity(deps: Pick<ServiceDeps, 'db'>, tenantId: string, sessionId: string): Promise<void> {
+  return touchSession(deps.db, tenantId, sessionId);
+}
+
 /** The session a grant was issued under (with the grant's client), live or not. */
-export function findSessionOfGrant(deps: ServiceDeps, grantId: string): Promise<GrantSession | undefined> {
+export function findSessionOfGrant(deps: Pick<ServiceDeps, 'db'>, grantId: string): Promise<GrantSession | undefined> {
   return findSessionByGrantId(deps.db, grantId);
 }
 

@@ -8,6 +8,7 @@ import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provid
 import type { Db } from '../../db/knex.ts';
 import {
   consumeOidcPayload,
+  deleteExpiredOidcPayloads,
   deleteOidcPayload,
   findOidcPayload,
   findOidcPayloadByUid,
@@ -168,4 +169,9 @@ function withJti(payload: AdapterPayload | undefined, id: string): AdapterPayloa
 function toPayload(row: OidcPayloadRow | undefined): AdapterPayload | undefined {
   if (!row) return undefined;
   return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : (row.payload as AdapterPayload);
+}
+
+/** Reclaims the space of expired durable payloads (find() never returns them; this is housekeeping only). */
+export function sweepExpiredPayloads(db: Db): Promise<unknown> {
+  return deleteExpiredOidcPayloads(db);
 }
