@@ -114,6 +114,20 @@ it('manages a user: create from stdin, list, update, reset the password (old tok
   // The session the old token belonged to ended with the reset.
   expect((await api('GET', '/me', { tenant: 'acme', token: oldToken })).status).toBe(401);
 
+  // Disabling ends the live sessions and their refresh tokens at once; enabling lets the user sign in again.
+  // The tenant's last active admin cannot be disabled; once there is a second one, ann can be.
+  expect(errorOf(await cli(['user', 'disable', '--tenant', 'acme', '--user', userId])).code).toBe('LAST_ADMIN');
+  await ok(['user', 'create', '--tenant', 'acme', '--email', 'bob@acme.test', '--role', 'admin', '--password-stdin'], 'bob passphrase\n');
+  const live = await login('ann.b@acme.test', 'second passphrase');
+  const disabled = await ok(['user', 'disable', '--tenant', 'acme', '--user', userId]);
+  // Two live sessions: the sign-in after the reset above, and this one.
+  expect(disabled).toMatchObject({ user: { status: 'disabled' }, sessionsEnded: 2 });
+  expect((await api('GET', '/me', { tenant: 'acme', token: live.body.data.accessToken })).status).toBe(401);
+  expect((await api('POST', '/refresh', { tenant: 'acme', body: { refreshToken: live.body.data.refreshToken } })).status).toBe(401);
+  expect((await login('ann.b@acme.test', 'second passphrase')).status).toBe(401);
+  expect((await ok(['user', 'enable', '--tenant', 'acme', '--user', userId])).user.status).toBe('active');
+  expect((await login('ann.b@acme.test', 'second passphrase')).status).toBe(200);
+
   const short = await cli(['user', 'reset-password', '--tenant', 'acme', '--user', userId, '--password-stdin'], 'short\n');
   expect(errorOf(short).errors).toEqual([expect.objectContaining({ field: 'password', constraint: 'MIN_LENGTH' })]);
   // Another tenant's user is not found through this tenant.

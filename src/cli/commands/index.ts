@@ -7,7 +7,7 @@ import { keysRotate } from './keys.ts';
 import { migrate } from './migrate.ts';
 import { roleCreate, roleDelete, roleList, roleShow, roleUpdate } from './roles.ts';
 import { tenantActivate, tenantCreate, tenantDelete, tenantList, tenantShow, tenantSuspend, tenantUpdate } from './tenants.ts';
-import { userCreate, userDelete, userList, userResetPassword, userShow, userUnlock, userUpdate } from './users.ts';
+import { userCreate, userDelete, userDisable, userEnable, userList, userResetPassword, userShow, userUnlock, userUpdate } from './users.ts';
 
 export const COMMANDS: readonly Command[] = [
   migrate,
@@ -24,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   userUpdate,
   userResetPassword,
   userUnlock,
+  userDisable,
+  userEnable,
   userDelete,
   roleList,
   roleShow,

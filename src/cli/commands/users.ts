@@ -1,7 +1,7 @@
 // gatehouse user create|list|show|update|reset-password|unlock|delete — passwords come from a hidden prompt or stdin,
 // never from the command line (where `ps` shows them).
 import { CLI_ACTOR } from '../../services/audit.ts';
-import { databaseGrantRevoker } from '../../services/sessions.ts';
+import { databaseGrantRevoker, endSessionsOfUser } from '../../services/sessions.ts';
 import {
   createUser,
   deleteUser,
@@ -9,6 +9,7 @@ import {
   listUsers,
   setUserPassword,
   setUserRoles,
+  setUserStatus,
   unlockUser,
   updateUser,
 } from '../../services/users.ts';
@@ -150,6 +151,35 @@ export const userResetPassword: Command = {
       CLI_ACTOR,
     );
     return { user: await getUserStatus(deps, tenantId, userId), sessionsEnded };
+  },
+};
+
+export const userDisable: Command = {
+  name: 'user disable',
+  usage: USER_USAGE,
+  summary: 'Disable a user: no more sign-ins, and every session ends with its tokens',
+  description: "The tenant's last active admin cannot be disabled (LAST_ADMIN).",
+  options: USER,
+  run: async (deps, values) => {
+    const tenantId = requireString(values, 'tenant');
+    const userId = requireString(values, 'user');
+    await setUserStatus(deps, tenantId, userId, 'disabled', CLI_ACTOR);
+    const sessionDeps = { ...deps, revokeGrants: databaseGrantRevoker(deps) };
+    const sessionsEnded = await endSessionsOfUser(sessionDeps, tenantId, userId, 'user_disabled', CLI_ACTOR);
+    return { user: await getUserStatus(deps, tenantId, userId), sessionsEnded };
+  },
+};
+
+export const userEnable: Command = {
+  name: 'user enable',
+  usage: USER_USAGE,
+  summary: 'Enable a disabled user again',
+  options: USER,
+  run: async (deps, values) => {
+    const tenantId = requireString(values, 'tenant');
+    const userId = requireString(values, 'user');
+    await setUserStatus(deps, tenantId, userId, 'active', CLI_ACTOR);
+    return { user: await getUserStatus(deps, tenantId, userId) };
   },
 };
 
