@@ -35,7 +35,7 @@ import type { ServiceDeps } from '../context.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import { hashPassword, PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from './passwords.ts';
 import { decodeCursor, toPage, type Page } from './pagination.ts';
-import { endSession, listSessions, type SessionDeps } from './sessions.ts';
+import { endSessionsOfUser, type SessionDeps } from './sessions.ts';
 import { getTenant } from './tenants.ts';
 import { ADMIN_ROLE, permissionsNotHeld, type Grantor } from './permissions.ts';
 
@@ -303,11 +303,7 @@ export async function setUserPassword(
   if (!(await findUserById(deps.db, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
   await updatePasswordHash(deps.db, tenantId, userId, await hashPassword(value, deps.config.bcryptCost));
   await recordAudit(deps.db, { tenantId, type: 'password.reset', subjectId: userId }, meta);
-  let ended = 0;
-  for (const session of await listSessions(deps, tenantId, userId)) {
-    if (await endSession(deps, tenantId, session.id, 'password_reset', meta)) ended += 1;
-  }
-  return ended;
+  return endSessionsOfUser(deps, tenantId, userId, 'password_reset', meta);
 }
 
 /** Deletes a user; their sessions go with the row, so their access tokens stop verifying and refreshes fail. */
