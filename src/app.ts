@@ -17,6 +17,7 @@ import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
+import { selfServiceRouter } from './pages/self-service.ts';
 import { composePasswordResetMail } from './services/account-recovery.ts';
 import { createMailer, smtpTransport } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
@@ -50,6 +51,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   // A known path with another method answers 405 with Allow (koa-error-envelope renders it).
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes()).use(router.allowedMethods());
   app.use(interactionRouter(ctx, oidc.provider, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
+  app.use(selfServiceRouter(ctx, oidc.provider, mailer, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(userinfoRouter(ctx, oidc.verifier, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(errorDocsRouter(ctx).routes());
   app.use(consoleRouter(ctx).routes());
