@@ -47,7 +47,13 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
   router.get('/password/forgot', async (ctx) => {
     const interaction = interactionOf(ctx);
     const tenant = await pageTenant(app, provider(), ctx, interaction);
-    ctx.body = await renderView('password-forgot', { ...tenant, interaction, email: '', error: null, csrf: await issuePageCsrf(app, ctx, '/password') });
+    ctx.body = await renderView('password-forgot', {
+      ...tenant,
+      interaction,
+      email: '',
+      error: null,
+      csrf: await issuePageCsrf(app, ctx, '/password'),
+    });
   });
 
   router.post('/password/forgot', async (ctx) => {
@@ -69,7 +75,8 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
       });
       return;
     }
-    if (interaction) ctx.cookies.set(RETURN_COOKIE, interaction, { httpOnly: true, sameSite: 'lax', path: '/password', maxAge: RETURN_TTL_MS });
+    if (interaction)
+      ctx.cookies.set(RETURN_COOKIE, interaction, { httpOnly: true, sameSite: 'lax', path: '/password', maxAge: RETURN_TTL_MS });
     // The same page whether or not the address has an account (docs/security.md).
     ctx.body = await renderView('self-service-message', {
       ...tenant,
@@ -101,7 +108,11 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
         ctx.body = await renderResetForm(app, ctx, tenant, token, 'That password does not follow the rules below. Choose another one.');
         return;
       }
-      if (!(err instanceof AppError) || !err.errors.some((e) => e.code === 'INVALID_TOKEN' || e.code === 'REQUIRED_FIELD' || e.code === 'INVALID_FORMAT')) throw err;
+      if (
+        !(err instanceof AppError) ||
+        !err.errors.some((e) => e.code === 'INVALID_TOKEN' || e.code === 'REQUIRED_FIELD' || e.code === 'INVALID_FORMAT')
+      )
+        throw err;
       ctx.status = 400;
       ctx.body = await renderView('self-service-message', {
         ...tenant,
@@ -175,7 +186,8 @@ async function pageTenant(app: AppContext, provider: Provider, ctx: Context, int
   if (!tenantId && suffix && ctx.hostname.toLowerCase().endsWith(suffix)) tenantId = ctx.hostname.toLowerCase().slice(0, -suffix.length);
   tenantId = tenantId?.trim().toLowerCase();
   const tenant = tenantId && tenantIdSchema.safeParse(tenantId).success ? await lookupTenant(app, tenantId) : undefined;
-  if (!tenant || tenant.status !== 'active') throw new AppError('NOT_FOUND', { detail: `self-service page for tenant ${tenantId ?? '(none)'}` });
+  if (!tenant || tenant.status !== 'active')
+    throw new AppError('NOT_FOUND', { detail: `self-service page for tenant ${tenantId ?? '(none)'}` });
   const branding = tenant.branding as { displayName?: string; accent?: string };
   return {
     tenantId: tenant.id,
