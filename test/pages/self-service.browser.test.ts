@@ -120,7 +120,12 @@ describeInBrowser('self-service pages', () => {
 
     // The token of a globex account does nothing on acme's page.
     const other = await openForm(`/password/reset?tenant=acme&token=${token}`);
-    const crossed = await post('/password/reset', other.cookie, { csrf: other.csrf, tenant: 'acme', token, password: 'another long passphrase' });
+    const crossed = await post('/password/reset', other.cookie, {
+      csrf: other.csrf,
+      tenant: 'acme',
+      token,
+      password: 'another long passphrase',
+    });
     expect(crossed.status).toBe(400);
     expect(await crossed.text()).toContain('This link does not work any more');
 
@@ -129,11 +134,21 @@ describeInBrowser('self-service pages', () => {
     expect(short.status).toBe(400);
     expect(await short.text()).toContain('That password does not follow the rules below');
     const again = await openForm(`/password/reset?tenant=globex&token=${token}`);
-    const done = await post('/password/reset', again.cookie, { csrf: again.csrf, tenant: 'globex', token, password: 'another long passphrase' });
+    const done = await post('/password/reset', again.cookie, {
+      csrf: again.csrf,
+      tenant: 'globex',
+      token,
+      password: 'another long passphrase',
+    });
     expect(done.status).toBe(200);
     expect(await done.text()).toContain('Go back to the application and sign in with it.');
     const used = await openForm(`/password/reset?tenant=globex&token=${token}`);
-    const reused = await post('/password/reset', used.cookie, { csrf: used.csrf, tenant: 'globex', token, password: 'a third long passphrase' });
+    const reused = await post('/password/reset', used.cookie, {
+      csrf: used.csrf,
+      tenant: 'globex',
+      token,
+      password: 'a third long passphrase',
+    });
     expect(reused.status).toBe(400);
     const html = await reused.text();
     expect(html).toContain('already used or has expired');
