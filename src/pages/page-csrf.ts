@@ -10,12 +10,12 @@ const CSRF_TTL_SECONDS = 3600;
 const COOKIE = 'gh_page_csrf';
 const csrfKey = (binding: string) => `page:csrf:${binding}`;
 
-/** A token for the next form of this browser on `path` (the cookie is scoped to it). */
-export async function issuePageCsrf(app: Pick<AppContext, 'store'>, ctx: Context, path: string): Promise<string> {
+/** A token for the next form of this browser. */
+export async function issuePageCsrf(app: Pick<AppContext, 'store'>, ctx: Context): Promise<string> {
   let binding = ctx.cookies.get(COOKIE);
   if (!binding || !/^[A-Za-z0-9_-]{32}$/.test(binding)) {
     binding = randomBytes(24).toString('base64url');
-    ctx.cookies.set(COOKIE, binding, { httpOnly: true, sameSite: 'strict', path, maxAge: CSRF_TTL_SECONDS * 1000, overwrite: true });
+    ctx.cookies.set(COOKIE, binding, { httpOnly: true, sameSite: 'strict', path: '/', maxAge: CSRF_TTL_SECONDS * 1000, overwrite: true });
   }
   const token = randomBytes(24).toString('base64url');
   await app.store.set(csrfKey(binding), token, CSRF_TTL_SECONDS);

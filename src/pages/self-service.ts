@@ -9,7 +9,7 @@ import { AppError } from '../errors/app-error.ts';
 import { auditMetaOf } from '../http/audit-meta.ts';
 import { renderErrorPage } from '../oidc/render-error.ts';
 import { sessionDeps } from '../oidc/grants.ts';
-import { requestPasswordReset, resetPassword } from '../services/account-recovery.ts';
+import { requestPasswordReset, resetPassword, verifyEmail } from '../services/account-recovery.ts';
 import type { Mailer } from '../services/mail.ts';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../services/passwords.ts';
 import { endSessionsOfUser } from '../services/sessions.ts';
@@ -52,7 +52,7 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
       interaction,
       email: '',
       error: null,
-      csrf: await issuePageCsrf(app, ctx, '/password'),
+      csrf: await issuePageCsrf(app, ctx),
     });
   });
 
@@ -71,7 +71,7 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
         interaction,
         email,
         error: 'That does not look like an email address. Check it and try again.',
-        csrf: await issuePageCsrf(app, ctx, '/password'),
+        csrf: await issuePageCsrf(app, ctx),
       });
       return;
     }
@@ -135,6 +135,40 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
       link: back ? { href: `/interaction/${back}`, text: 'Continue to sign in' } : null,
     });
   });
+
+  // The link in the verification mail opens a button, not the verification: mail scanners follow links too.
+  router.get('/email/verify', async (ctx) => {
+    const tenant = await pageTenant(app, provider(), ctx, undefined);
+    const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
+    if (!token) throw new AppError('NOT_FOUND', { detail: 'verification link without a token' });
+    ctx.body = await renderView('email-verify', { ...tenant, token, csrf: await issuePageCsrf(app, ctx) });
+  });
+
+  router.post('/email/verify', async (ctx) => {
+    await assertPageCsrf(app, ctx);
+    const tenant = await pageTenant(app, provider(), ctx, undefined);
+    try {
+      await verifyEmail(app, tenant.tenantId, { token: formField(ctx, 'token') }, auditMetaOf(ctx));
+    } catch (err) {
+      if (!(err instanceof AppError) || !err.errors.every((e) => ['INVALID_TOKEN', 'REQUIRED_FIELD', 'INVALID_FORMAT'].includes(e.code)))
+        throw err;
+      ctx.status = 400;
+      ctx.body = await renderView('self-service-message', {
+        ...tenant,
+        title: 'This link does not work any more',
+        message:
+          'The link to confirm your email address was already used or has expired (links work for 24 hours). Sign in to ask for a new one.',
+        link: null,
+      });
+      return;
+    }
+    ctx.body = await renderView('self-service-message', {
+      ...tenant,
+      title: 'Your email address is confirmed',
+      message: 'Thank you. Go back to the application and sign in.',
+      link: null,
+    });
+  });
   return router;
 }
 
@@ -145,7 +179,7 @@ async function renderResetForm(app: AppContext, ctx: Context, tenant: PageTenant
     error,
     minLength: PASSWORD_MIN_LENGTH,
     maxBytes: PASSWORD_MAX_BYTES,
-    csrf: await issuePageCsrf(app, ctx, '/password'),
+    csrf: await issuePageCsrf(app, ctx),
   });
 }
 

@@ -101,7 +101,10 @@ export async function registerUser(
     to: user.email,
     kind: 'verify_email',
     subject: `Confirm your email for ${tenant.name}`,
-    body: `Confirm your email address by sending this token to POST /api/v1/auth/verify-email within 24 hours:\n\n${token}\n`,
+    body:
+      `Open this link within 24 hours to confirm your email address for ${tenant.name}:\n\n` +
+      `${selfServiceLink(deps.config.publicUrl, '/email/verify', tenant.id, token)}\n\n` +
+      '(An application that confirms addresses itself sends the token in the link to POST /api/v1/auth/verify-email.)\n',
     secret: token,
   });
 }
@@ -161,11 +164,12 @@ export async function requestPasswordReset(
 }
 
 /**
- * The reset page's address in the mail. The token rides in the query: our access log writes the path only, and the
- * reset page sends `Referrer-Policy: no-referrer` and loads nothing from elsewhere, so it reaches no third party.
+ * A self-service page's address in a mail. The token rides in the query: our access log writes the path only, and
+ * the pages send `Referrer-Policy: no-referrer` and load nothing from elsewhere, so it reaches no third party. The
+ * page itself only shows a form: the token is spent by its POST, never by a mail scanner following the link.
  */
-export function passwordResetLink(publicUrl: string, tenantId: string, token: string): string {
-  return `${publicUrl}/password/reset?${new URLSearchParams({ tenant: tenantId, token })}`;
+function selfServiceLink(publicUrl: string, path: '/password/reset' | '/email/verify', tenantId: string, token: string): string {
+  return `${publicUrl}${path}?${new URLSearchParams({ tenant: tenantId, token })}`;
 }
 
 /** Composes a queued reset request: a token for an active user, nothing for anyone else. */
@@ -184,7 +188,7 @@ export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
       subject: `Reset your ${tenant.name} password`,
       body:
         `Someone asked to reset your ${tenant.name} password. If it was you, open this link within 1 hour to choose a new one:\n\n` +
-        `${passwordResetLink(deps.config.publicUrl, tenant.id, token)}\n\n` +
+        `${selfServiceLink(deps.config.publicUrl, '/password/reset', tenant.id, token)}\n\n` +
         `(An application that resets passwords itself sends the token in the link, with the new password, to POST /api/v1/auth/password/reset.)\n\n` +
         'If it was not you, ignore this message: your password stays as it is.',
       secret: token,

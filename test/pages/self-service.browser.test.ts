@@ -8,7 +8,7 @@ import { authorizeUrl } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const PASSWORD = 'correct horse battery';
-const linkIn = (body: string) => /(http\S+\/password\/reset\?\S+)/.exec(body)?.[1] as string;
+const linkIn = (body: string, path = '/password/reset') => new RegExp(`(http\\S+${path}\\?\\S+)`).exec(body)?.[1] as string;
 
 describeInBrowser('self-service pages', () => {
   let server: TestServer;
@@ -153,5 +153,30 @@ describeInBrowser('self-service pages', () => {
     const html = await reused.text();
     expect(html).toContain('already used or has expired');
     expect(html).toContain('/password/forgot?tenant=globex');
+  });
+  it('confirms an address from the link in the verification mail, with a button rather than on opening', async () => {
+    const res = await fetch(`${server.url}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      body: JSON.stringify({ email: 'new@acme.test', password: 'a long new passphrase' }),
+    });
+    expect(res.status).toBeLessThan(300);
+    const link = linkIn((await server.mail.take('new@acme.test', 'verify_email')).body, '/email/verify');
+    expect(link.startsWith(`${server.url}/email/verify?`)).toBe(true);
+    const verified = () => server.ctx.db('users').where({ tenant_id: 'acme', email: 'new@acme.test' }).first('email_verified');
+
+    const form = await openForm(link.slice(server.url.length));
+    expect(form.res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await verified()).toEqual({ email_verified: false });
+    const token = new URL(link).searchParams.get('token') as string;
+    const done = await post('/email/verify', form.cookie, { csrf: form.csrf, tenant: 'acme', token });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain('Your email address is confirmed');
+    expect(await verified()).toEqual({ email_verified: true });
+
+    const again = await openForm(link.slice(server.url.length));
+    const reused = await post('/email/verify', again.cookie, { csrf: again.csrf, tenant: 'acme', token });
+    expect(reused.status).toBe(400);
+    expect(await reused.text()).toContain('already used or has expired');
   });
 });
