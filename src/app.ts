@@ -18,7 +18,7 @@ import { interactionRouter } from './oidc/interactions/routes.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
 import { selfServiceRouter } from './pages/self-service.ts';
-import { composePasswordResetMail } from './services/account-recovery.ts';
+import { composeAccountLockedMail, composePasswordResetMail } from './services/account-recovery.ts';
 import { createMailer, smtpTransport } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
 
@@ -45,7 +45,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(metricsRouter(ctx).routes());
   const mailer = createMailer(ctx, {
     transport: ctx.mailTransport ?? smtpTransport(ctx.config),
-    composers: { password_reset: composePasswordResetMail(ctx) },
+    composers: { password_reset: composePasswordResetMail(ctx), account_locked: composeAccountLockedMail(ctx) },
   });
   const apiGroups = apiRouteGroups(ctx, oidc, mailer);
   // A known path with another method answers 405 with Allow (koa-error-envelope renders it).

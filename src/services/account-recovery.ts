@@ -196,6 +196,36 @@ export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
   };
 }
 
+/**
+ * Composes the mail that tells an owner their account was locked after too many wrong passwords: when it unlocks,
+ * and a reset link (a new password also unlocks at once). Nothing for an account that is gone or no longer locked.
+ */
+export function composeAccountLockedMail(deps: ServiceDeps): MailComposer {
+  return async (trx, request) => {
+    const user = request.userId ? await findUserById(trx, request.tenantId, request.userId) : undefined;
+    if (!user || user.status !== 'active' || !user.lockedUntil || user.lockedUntil <= new Date()) return undefined;
+    const tenant = await findTenantById(trx, request.tenantId);
+    if (!tenant) return undefined;
+    const token = await issueToken(deps, trx, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
+    const until = user.lockedUntil
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
+    return {
+      tenantId: tenant.id,
+      to: user.email,
+      kind: 'account_locked',
+      subject: `Your ${tenant.name} account is locked for a while`,
+      body:
+        `Your ${tenant.name} account was locked after ${user.failedLoginCount} failed sign-in attempts in a row. ` +
+        `It unlocks by itself at ${until}.\n\n` +
+        'If it was not you, someone may be guessing your password. Choose a new one with this link within 1 hour; ' +
+        `it also unlocks the account at once:\n\n${selfServiceLink(deps.config.publicUrl, '/password/reset', tenant.id, token)}\n`,
+      secret: token,
+    };
+  };
+}
+
 /** Sets the new password; returns the user whose sessions must all end (docs/security.md). */
 export async function resetPassword(
   deps: ServiceDeps,

@@ -179,4 +179,30 @@ describeInBrowser('self-service pages', () => {
     expect(reused.status).toBe(400);
     expect(await reused.text()).toContain('already used or has expired');
   });
+  it('mails the owner of an account a sign-in failure locked, and its reset link unlocks it', async () => {
+    await makeTenant(server.ctx, 'locky');
+    await server.ctx.db('tenants').where({ id: 'locky' }).update({ lockout_max_failures: 3 });
+    await makeUser(server.ctx, 'locky', 'lou@locky.test', PASSWORD);
+    const login = (password: string) =>
+      fetch(`${server.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': 'locky' },
+        body: JSON.stringify({ usernameOrEmail: 'lou@locky.test', password }),
+      });
+    for (let i = 0; i < 3; i += 1) expect((await login('not the password')).status).toBe(401);
+    // Locked: the right password answers like a wrong one.
+    expect((await login(PASSWORD)).status).toBe(401);
+
+    const mail = await server.mail.take('lou@locky.test', 'account_locked');
+    expect(mail.body).toContain('locked after 3 failed sign-in attempts');
+    expect(mail.body).toMatch(/unlocks by itself at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC/);
+    expect(server.mail.delivered.filter((m) => m.kind === 'account_locked' && m.to === 'lou@locky.test')).toHaveLength(1);
+
+    const link = linkIn(mail.body);
+    const token = new URL(link).searchParams.get('token') as string;
+    const form = await openForm(link.slice(server.url.length));
+    const done = await post('/password/reset', form.cookie, { csrf: form.csrf, tenant: 'locky', token, password: 'unlocked at last' });
+    expect(done.status).toBe(200);
+    expect((await login('unlocked at last')).status).toBe(200);
+  });
 });
