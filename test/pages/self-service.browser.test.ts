@@ -205,4 +205,24 @@ describeInBrowser('self-service pages', () => {
     expect(done.status).toBe(200);
     expect((await login('unlocked at last')).status).toBe(200);
   });
+  it('counts the forms against the registration budget per IP, and answers over it with a page', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_REGISTRATION: '2/600' });
+    try {
+      await makeTenant(limited.ctx, 'acme');
+      const forgot = () =>
+        fetch(`${limited.url}/password/forgot`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+          body: new URLSearchParams({ tenant: 'acme', email: 'ann@acme.test' }),
+        });
+      expect((await forgot()).status).toBe(403);
+      expect((await forgot()).status).toBe(403);
+      const over = await forgot();
+      expect(over.status).toBe(429);
+      expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(over.headers.get('content-type')).toContain('text/html');
+    } finally {
+      await limited.stop();
+    }
+  });
 });
