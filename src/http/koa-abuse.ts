@@ -43,7 +43,7 @@ const REGISTRATION_API = new Set([
   '/api/v1/auth/password/forgot',
   '/api/v1/auth/password/reset',
 ]);
-const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify']);
+const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
 
 function classify(ctx: Context): Classified | undefined {

@@ -9,7 +9,7 @@ import { AppError } from '../errors/app-error.ts';
 import { auditMetaOf } from '../http/audit-meta.ts';
 import { renderErrorPage } from '../oidc/render-error.ts';
 import { sessionDeps } from '../oidc/grants.ts';
-import { requestPasswordReset, resetPassword, verifyEmail } from '../services/account-recovery.ts';
+import { REGISTRATION_ACCEPTED, registerUser, requestPasswordReset, resetPassword, verifyEmail } from '../services/account-recovery.ts';
 import type { Mailer } from '../services/mail.ts';
 import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../services/passwords.ts';
 import { endSessionsOfUser } from '../services/sessions.ts';
@@ -24,6 +24,7 @@ const UID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface PageTenant {
   tenantId: string;
+  selfRegistration: boolean;
   tenantName: string;
   accent: string | null;
 }
@@ -169,7 +170,56 @@ export function selfServiceRouter(app: AppContext, provider: () => Provider, mai
       link: null,
     });
   });
+
+  // Sign-up exists only where the tenant allows it; elsewhere the page is as absent as any unknown one.
+  router.get('/signup', async (ctx) => {
+    const interaction = interactionOf(ctx);
+    const tenant = await signUpTenant(app, provider(), ctx, interaction);
+    ctx.body = await renderView('signup', { ...tenant, interaction, email: '', error: null, csrf: await issuePageCsrf(app, ctx) });
+  });
+
+  router.post('/signup', async (ctx) => {
+    await assertPageCsrf(app, ctx);
+    const interaction = interactionOf(ctx);
+    const tenant = await signUpTenant(app, provider(), ctx, interaction);
+    const email = formField(ctx, 'email').trim();
+    try {
+      await registerUser(app, mailer, tenant.tenantId, { email, password: formField(ctx, 'password') }, auditMetaOf(ctx));
+    } catch (err) {
+      if (!isValidationError(err)) throw err;
+      const badPassword = err.errors.some((e) => e.field === 'password');
+      ctx.status = 400;
+      ctx.body = await renderView('signup', {
+        ...tenant,
+        interaction,
+        email,
+        error: badPassword
+          ? 'That password does not follow the rules below. Choose another one.'
+          : 'That does not look like an email address. Check it and try again.',
+        csrf: await issuePageCsrf(app, ctx),
+      });
+      return;
+    }
+    // The same page for a new address and a taken one: its owner gets a mail instead (account-recovery.ts).
+    ctx.body = await renderView('self-service-message', {
+      ...tenant,
+      title: 'Check your email',
+      message: `${REGISTRATION_ACCEPTED}.`,
+      link: interaction ? { href: `/interaction/${interaction}`, text: 'Back to sign in' } : null,
+    });
+  });
   return router;
+}
+
+async function signUpTenant(
+  app: AppContext,
+  provider: Provider,
+  ctx: Context,
+  interaction: string | undefined,
+): Promise<PageTenant & { minLength: number; maxBytes: number }> {
+  const tenant = await pageTenant(app, provider, ctx, interaction);
+  if (!tenant.selfRegistration) throw new AppError('NOT_FOUND', { detail: `tenant ${tenant.tenantId} does not allow sign-up` });
+  return { ...tenant, minLength: PASSWORD_MIN_LENGTH, maxBytes: PASSWORD_MAX_BYTES };
 }
 
 async function renderResetForm(app: AppContext, ctx: Context, tenant: PageTenant, token: string, error: string | null): Promise<string> {
@@ -225,6 +275,7 @@ async function pageTenant(app: AppContext, provider: Provider, ctx: Context, int
   const branding = tenant.branding as { displayName?: string; accent?: string };
   return {
     tenantId: tenant.id,
+    selfRegistration: tenant.selfRegistration,
     tenantName: branding.displayName ?? tenant.name,
     accent: typeof branding.accent === 'string' && /^#[0-9a-f]{3,8}$/i.test(branding.accent) ? branding.accent : null,
   };

@@ -5,6 +5,8 @@ import type { Browser } from 'playwright-core';
 import { describeInBrowser, launchChromium } from '../helpers/browser.ts';
 import { makeFirstPartyRp, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authorizeUrl } from '../helpers/oidc-flow.ts';
+import { signedInUser } from '../helpers/admin.ts';
+import { adminApi } from '../helpers/http.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -225,4 +227,46 @@ describeInBrowser('self-service pages', () => {
       await limited.stop();
     }
   });
+  it('hides sign-up unless the tenant allows it, then signs up with the same answer for a taken address', async () => {
+    // Not allowed (the default): no link on the login page, no page.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(await authorizeUrl({ rp, redirectUri }, oidc.randomPKCECodeVerifier(), oidc.randomState()));
+    await page.getByRole('heading', { name: 'Sign in to Tenant acme' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Create an account' }).count()).toBe(0);
+    expect((await fetch(`${server.url}/signup?tenant=acme`)).status).toBe(404);
+
+    // A tenant admin may not turn it on; a platform operator may, through PATCH /tenants/:id.
+    await makeTenant(server.ctx, 'platform');
+    const api = adminApi(() => server.url);
+    const tenantAdmin = await signedInUser(server, 'acme', 'boss@acme.test', ['admin']);
+    const operator = await signedInUser(server, 'platform', 'op@platform.test', ['admin']);
+    const refused = await api('PATCH', '/tenants/acme', { token: tenantAdmin.token, body: { selfRegistration: true } });
+    expect(refused.status).toBe(403);
+    const patched = await api('PATCH', '/tenants/acme', { token: operator.token, body: { selfRegistration: true } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.tenant.selfRegistration).toBe(true);
+
+    await page.reload();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.getByLabel('Email').fill('newbie@acme.test');
+    await page.getByLabel('Password').fill('a fresh long passphrase');
+    await page.getByRole('button', { name: 'Create the account' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    const fresh = await page.locator('main').textContent();
+    await server.mail.take('newbie@acme.test', 'verify_email');
+
+    // A taken address: the same page, and its owner is told by mail.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.reload();
+    await page.getByLabel('Email').fill('bob@acme.test');
+    await page.getByLabel('Password').fill('a fresh long passphrase');
+    await page.getByRole('button', { name: 'Create the account' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    expect(await page.locator('main').textContent()).toBe(fresh);
+    await server.mail.take('bob@acme.test', 'account_exists');
+    await context.close();
+  }, 90_000);
 });
