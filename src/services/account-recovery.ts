@@ -127,7 +127,8 @@ async function tellOwnerOfExistingAccount(
     subject: `You already have a ${tenant.name} account`,
     body:
       `Someone asked to create a ${tenant.name} account with this address, which already has one. If it was you, sign in, ` +
-      'or ask for a password reset at POST /api/v1/auth/password/forgot. If it was not you, ignore this message.',
+      `or ask for a new password at ${deps.config.publicUrl}/password/forgot?${new URLSearchParams({ tenant: tenant.id })}. ` +
+      'If it was not you, ignore this message.',
   });
 }
 

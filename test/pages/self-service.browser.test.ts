@@ -266,7 +266,8 @@ describeInBrowser('self-service pages', () => {
     await page.getByRole('button', { name: 'Create the account' }).click();
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
     expect(await page.locator('main').textContent()).toBe(fresh);
-    await server.mail.take('bob@acme.test', 'account_exists');
+    const exists = await server.mail.take('bob@acme.test', 'account_exists');
+    expect(exists.body).toContain(`${server.url}/password/forgot?tenant=acme`);
     await context.close();
   }, 90_000);
 });
