@@ -23,6 +23,7 @@ import type { MigrationOptions } from '../src/db/migrate.ts';
 import * as sessionStrategyDefault from './20261130170000_session-strategy-default.ts';
 import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
 import * as es256IdTokens from './20261130190100_es256-id-tokens.ts';
+import * as tenantSelfRegistration from './20261130220000_tenant-self-registration.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -49,4 +50,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130180000_signing-key-activation', signingKeyActivation],
   ['20261130190000_large-tenant-indexes', largeTenantIndexes],
   ['20261130190100_es256-id-tokens', es256IdTokens],
+  ['20261130220000_tenant-self-registration', tenantSelfRegistration],
 ];

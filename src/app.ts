@@ -17,7 +17,8 @@ import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
-import { composePasswordResetMail } from './services/account-recovery.ts';
+import { selfServiceRouter } from './pages/self-service.ts';
+import { composeAccountLockedMail, composePasswordResetMail } from './services/account-recovery.ts';
 import { createMailer, smtpTransport } from './services/mail.ts';
 import { cookieKeys } from './services/secrets.ts';
 
@@ -44,12 +45,13 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(metricsRouter(ctx).routes());
   const mailer = createMailer(ctx, {
     transport: ctx.mailTransport ?? smtpTransport(ctx.config),
-    composers: { password_reset: composePasswordResetMail(ctx) },
+    composers: { password_reset: composePasswordResetMail(ctx), account_locked: composeAccountLockedMail(ctx) },
   });
   const apiGroups = apiRouteGroups(ctx, oidc, mailer);
   // A known path with another method answers 405 with Allow (koa-error-envelope renders it).
   for (const router of apiRouters(ctx, oidc, apiGroups)) app.use(router.routes()).use(router.allowedMethods());
   app.use(interactionRouter(ctx, oidc.provider, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
+  app.use(selfServiceRouter(ctx, oidc.provider, mailer, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(userinfoRouter(ctx, oidc.verifier, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(errorDocsRouter(ctx).routes());
   app.use(consoleRouter(ctx).routes());

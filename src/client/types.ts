@@ -177,6 +177,7 @@ export interface TenantSettings {
   lockoutMaxFailures?: number;
   lockoutDurationSeconds?: number;
   rateLimits?: Record<string, { points: number; duration: number }>;
+  selfRegistration?: boolean;
 }
 
 export interface AdminTenant extends Required<Omit<TenantSettings, 'name'>> {

@@ -43,6 +43,7 @@ const REGISTRATION_API = new Set([
   '/api/v1/auth/password/forgot',
   '/api/v1/auth/password/reset',
 ]);
+const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
 
 function classify(ctx: Context): Classified | undefined {
@@ -62,6 +63,8 @@ function classifyRoute(ctx: Context): Classified | undefined {
   }
   if (REGISTRATION_API.has(path)) return { cls: 'registration', surface: 'api', isLogin: false };
   if (path.startsWith('/api/')) return { cls: 'api', surface: 'api', isLogin: false };
+  // The self-service pages' forms share the JSON registration routes' budget per IP (docs/api.md, "Self-service pages").
+  if (SELF_SERVICE_PAGES.has(path)) return { cls: method === 'POST' ? 'registration' : 'authorize', surface: 'page', isLogin: false };
   if (path.startsWith('/interaction/')) {
     if (method !== 'POST') return { cls: 'authorize', surface: 'page', isLogin: false };
     const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;

@@ -101,7 +101,10 @@ export async function registerUser(
     to: user.email,
     kind: 'verify_email',
     subject: `Confirm your email for ${tenant.name}`,
-    body: `Confirm your email address by sending this token to POST /api/v1/auth/verify-email within 24 hours:\n\n${token}\n`,
+    body:
+      `Open this link within 24 hours to confirm your email address for ${tenant.name}:\n\n` +
+      `${selfServiceLink(deps.config.publicUrl, '/email/verify', tenant.id, token)}\n\n` +
+      '(An application that confirms addresses itself sends the token in the link to POST /api/v1/auth/verify-email.)\n',
     secret: token,
   });
 }
@@ -124,7 +127,8 @@ async function tellOwnerOfExistingAccount(
     subject: `You already have a ${tenant.name} account`,
     body:
       `Someone asked to create a ${tenant.name} account with this address, which already has one. If it was you, sign in, ` +
-      'or ask for a password reset at POST /api/v1/auth/password/forgot. If it was not you, ignore this message.',
+      `or ask for a new password at ${deps.config.publicUrl}/password/forgot?${new URLSearchParams({ tenant: tenant.id })}. ` +
+      'If it was not you, ignore this message.',
   });
 }
 
@@ -160,6 +164,15 @@ export async function requestPasswordReset(
   await mailer.request({ tenantId: tenant.id, userId: user?.id ?? null, to: email, kind: 'password_reset' });
 }
 
+/**
+ * A self-service page's address in a mail. The token rides in the query: our access log writes the path only, and
+ * the pages send `Referrer-Policy: no-referrer` and load nothing from elsewhere, so it reaches no third party. The
+ * page itself only shows a form: the token is spent by its POST, never by a mail scanner following the link.
+ */
+function selfServiceLink(publicUrl: string, path: '/password/reset' | '/email/verify', tenantId: string, token: string): string {
+  return `${publicUrl}${path}?${new URLSearchParams({ tenant: tenantId, token })}`;
+}
+
 /** Composes a queued reset request: a token for an active user, nothing for anyone else. */
 export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
   return async (trx, request) => {
@@ -174,7 +187,41 @@ export function composePasswordResetMail(deps: ServiceDeps): MailComposer {
       to: user.email,
       kind: 'password_reset',
       subject: `Reset your ${tenant.name} password`,
-      body: `Someone asked to reset your password. If it was you, send this token with a new password to POST /api/v1/auth/password/reset within 1 hour:\n\n${token}\n\nIf it was not you, ignore this message.`,
+      body:
+        `Someone asked to reset your ${tenant.name} password. If it was you, open this link within 1 hour to choose a new one:\n\n` +
+        `${selfServiceLink(deps.config.publicUrl, '/password/reset', tenant.id, token)}\n\n` +
+        `(An application that resets passwords itself sends the token in the link, with the new password, to POST /api/v1/auth/password/reset.)\n\n` +
+        'If it was not you, ignore this message: your password stays as it is.',
+      secret: token,
+    };
+  };
+}
+
+/**
+ * Composes the mail that tells an owner their account was locked after too many wrong passwords: when it unlocks,
+ * and a reset link (a new password also unlocks at once). Nothing for an account that is gone or no longer locked.
+ */
+export function composeAccountLockedMail(deps: ServiceDeps): MailComposer {
+  return async (trx, request) => {
+    const user = request.userId ? await findUserById(trx, request.tenantId, request.userId) : undefined;
+    if (!user || user.status !== 'active' || !user.lockedUntil || user.lockedUntil <= new Date()) return undefined;
+    const tenant = await findTenantById(trx, request.tenantId);
+    if (!tenant) return undefined;
+    const token = await issueToken(deps, trx, tenant.id, user.id, 'password_reset', PASSWORD_RESET_TTL_SECONDS);
+    const until = user.lockedUntil
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
+    return {
+      tenantId: tenant.id,
+      to: user.email,
+      kind: 'account_locked',
+      subject: `Your ${tenant.name} account is locked for a while`,
+      body:
+        `Your ${tenant.name} account was locked after ${user.failedLoginCount} failed sign-in attempts in a row. ` +
+        `It unlocks by itself at ${until}.\n\n` +
+        'If it was not you, someone may be guessing your password. Choose a new one with this link within 1 hour; ' +
+        `it also unlocks the account at once:\n\n${selfServiceLink(deps.config.publicUrl, '/password/reset', tenant.id, token)}\n`,
       secret: token,
     };
   };

@@ -26,7 +26,7 @@ export interface MailMessage {
   to: string;
   subject: string;
   body: string;
-  /** What the mail is for (`verify_email`, `password_reset`, `account_exists`): lets operators find it. */
+  /** What the mail is for (`verify_email`, `password_reset`, `account_exists`, `account_locked`): lets operators find it. */
   kind: string;
   /** The secret the body carries (a token): stored only encrypted, shown as `[redacted]`. */
   secret?: string;

@@ -39,6 +39,8 @@ export const tenantSettingsSchema = z.object({
   lockoutMaxFailures: z.number().int().min(1).max(100).optional(),
   lockoutDurationSeconds: z.number().int().min(1).max(86_400).optional(),
   rateLimits: tenantRateLimitsSchema.optional(),
+  /** Whether the login pages offer "Create an account" (docs/api.md, "Self-service pages"). */
+  selfRegistration: z.boolean().optional(),
 });
 
 export const newTenantSchema = tenantSettingsSchema.extend({ id: tenantIdSchema, name: z.string().trim().min(1).max(200) });
@@ -122,6 +124,7 @@ export function presentTenant(tenant: Tenant) {
     lockoutMaxFailures: tenant.lockoutMaxFailures,
     lockoutDurationSeconds: tenant.lockoutDurationSeconds,
     rateLimits: tenant.rateLimits,
+    selfRegistration: tenant.selfRegistration,
     createdAt: tenant.createdAt,
     updatedAt: tenant.updatedAt,
   };

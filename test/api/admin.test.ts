@@ -417,7 +417,7 @@ describe('IP blocks and outbox', () => {
     await auth('POST', '/password/forgot', { tenant: 'other', body: { email: 'admin@other.test' } });
     const delivered = await server.mail.take('get@acme.test', 'password_reset');
     await server.mail.take('admin@other.test', 'password_reset');
-    const token = /\n\n(\S+)\n/.exec(delivered.body)?.[1] as string;
+    const token = /[?&]token=([\w-]+)/.exec(delivered.body)?.[1] as string;
     const acme = (await api('GET', '/outbox?to=get@acme.test', { token: tokens.admin })).body.data.messages;
     expect(acme).toHaveLength(1);
     expect(acme[0]).toMatchObject({ tenantId: 'acme', to: 'get@acme.test', kind: 'password_reset', sentAt: expect.any(String) });

@@ -26,7 +26,7 @@ afterAll(() => server.stop());
 
 const client = (tenantId = 'acme') => new AuthClient({ baseUrl: server.url, tenantId });
 const mail = (to: string, kind: string) => server.mail.take(to, kind);
-const tokenIn = (body: string) => /\n\n(\S+)\n/.exec(body)?.[1] as string;
+const tokenIn = (body: string) => /[?&]token=([\w-]+)/.exec(body)?.[1] as string;
 const failure = (promise: Promise<unknown>) =>
   promise.then(
     () => undefined,

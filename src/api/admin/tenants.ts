@@ -30,6 +30,7 @@ const tenant = z.object({
   lockoutMaxFailures: z.number().int(),
   lockoutDurationSeconds: z.number().int(),
   rateLimits: z.record(z.string(), z.object({ points: z.number().int(), duration: z.number().int() })),
+  selfRegistration: z.boolean(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

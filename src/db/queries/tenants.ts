@@ -15,6 +15,7 @@ export interface Tenant {
   lockoutMaxFailures: number;
   lockoutDurationSeconds: number;
   rateLimits: Record<string, unknown>;
+  selfRegistration: boolean;
   branding: Record<string, unknown>;
   createdAt: Date;
   updatedAt: Date;
@@ -29,6 +30,7 @@ export interface NewTenant {
   lockoutMaxFailures?: number | undefined;
   lockoutDurationSeconds?: number | undefined;
   rateLimits?: Record<string, { points: number; duration: number }> | undefined;
+  selfRegistration?: boolean | undefined;
 }
 
 export type TenantSettings = Partial<Omit<NewTenant, 'id'>>;
@@ -40,6 +42,7 @@ const settingsToRow = (t: TenantSettings) => ({
   ...(t.mfaPolicy !== undefined && { mfa_policy: t.mfaPolicy }),
   ...(t.lockoutMaxFailures !== undefined && { lockout_max_failures: t.lockoutMaxFailures }),
   ...(t.lockoutDurationSeconds !== undefined && { lockout_duration_seconds: t.lockoutDurationSeconds }),
+  ...(t.selfRegistration !== undefined && { self_registration: t.selfRegistration }),
   ...(t.rateLimits !== undefined && { rate_limits: JSON.stringify(t.rateLimits) as unknown as Record<string, unknown> }),
 });
 
@@ -53,6 +56,7 @@ interface TenantRow {
   lockout_max_failures: number;
   lockout_duration_seconds: number;
   rate_limits: Record<string, unknown>;
+  self_registration: boolean;
   branding: Record<string, unknown>;
   created_at: Date;
   updated_at: Date;
@@ -68,6 +72,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   lockoutMaxFailures: r.lockout_max_failures,
   lockoutDurationSeconds: r.lockout_duration_seconds,
   rateLimits: r.rate_limits,
+  selfRegistration: r.self_registration,
   branding: r.branding,
   createdAt: r.created_at,
   updatedAt: r.updated_at,

@@ -232,6 +232,7 @@ async function viewModel(app: AppContext, provider: Provider, details: Details) 
     firstParty: client['first_party'] === true,
     tenantId,
     tenantName: branding.displayName ?? tenant.name,
+    selfRegistration: tenant.selfRegistration,
     accent: typeof branding.accent === 'string' && /^#[0-9a-f]{3,8}$/i.test(branding.accent) ? branding.accent : null,
   };
 }

@@ -6,7 +6,8 @@ import { AppError } from '../../errors/app-error.ts';
 import type { ServiceDeps } from '../../context.ts';
 import type { Tenant } from '../../db/queries/tenants.ts';
 import { lookupTenant } from '../tenants.ts';
-import { findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../../db/queries/users.ts';
+import { insertMailRequest } from '../../db/queries/mail-outbox.ts';
+import { findUserById, findUserByLogin, recordLoginFailure, recordLoginSuccess, type User } from '../../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from '../audit.ts';
 import { rehashIfNeeded, verifyPasswordHash } from '../passwords.ts';
 
@@ -93,6 +94,10 @@ export async function countSignInFailure(
       },
       meta,
     );
+    // The owner learns of it by mail (composed by account-recovery.ts, with a reset link that also unlocks), while
+    // the sign-in itself keeps answering like a wrong password (docs/security.md).
+    const owner = await findUserById(deps.db, tenant.id, userId);
+    if (owner) await insertMailRequest(deps.db, { tenantId: tenant.id, userId, to: owner.email, kind: 'account_locked' });
   }
   return lockedUntil !== null && lockedUntil > new Date();
 }
