@@ -24,7 +24,8 @@ describe('npm start on a fresh machine (embedded PGlite, in-memory store)', () =
       expect(res.status).toBe(200);
       expect(await readJson(res)).toEqual({ status: 'ready', checks: { database: 'up', store: 'up' } });
       expect(server.output()).toMatch(/"database":"pglite","store":"memory"/);
-      expect(server.output()).toMatch(/Demo data created[\s\S]*user@demo\.test\s+password \S{12,}/);
+      // The demo block is printed once the server is up: it may arrive just after the "listening" line.
+      expect(await server.waitForOutput('Sign in now')).toMatch(/Demo data created[\s\S]*user@demo\.test\s+password \S{12,}/);
       expect(existsSync(join(dataDir, 'secret-key'))).toBe(true);
       await signInWithPrintedDemo(server.output(), server.url);
     } finally {
@@ -115,7 +116,9 @@ describe('graceful shutdown under sign-in load', () => {
   it('completes JSON sign-ins and refreshes in flight when SIGTERM arrives: their tokens need no call to our own listener', async () => {
     // bcrypt at cost 10 keeps the sign-ins queued behind the hash gate while the signal comes.
     const server = await spawnServer({ ...embedded(freshDir()), BCRYPT_COST: '10' }, 90_000);
-    const password = /user@demo\.test\s+password (\S+)/.exec(server.output())?.[1] as string;
+    const demo = await server.waitForOutput('Sign in now');
+    const userPassword = /user@demo\.test\s+password (\S+)/.exec(demo)?.[1] as string;
+    const adminPassword = /admin@demo\.test\s+password (\S+)/.exec(demo)?.[1] as string;
     // One fresh connection per request (no keep-alive pool), so every request is on the wire before the signal.
     const call = (path: string, body: Record<string, string>) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -139,12 +142,14 @@ describe('graceful shutdown under sign-in load', () => {
         req.on('error', reject);
         req.end(payload);
       });
-    const signIn = () => call('/login', { usernameOrEmail: 'user@demo.test', password });
+    const signIn = (email: string, password: string) => call('/login', { usernameOrEmail: email, password });
+    // The refreshes belong to another user than the sign-ins: at the tenant's session limit a new sign-in ends
+    // that user's oldest session, and the refresh of an ended session is refused, as it should be.
     const refreshTokens: string[] = [];
-    for (let i = 0; i < 4; i += 1) refreshTokens.push(JSON.parse((await signIn()).body).data.refreshToken);
+    for (let i = 0; i < 4; i += 1) refreshTokens.push(JSON.parse((await signIn('admin@demo.test', adminPassword)).body).data.refreshToken);
 
     const inFlight = [
-      ...Array.from({ length: 8 }, () => signIn()),
+      ...Array.from({ length: 8 }, () => signIn('user@demo.test', userPassword)),
       ...refreshTokens.map((refreshToken) => call('/refresh', { refreshToken })),
     ].map((p) => p.then((res) => res.status));
     inFlight.forEach((p) => p.catch(() => {})); // each is awaited below
