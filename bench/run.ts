@@ -150,7 +150,8 @@ function startChild(script: string, env: Record<string, string>, logFile: string
 
 const answers = async (url: string) => (await fetch(url)).ok;
 
-function runCli(env: Record<string, string>, cliArgs: string[]): Promise<Record<string, unknown>> {
+/** The CLI as a script uses it: JSON on stdout (stdout is a pipe); `stdin` answers --password-stdin. */
+function runCli(env: Record<string, string>, cliArgs: string[], stdin = ''): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'src/cli/main.ts'), ...cliArgs], {
       cwd: ROOT,
@@ -163,6 +164,7 @@ function runCli(env: Record<string, string>, cliArgs: string[]): Promise<Record<
     child.once('exit', (code) =>
       code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`gatehouse ${cliArgs.join(' ')}: ${err}`)),
     );
+    child.stdin.end(stdin);
   });
 }
 
@@ -625,9 +627,9 @@ async function main(): Promise<void> {
       '--session-strategy',
       'evict_oldest',
     ]);
-    await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'login@bench.test', '--password', PASSWORD]);
+    await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'login@bench.test', '--password-stdin'], `${PASSWORD}\n`);
     if (only.has('login_argon2id')) {
-      await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'argon2@bench.test', '--password', PASSWORD]);
+      await runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', 'argon2@bench.test', '--password-stdin'], `${PASSWORD}\n`);
     }
     const large = { tenant: 'large', email: `user${LARGE_TENANT_USERS / 2}@large.test` };
     if (only.has('login_large_unknown') || only.has('login_large_known')) {
@@ -649,7 +651,9 @@ async function main(): Promise<void> {
     // Browser flows sign in as several people, as real ones do (one person's sign-ins serialise on their session limit).
     const flowUsers = Array.from({ length: FLOW_CONCURRENCY }, (_, i) => `flow${i}@bench.test`);
     await Promise.all(
-      flowUsers.map((email) => runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', email, '--password', PASSWORD])),
+      flowUsers.map((email) =>
+        runCli(cliEnv, ['user', 'create', '--tenant', tenant, '--email', email, '--password-stdin'], `${PASSWORD}\n`),
+      ),
     );
     let nextFlowUser = 0;
     const cc = await runCli(cliEnv, [
