@@ -1,6 +1,6 @@
 // /health/live and /health/ready, including readiness while PostgreSQL or Redis is cut off and after it returns.
 import { readJson } from '../helpers/http.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { proxyServices, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -42,13 +42,10 @@ describeWithSharedServices('readiness follows PostgreSQL and Redis', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    const db = new URL(env.vars.DATABASE_URL as string);
-    const redis = new URL(env.vars.REDIS_URL as string);
-    pgProxy = await startTcpProxy(db.hostname, Number(db.port || 5432));
-    redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
-    db.host = `127.0.0.1:${pgProxy.port}`;
-    redis.host = `127.0.0.1:${redisProxy.port}`;
-    server = await startTestServer({ DATABASE_URL: db.toString(), REDIS_URL: redis.toString() }, env);
+    const proxied = await proxyServices(env.vars);
+    ({ pgProxy, redisProxy } = proxied);
+    const { urls } = proxied;
+    server = await startTestServer(urls, env);
   });
   afterAll(async () => {
     await server.stop();

@@ -130,3 +130,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
   };
 }
+
+/** A proxy in front of this file's PostgreSQL and one in front of its Redis, and the URLs that go through them. */
+export async function proxyServices(vars: Record<string, string>): Promise<{
+  pgProxy: TcpProxy;
+  redisProxy: TcpProxy;
+  urls: { DATABASE_URL: string; REDIS_URL: string };
+}> {
+  const db = new URL(vars.DATABASE_URL as string);
+  const redis = new URL(vars.REDIS_URL as string);
+  const pgProxy = await startTcpProxy(db.hostname, Number(db.port || 5432));
+  const redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+  db.host = `127.0.0.1:${pgProxy.port}`;
+  redis.host = `127.0.0.1:${redisProxy.port}`;
+  return { pgProxy, redisProxy, urls: { DATABASE_URL: db.toString(), REDIS_URL: redis.toString() } };
+}

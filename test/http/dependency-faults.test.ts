@@ -6,7 +6,7 @@ import { FormBrowser, formAction, hiddenField } from '../helpers/form-browser.ts
 import { readJson } from '../helpers/http.ts';
 import { authorizeUrl, discoverRp } from '../helpers/oidc-flow.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { proxyServices, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { signedInUser } from '../helpers/admin.ts';
@@ -56,16 +56,12 @@ describeWithSharedServices('dependency faults', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
-    const db = new URL(env.vars.DATABASE_URL as string);
-    const redis = new URL(env.vars.REDIS_URL as string);
-    pgProxy = await startTcpProxy(db.hostname, Number(db.port || 5432));
-    redisProxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
-    db.host = `127.0.0.1:${pgProxy.port}`;
-    redis.host = `127.0.0.1:${redisProxy.port}`;
+    const proxied = await proxyServices(env.vars);
+    ({ pgProxy, redisProxy } = proxied);
+    const { urls } = proxied;
     server = await startTestServer(
       {
-        DATABASE_URL: db.toString(),
-        REDIS_URL: redis.toString(),
+        ...urls,
         // Short deadlines keep the suite fast; the behaviour is the same with the defaults.
         DATABASE_CONNECT_TIMEOUT_MS: '500',
         DATABASE_STATEMENT_TIMEOUT_MS: '500',
