@@ -212,11 +212,14 @@ export function presentSession(session: SessionRecord, currentSessionId: string 
 }
 
 /**
- * The revoker where no oidc-provider runs (the CLI): each grant's durable tokens, the grant and its session record
+ * The deps with the revoker for where no oidc-provider runs (the CLI): each grant's durable tokens, the grant and its session record
  * are revoked in one statement, so its refresh tokens are refused and its JWT access tokens stop verifying at once.
  */
-export function databaseGrantRevoker(deps: Pick<ServiceDeps, 'db'>): GrantRevoker {
-  return async (grantIds) => {
-    for (const grantId of grantIds) await revokeGrantEverywhere(deps.db, grantId);
+export function withDatabaseRevoker<D extends ServiceDeps>(deps: D): D & { revokeGrants: GrantRevoker } {
+  return {
+    ...deps,
+    revokeGrants: async (grantIds) => {
+      for (const grantId of grantIds) await revokeGrantEverywhere(deps.db, grantId);
+    },
   };
 }

@@ -11,7 +11,7 @@ import {
   rotateClientSecret,
   updateClient,
 } from '../../services/clients.ts';
-import { databaseGrantRevoker } from '../../services/sessions.ts';
+import { withDatabaseRevoker } from '../../services/sessions.ts';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { formatRecord, formatTable } from '../output.ts';
 import {
@@ -183,7 +183,7 @@ export const clientDelete: Command = {
     const clientId = requireString(values, 'client');
     const client = await getClient(deps, tenantId, clientId);
     await deps.io.confirm(`Delete client ${client.name} (${clientId})?`, values.yes === true);
-    await deleteClient({ ...deps, revokeGrants: databaseGrantRevoker(deps) }, tenantId, clientId, CLI_ACTOR);
+    await deleteClient(withDatabaseRevoker(deps), tenantId, clientId, CLI_ACTOR);
     return { deleted: { tenant: tenantId, client: clientId } };
   },
 };

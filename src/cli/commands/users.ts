@@ -1,7 +1,7 @@
 // gatehouse user create|list|show|update|reset-password|unlock|delete — passwords come from a hidden prompt or stdin,
 // never from the command line (where `ps` shows them).
 import { CLI_ACTOR } from '../../services/audit.ts';
-import { databaseGrantRevoker, endSessionsOfUser } from '../../services/sessions.ts';
+import { endSessionsOfUser, withDatabaseRevoker } from '../../services/sessions.ts';
 import {
   createUser,
   deleteUser,
@@ -143,13 +143,7 @@ export const userResetPassword: Command = {
     await getUserStatus(deps, tenantId, userId);
     const password = await deps.io.secret('new password', values['password-stdin'] === true);
     deps.io.progress('Hashing the password…');
-    const sessionsEnded = await setUserPassword(
-      { ...deps, revokeGrants: databaseGrantRevoker(deps) },
-      tenantId,
-      userId,
-      password,
-      CLI_ACTOR,
-    );
+    const sessionsEnded = await setUserPassword(withDatabaseRevoker(deps), tenantId, userId, password, CLI_ACTOR);
     return { user: await getUserStatus(deps, tenantId, userId), sessionsEnded };
   },
 };
@@ -164,7 +158,7 @@ export const userDisable: Command = {
     const tenantId = requireString(values, 'tenant');
     const userId = requireString(values, 'user');
     await setUserStatus(deps, tenantId, userId, 'disabled', CLI_ACTOR);
-    const sessionDeps = { ...deps, revokeGrants: databaseGrantRevoker(deps) };
+    const sessionDeps = withDatabaseRevoker(deps);
     const sessionsEnded = await endSessionsOfUser(sessionDeps, tenantId, userId, 'user_disabled', CLI_ACTOR);
     return { user: await getUserStatus(deps, tenantId, userId), sessionsEnded };
   },
