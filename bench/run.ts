@@ -610,6 +610,7 @@ async function main(): Promise<void> {
       RATE_LIMIT_API: '100000000/60',
       IP_BLOCK_AFTER_TRIPS: '100000',
       IP_BLOCK_AFTER_ACCOUNTS: '100000',
+      ...(process.env.BENCH_GATEHOUSE_ENV ? (JSON.parse(process.env.BENCH_GATEHOUSE_ENV) as Record<string, string>) : {}),
       ...extra,
     });
     const cliEnv = gatehouseEnv(1);

@@ -15,6 +15,7 @@ import { cookieKeys } from '../services/secrets.ts';
 import { findAccount } from './account.ts';
 import { createAdapterFactory } from './adapters/index.ts';
 import { ClientAdapter, installClientSecretHashing } from './client-adapter.ts';
+import { installRefreshIdTokenPolicy } from './refresh-id-token.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
@@ -217,5 +218,6 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
   const provider = new Provider(app.config.publicUrl, configuration);
   provider.proxy = app.config.trustProxy;
   installClientSecretHashing(provider, app.config.secretKey);
+  installRefreshIdTokenPolicy(provider);
   return provider;
 }

@@ -33,7 +33,8 @@ async function idTokenAlgs(clientId: string, clientSecret: string | undefined): 
     password: user.password,
   });
   const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
-  const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token as string);
+  // A refresh returns an ID token when it asks for openid (test/oidc/refresh-id-token.test.ts).
+  const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token as string, { scope: 'openid email profile offline_access' });
   const jwks = (await readJson(await fetch(`${server.url}/.well-known/jwks.json`))) as JSONWebKeySet;
   return [tokens.id_token, refreshed.id_token].map((token) => {
     const header = decodeProtectedHeader(token as string);

@@ -99,12 +99,12 @@ export async function findOidcPayloadByUid(db: Knex, modelName: string, uid: str
 
 /**
  * Marks a live payload consumed unless it already was: one conditional UPDATE, so of any number of racing calls
- * (on any process) exactly one returns true. The payload's own `consumed` is what oidc-provider reads.
+ * (on any process) exactly one returns true. Readers give oidc-provider `consumed` from consumed_at (toPayload).
  */
 export async function consumeOidcPayload(db: Knex, modelName: string, id: string): Promise<boolean> {
   const { rows } = (await db.raw(
     `update oidc_payloads
-        set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)
+        set consumed_at = now()
       where model_name = ? and id = ? and consumed_at is null and revoked_at is null and (expires_at is null or expires_at > ?)
       returning id`,
     [modelName, id, new Date()],
@@ -157,7 +157,9 @@ export async function rotateOidcPayload(
     row.expiresAt,
     ...auditEventValues(audit),
   ];
-  const spend = `set consumed_at = now(), payload = payload || jsonb_build_object('consumed', floor(extract(epoch from now()))::bigint)`;
+  // consumed_at alone marks it (readers put `consumed` back into the payload from it): the row's payload is not
+  // rewritten, so the update stays small and PostgreSQL can keep it on the same page (no index changes).
+  const spend = `set consumed_at = now()`;
   const query = consume.supersedes
     ? db
         .raw(
