@@ -23,8 +23,7 @@ export function installRefreshIdTokenPolicy(provider: Provider): void {
   const prototype = provider.IdToken.prototype as { issue: IdTokenIssue };
   const issue = prototype.issue;
   prototype.issue = async function (this: { ctx?: KoaContextWithOIDC }, options?: IssueOptions) {
-    if (options?.use === 'idtoken' && refreshWithoutIdToken(this.ctx ?? (Provider.ctx as KoaContextWithOIDC | undefined)))
-      return undefined;
+    if (options?.use === 'idtoken' && refreshWithoutIdToken(this.ctx ?? (Provider.ctx as KoaContextWithOIDC | undefined))) return undefined;
     return issue.call(this, options);
   };
 }
