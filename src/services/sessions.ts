@@ -11,6 +11,7 @@ import {
   findLiveSessionsOfUser,
   findOtherLiveSessionIds,
   findSessionByGrantId,
+  findSessionByPayloadId,
   lockUserSessions,
   findLiveSession,
   findLiveSessionByOidcUid,
@@ -23,7 +24,7 @@ import {
   type NewSession,
   type SessionRecord,
 } from '../db/queries/sessions.ts';
-import { findGrantIdOfPayload, revokeGrantEverywhere } from '../db/queries/oidc-payloads.ts';
+import { revokeGrantEverywhere } from '../db/queries/oidc-payloads.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 
 /** Sessions live as long as the refresh tokens issued in them (docs/security.md: 30 days). */
@@ -147,8 +148,7 @@ export function findSessionOfGrant(deps: Pick<ServiceDeps, 'db'>, grantId: strin
 
 /** The session a refresh token was issued under (with its grant's client), even when the token was revoked since. */
 export async function findSessionOfRefreshToken(deps: ServiceDeps, refreshToken: string): Promise<GrantSession | undefined> {
-  const grantId = await findGrantIdOfPayload(deps.db, 'RefreshToken', hashTokenId(deps.config.secretKey, refreshToken));
-  return grantId ? findSessionByGrantId(deps.db, grantId) : undefined;
+  return findSessionByPayloadId(deps.db, 'RefreshToken', hashTokenId(deps.config.secretKey, refreshToken));
 }
 
 export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSessionUid: string): Promise<SessionRecord | undefined> {

@@ -235,12 +235,6 @@ export async function revokeGrantEverywhere(db: Knex, grantId: string): Promise<
   );
 }
 
-/** The grant a durable token belonged to, even when it was revoked or consumed since. */
-export async function findGrantIdOfPayload(db: Knex, modelName: string, id: string): Promise<string | undefined> {
-  const row = await db('oidc_payloads').where({ model_name: modelName, id }).first('grant_id');
-  return row?.grant_id ?? undefined;
-}
-
 /** Housekeeping: removes expired rows of every model. */
 export async function deleteExpiredOidcPayloads(db: Knex): Promise<number> {
   return deletedRows(await db('oidc_payloads').where('expires_at', '<=', new Date()).delete());

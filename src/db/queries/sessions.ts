@@ -123,6 +123,20 @@ export async function findSessionByGrantId(db: Knex, grantId: string): Promise<G
   return row && { ...toSession(row), grantRevokedAt: row.grant_revoked_at, grantClientId: row.grant_client_id };
 }
 
+/**
+ * The session a durable token (a refresh token, by its stored id) was issued under, whatever the token's or session's
+ * state: one round trip from token to grant to session.
+ */
+export async function findSessionByPayloadId(db: Knex, modelName: string, payloadId: string): Promise<GrantSession | undefined> {
+  const row = await db('oidc_payloads as t')
+    .join('session_grants as g', 'g.grant_id', 't.grant_id')
+    .join('sessions as s', 's.id', 'g.session_id')
+    .where({ 't.model_name': modelName, 't.id': payloadId })
+    .select('s.*', 'g.revoked_at as grant_revoked_at', 'g.client_id as grant_client_id')
+    .first();
+  return row && { ...toSession(row), grantRevokedAt: row.grant_revoked_at, grantClientId: row.grant_client_id };
+}
+
 const SESSION_COLUMNS: ReadonlyArray<keyof SessionRow> = [
   'id',
   'tenant_id',

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { openDatabase, type Database } from '../../../src/db/knex.ts';
 import { migrateToLatest } from '../../../src/db/migrate.ts';
-import { deleteExpiredOidcPayloads, findGrantIdOfPayload } from '../../../src/db/queries/oidc-payloads.ts';
+import { deleteExpiredOidcPayloads } from '../../../src/db/queries/oidc-payloads.ts';
 import { createLogger } from '../../../src/logger.ts';
 import { PostgresAdapter } from '../../../src/oidc/adapters/postgres-adapter.ts';
 import { StoreAdapter } from '../../../src/oidc/adapters/store-adapter.ts';
@@ -269,7 +269,11 @@ describe('postgres payload table', () => {
     await adapter.upsert(id, tokenPayload('g-audit', { jti: id }), 600);
     await adapter.revokeByGrantId('g-audit');
     expect(await adapter.find(id)).toBeUndefined();
-    expect(await findGrantIdOfPayload(database.db, 'RefreshToken', hashTokenId(SECRET_KEY, id))).toBe('g-audit');
+    const row = await database
+      .db('oidc_payloads')
+      .where({ model_name: 'RefreshToken', id: hashTokenId(SECRET_KEY, id) })
+      .first('grant_id');
+    expect(row?.grant_id).toBe('g-audit');
   });
 
   it('sweeps expired rows and only those', async () => {
