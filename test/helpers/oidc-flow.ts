@@ -11,6 +11,10 @@ export interface SignInOptions {
   password: string;
   scope?: string;
   browser?: FormBrowser;
+  /** More authorization request parameters (`resource`, `prompt`, …). */
+  params?: Record<string, string>;
+  /** Called with the consent page's HTML, when one is shown, before it is approved. */
+  onConsentPage?: (html: string) => void;
 }
 
 export interface SignInResult {
@@ -21,7 +25,7 @@ export interface SignInResult {
 }
 
 export async function authorizeUrl(
-  options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope'>,
+  options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope' | 'params'>,
   verifier: string,
   state: string,
 ): Promise<string> {
@@ -31,6 +35,7 @@ export async function authorizeUrl(
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
+    ...options.params,
   }).href;
 }
 
@@ -83,6 +88,7 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   if (step.res.status === 200) {
     const consent = await step.res.text();
     if (!consent.includes('/consent')) throw new Error(`unexpected page:\n${consent.slice(0, 800)}`);
+    options.onConsentPage?.(consent);
     const approved = await browser.post(new URL(formAction(consent, '/consent'), options.baseUrl).href, {
       csrf: hiddenField(consent, 'csrf'),
     });

@@ -1,0 +1,235 @@
+// API resources (RFC 8707) end to end with openid-client: a third-party app granted exactly `contacts:read` on the CRM
+// API gets a JWT whose aud and scope say so, which a resource server written here accepts (jose against our JWKS)
+// and introspection describes; a scope the client was not granted never reaches a token; an unknown resource, or
+// another tenant's, is invalid_target; consent is asked per resource in the resource's words, and only for what is new.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { createApiResource, setClientResourceScopes } from '../../src/services/api-resources.ts';
+import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { authApi } from '../helpers/http.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+const CRM = 'https://crm.example/api';
+const ACTOR = { actorId: 'test' };
+
+let server: TestServer;
+let crmServer: Server;
+let crmUrl: string;
+let reader: { rp: oidc.Configuration; clientId: string; secret: string };
+let writer: { rp: oidc.Configuration; clientId: string; secret: string };
+let globexApp: { rp: oidc.Configuration; clientId: string; secret: string };
+let ann: { email: string; password: string; id: string };
+const api = authApi(() => server.url);
+
+/**
+ * The CRM's own resource server: it trusts a token only if our JWKS verifies it for the CRM's audience, and lists
+ * contacts only for `contacts:read` (RFC 6750 §3.1 insufficient_scope otherwise).
+ */
+function startCrm(issuer: string): Promise<Server> {
+  const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
+  const crm = createServer((req, res) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (!token) return answer(401, { error: 'invalid_token' });
+    jwtVerify(token, jwks, { issuer, audience: CRM, typ: 'at+jwt' })
+      .then(({ payload }) => {
+        const scopes = String(payload.scope ?? '').split(' ');
+        if (!scopes.includes('contacts:read')) return answer(403, { error: 'insufficient_scope' });
+        answer(200, { contacts: [{ name: 'Grace' }], tenant: payload.tenant_id, sub: payload.sub });
+      })
+      .catch(() => answer(401, { error: 'invalid_token' }));
+  });
+  return new Promise((resolve) => crm.listen(0, '127.0.0.1', () => resolve(crm)));
+}
+
+async function thirdPartyApp(tenantId: string, name: string) {
+  const { client, clientSecret } = await makeClient(server.ctx, {
+    tenantId,
+    name,
+    redirectUris: [REDIRECT_URI],
+    grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+  });
+  return { rp: await discoverRp(server.url, client.clientId, clientSecret), clientId: client.clientId, secret: clientSecret as string };
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  await makeTenant(server.ctx, 'acme');
+  await makeTenant(server.ctx, 'globex');
+  ann = await makeUser(server.ctx, 'acme', 'ann@acme.test');
+  await makeUser(server.ctx, 'globex', 'gus@globex.test');
+  const crm = await createApiResource(
+    server.ctx,
+    'acme',
+    {
+      identifier: CRM,
+      name: 'Acme CRM',
+      scopes: [
+        { name: 'contacts:read', description: 'Read your contacts' },
+        { name: 'contacts:write', description: 'Add and change your contacts' },
+      ],
+    },
+    ACTOR,
+  );
+  await createApiResource(
+    server.ctx,
+    'acme',
+    {
+      identifier: 'https://reports.example/api',
+      name: 'Reports',
+      scopes: [{ name: 'reports:read', description: 'Read your reports' }],
+      allowRefreshTokens: false,
+      accessTokenTtl: 120,
+      signingAlg: 'RS256',
+    },
+    ACTOR,
+  );
+  reader = await thirdPartyApp('acme', 'Contact viewer');
+  await setClientResourceScopes(server.ctx, 'acme', reader.clientId, crm.id, ['contacts:read'], ACTOR);
+  writer = await thirdPartyApp('acme', 'Contact editor');
+  await setClientResourceScopes(server.ctx, 'acme', writer.clientId, crm.id, ['contacts:read', 'contacts:write'], ACTOR);
+  globexApp = await thirdPartyApp('globex', 'Globex app');
+  crmServer = await startCrm(server.url);
+  crmUrl = `http://127.0.0.1:${(crmServer.address() as AddressInfo).port}/contacts`;
+}, 60_000);
+afterAll(async () => {
+  await new Promise((resolve) => crmServer.close(resolve));
+  await server.stop();
+});
+
+async function signIn(app: typeof reader, scope: string, resource: string, onConsentPage?: (html: string) => void) {
+  const { callback, verifier, state, browser } = await signInThroughPages({
+    baseUrl: server.url,
+    rp: app.rp,
+    redirectUri: REDIRECT_URI,
+    login: ann.email,
+    password: ann.password,
+    scope,
+    params: { resource },
+    ...(onConsentPage && { onConsentPage }),
+  });
+  const tokens = await oidc.authorizationCodeGrant(app.rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
+  return { tokens, browser };
+}
+
+const listed = (html: string) => [...html.matchAll(/<li[^>]*>([^<]+)<\/li>/g)].map((m) => (m[1] as string).trim());
+
+it('grants exactly contacts:read on the CRM: the consent page says so in plain words, the token and introspection agree', async () => {
+  let consent = '';
+  const { tokens } = await signIn(reader, 'openid contacts:read', CRM, (html) => (consent = html));
+  expect(consent).toContain('Acme CRM');
+  expect(listed(consent)).toEqual(['Know who you are', 'Read your contacts']);
+
+  const claims = decodeJwt(tokens.access_token);
+  expect(claims).toMatchObject({ aud: CRM, scope: 'contacts:read', client_id: reader.clientId, tenant_id: 'acme', sub: ann.id });
+  expect(tokens.scope).toBe('contacts:read');
+
+  const crm = await fetch(crmUrl, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+  expect(crm.status).toBe(200);
+  expect(await crm.json()).toEqual({ contacts: [{ name: 'Grace' }], tenant: 'acme', sub: ann.id });
+
+  const introspected = await oidc.tokenIntrospection(reader.rp, tokens.access_token);
+  expect(introspected).toMatchObject({ active: true, aud: CRM, scope: 'contacts:read', client_id: reader.clientId, sub: ann.id });
+
+  // A token for the CRM is no token for Gatehouse's own API.
+  const me = await api('GET', '/me', { tenant: 'acme', token: tokens.access_token });
+  expect(me.status).toBe(401);
+});
+
+it('a refresh keeps the audience and scope; the refreshed token still works at the CRM', async () => {
+  const { tokens } = await signIn(reader, 'openid contacts:read', CRM);
+  expect(tokens.refresh_token).toBeDefined();
+  const refreshed = await oidc.refreshTokenGrant(reader.rp, tokens.refresh_token as string);
+  expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:read' });
+  const crm = await fetch(crmUrl, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
+  expect(crm.status).toBe(200);
+});
+
+it('never gives a client a scope it was not granted: not through the code flow, not through client_credentials', async () => {
+  let consent = '';
+  const { tokens } = await signIn(reader, 'openid contacts:read contacts:write', CRM, (html) => (consent = html));
+  expect(consent).not.toContain('Add and change your contacts');
+  expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:read' });
+
+  const asked = await oidc.clientCredentialsGrant(reader.rp, { scope: 'contacts:read contacts:write', resource: CRM });
+  expect(decodeJwt(asked.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:read', sub: reader.clientId, tenant_id: 'acme' });
+  const crm = await fetch(crmUrl, { headers: { authorization: `Bearer ${asked.access_token}` } });
+  expect(crm.status).toBe(200);
+
+  const writes = await oidc.clientCredentialsGrant(writer.rp, { scope: 'contacts:write', resource: CRM });
+  expect(decodeJwt(writes.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:write' });
+  // The CRM refuses a token without contacts:read.
+  expect((await fetch(crmUrl, { headers: { authorization: `Bearer ${writes.access_token}` } })).status).toBe(403);
+});
+
+it('answers invalid_target for an unknown resource, one the client holds no scope of, and another tenant’s', async () => {
+  await expect(
+    oidc.clientCredentialsGrant(reader.rp, { scope: 'contacts:read', resource: 'https://unknown.example/api' }),
+  ).rejects.toMatchObject({ error: 'invalid_target' });
+  await expect(oidc.clientCredentialsGrant(reader.rp, { resource: 'https://reports.example/api' })).rejects.toMatchObject({
+    error: 'invalid_target',
+  });
+  // Globex's app asks for Acme's CRM: as unknown to it as a resource that does not exist.
+  await expect(oidc.clientCredentialsGrant(globexApp.rp, { scope: 'contacts:read', resource: CRM })).rejects.toMatchObject({
+    error: 'invalid_target',
+  });
+  const url = oidc.buildAuthorizationUrl(globexApp.rp, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid contacts:read',
+    resource: CRM,
+    code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+  const res = await fetch(url.href, { redirect: 'manual' });
+  const location = new URL(res.headers.get('location') as string);
+  expect(location.origin + location.pathname).toBe(REDIRECT_URI);
+  expect(location.searchParams.get('error')).toBe('invalid_target');
+});
+
+it('asks again only for scopes not allowed before, and not at all once everything is allowed', async () => {
+  let first = '';
+  await signIn(writer, 'openid contacts:read', CRM, (html) => (first = html));
+  expect(listed(first)).toEqual(['Know who you are', 'Read your contacts']);
+
+  let second = '';
+  const { tokens } = await signIn(writer, 'openid contacts:read contacts:write', CRM, (html) => (second = html));
+  expect(listed(second)).toEqual(['Add and change your contacts']);
+  expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:read contacts:write' });
+
+  let third = '';
+  const again = await signIn(writer, 'openid contacts:write contacts:read', CRM, (html) => (third = html));
+  expect(third).toBe('');
+  expect(decodeJwt(again.tokens.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:write contacts:read' });
+});
+
+it('a resource that allows no refresh tokens gets none, with its own lifetime and algorithm', async () => {
+  const reports = (await server.ctx.db('api_resources').where({ identifier: 'https://reports.example/api' }).first('id')) as { id: string };
+  await setClientResourceScopes(server.ctx, 'acme', reader.clientId, reports.id, ['reports:read'], ACTOR);
+  const { tokens } = await signIn(reader, 'openid reports:read', 'https://reports.example/api');
+  expect(tokens.refresh_token).toBeUndefined();
+  const claims = decodeJwt(tokens.access_token);
+  expect(claims).toMatchObject({ aud: 'https://reports.example/api', scope: 'reports:read' });
+  expect((claims.exp as number) - (claims.iat as number)).toBe(120);
+  const header = JSON.parse(Buffer.from(tokens.access_token.split('.')[0] as string, 'base64url').toString()) as { alg: string };
+  expect(header.alg).toBe('RS256');
+});
+
+it('keeps the default audience for a request that names no resource', async () => {
+  const { callback, verifier, state } = await signInThroughPages({
+    baseUrl: server.url,
+    rp: reader.rp,
+    redirectUri: REDIRECT_URI,
+    login: ann.email,
+    password: ann.password,
+    scope: 'openid email',
+  });
+  const tokens = await oidc.authorizationCodeGrant(reader.rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
+  expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: server.url, scope: 'openid email' });
+});
