@@ -68,3 +68,15 @@ export function resourceTokenTtl(app: AppContext) {
   return (_ctx: KoaContextWithOIDC, token: { resourceServer?: { accessTokenTTL?: number } }) =>
     token.resourceServer?.accessTokenTTL ?? app.config.accessTokenTtl;
 }
+
+/**
+ * Introspection and revocation answer for a JWT only when its audience is one we issue for to its client: Gatehouse's
+ * own API, or an API resource of the client's tenant or the platform (a token we signed for anything else is no token).
+ */
+export function issuedAudience(app: AppContext) {
+  return async (claims: { aud?: string | string[] | undefined; tenant_id: string; client_id: string }): Promise<boolean> => {
+    if (typeof claims.aud !== 'string') return false;
+    if (claims.aud === app.config.publicUrl) return true;
+    return (await findResourceForClient(app, claims.tenant_id, claims.client_id, claims.aud)) !== undefined;
+  };
+}
