@@ -54,18 +54,13 @@ export async function replaceClientScopesOfResource(
 }
 
 /**
- * After a resource lost scopes: every client's grant of them goes, in whatever tenant the client is (a platform
- * resource is granted in many). Only a resource of `resourceTenantId` is touched.
+ * After a resource of `tenantId` lost scopes: every client's grant of them goes, in whatever tenant the client is (a
+ * platform resource is granted in many). Another tenant's resource is not touched.
  */
-export async function pruneClientScopesOfResource(
-  db: Knex,
-  resourceTenantId: string,
-  resourceId: string,
-  keep: readonly string[],
-): Promise<void> {
+export async function pruneClientScopesOfResource(db: Knex, tenantId: string, resourceId: string, keep: readonly string[]): Promise<void> {
   await db('client_resource_scopes')
     .where({ resource_id: resourceId })
-    .whereIn('resource_id', db('api_resources').select('id').where({ id: resourceId, tenant_id: resourceTenantId }))
+    .whereIn('resource_id', db('api_resources').select('id').where({ id: resourceId, tenant_id: tenantId }))
     .whereNotIn('scope', [...keep])
     .delete();
 }
