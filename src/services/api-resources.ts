@@ -285,3 +285,21 @@ export async function findResourceForClient(
   const granted = await findClientScopesOfResource(deps.db, tenantId, clientId, resource.id);
   return { resource, clientScopes: granted.filter((s) => known.has(s)) };
 }
+
+/**
+ * A resource named by its id or its identifier (the CLI takes either): one of the tenant's own, or with
+ * `includePlatform` a platform one too (what a client of the tenant may be granted).
+ */
+export async function resolveApiResource(
+  deps: Pick<ServiceDeps, 'db'>,
+  tenantId: string,
+  ref: string,
+  options: { includePlatform?: boolean } = {},
+): Promise<ApiResourceRecord> {
+  const platform = options.includePlatform ? PLATFORM_TENANT_ID : tenantId;
+  const found =
+    (await findUsableApiResourcesByIds(deps.db, tenantId, platform, [ref]))[0] ??
+    (await findUsableApiResource(deps.db, tenantId, platform, ref));
+  if (!found) throw new AppError('NOT_FOUND', { field: 'resource', detail: `API resource ${ref}` });
+  return found;
+}
