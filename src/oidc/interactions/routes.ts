@@ -19,6 +19,7 @@ import {
   type SignInDeps,
 } from '../../services/sign-in/index.ts';
 import { lookupTenant } from '../../services/tenants.ts';
+import { OIDC_SCOPES } from '../../services/clients.ts';
 import { findConsentedScopes, recordConsent } from '../../services/consents.ts';
 import { cspOrigin, pageSecurityHeaders, renderView } from '../../views.ts';
 import { renderErrorPage } from '../render-error.ts';
@@ -409,12 +410,13 @@ async function requestedScopes(app: AppContext, view: ViewModel, details: Detail
   const allowed = new Set(
     everything || !details.session ? [] : await findConsentedScopes(app, view.tenantId, details.session.accountId, view.clientId),
   );
+  // Without missing ones (prompt=consent, or only resource scopes or claims missing) the OpenID scopes asked for.
   const scopes = (
     missing.length
       ? missing
       : String(details.params.scope ?? '')
           .split(' ')
-          .filter(Boolean)
+          .filter((scope) => (OIDC_SCOPES as readonly string[]).includes(scope))
   ).filter((scope) => !plan.covered.has(scope) && !allowed.has(scope));
   const words: Record<string, string> = {
     openid: 'Know who you are',
