@@ -15,6 +15,8 @@ export interface SignInOptions {
   params?: Record<string, string>;
   /** Called with the consent page's HTML, when one is shown, before it is approved. */
   onConsentPage?: (html: string) => void;
+  /** Rewrites the authorization URL before the browser follows it (a repeated parameter, say). */
+  authorizationUrl?: (url: string) => string;
 }
 
 export interface SignInResult {
@@ -58,7 +60,8 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   const browser = options.browser ?? new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const start = (await authorizeUrl(options, verifier, state)).replace(/^https?:\/\/[^/]+/, options.baseUrl);
+  const built = await authorizeUrl(options, verifier, state);
+  const start = (options.authorizationUrl ? options.authorizationUrl(built) : built).replace(/^https?:\/\/[^/]+/, options.baseUrl);
   let step = await browser.follow(start, options.baseUrl);
   if (step.res.status === 200) {
     const page = await step.res.text();

@@ -14,6 +14,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const CRM = 'https://crm.example/api';
+const CALENDAR = 'https://calendar.example/api';
+const DIRECTORY = 'https://directory.example/api';
 const ACTOR = { actorId: 'test' };
 
 let server: TestServer;
@@ -91,7 +93,26 @@ beforeAll(async () => {
     },
     ACTOR,
   );
+  const calendar = await createApiResource(
+    server.ctx,
+    'acme',
+    { identifier: CALENDAR, name: 'Calendar', scopes: [{ name: 'events:read', description: 'See your calendar' }] },
+    ACTOR,
+  );
+  const directory = await createApiResource(
+    server.ctx,
+    'acme',
+    {
+      identifier: DIRECTORY,
+      name: 'Staff directory',
+      scopes: [{ name: 'staff:read', description: 'Look up your colleagues' }],
+      consentRequired: false,
+    },
+    ACTOR,
+  );
   reader = await thirdPartyApp('acme', 'Contact viewer');
+  await setClientResourceScopes(server.ctx, 'acme', reader.clientId, calendar.id, ['events:read'], ACTOR);
+  await setClientResourceScopes(server.ctx, 'acme', reader.clientId, directory.id, ['staff:read'], ACTOR);
   await setClientResourceScopes(server.ctx, 'acme', reader.clientId, crm.id, ['contacts:read'], ACTOR);
   writer = await thirdPartyApp('acme', 'Contact editor');
   await setClientResourceScopes(server.ctx, 'acme', writer.clientId, crm.id, ['contacts:read', 'contacts:write'], ACTOR);
@@ -232,4 +253,64 @@ it('keeps the default audience for a request that names no resource', async () =
   });
   const tokens = await oidc.authorizationCodeGrant(reader.rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
   expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: server.url, scope: 'openid email' });
+});
+
+it('one authorization for two APIs: each token request names one and gets a JWT for it alone', async () => {
+  let consent = '';
+  const { callback, verifier, state } = await signInThroughPages({
+    baseUrl: server.url,
+    rp: reader.rp,
+    redirectUri: REDIRECT_URI,
+    login: ann.email,
+    password: ann.password,
+    scope: 'openid contacts:read events:read',
+    // prompt=consent: the page lists everything asked for, even what Ann allowed in the tests above.
+    params: { resource: CRM, prompt: 'consent' },
+    // openid-client's buildAuthorizationUrl takes one value per parameter; the second resource is appended below.
+    onConsentPage: (html) => (consent = html),
+    authorizationUrl: (url) => {
+      const u = new URL(url);
+      u.searchParams.append('resource', CALENDAR);
+      return u.href;
+    },
+  });
+  expect(consent).toContain('Acme CRM');
+  expect(consent).toContain('Calendar');
+  expect(listed(consent)).toEqual(['Know who you are', 'Read your contacts', 'See your calendar']);
+
+  const crm = await oidc.authorizationCodeGrant(
+    reader.rp,
+    callback,
+    { pkceCodeVerifier: verifier, expectedState: state },
+    { resource: CRM },
+  );
+  expect(decodeJwt(crm.access_token)).toMatchObject({ aud: CRM, scope: 'contacts:read' });
+  const calendar = await oidc.refreshTokenGrant(reader.rp, crm.refresh_token as string, { resource: CALENDAR });
+  expect(decodeJwt(calendar.access_token)).toMatchObject({ aud: CALENDAR, scope: 'events:read' });
+  // The calendar's token is no token for the CRM.
+  expect((await fetch(crmUrl, { headers: { authorization: `Bearer ${calendar.access_token}` } })).status).toBe(401);
+  // A resource the authorization did not cover cannot be added at the token endpoint.
+  await expect(oidc.refreshTokenGrant(reader.rp, calendar.refresh_token as string, { resource: DIRECTORY })).rejects.toMatchObject({
+    error: 'invalid_target',
+  });
+});
+
+it('does not ask about the scopes of an API registered without consent', async () => {
+  // Someone who never allowed this app anything: the page asks only for the OpenID part.
+  const bo = await makeUser(server.ctx, 'acme', 'bo@acme.test');
+  let consent = '';
+  const { callback, verifier, state } = await signInThroughPages({
+    baseUrl: server.url,
+    rp: reader.rp,
+    redirectUri: REDIRECT_URI,
+    login: bo.email,
+    password: bo.password,
+    scope: 'openid staff:read',
+    params: { resource: DIRECTORY },
+    onConsentPage: (html) => (consent = html),
+  });
+  expect(listed(consent)).toEqual(['Know who you are']);
+  expect(consent).not.toContain('Staff directory');
+  const tokens = await oidc.authorizationCodeGrant(reader.rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
+  expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY, scope: 'staff:read', sub: bo.id });
 });
