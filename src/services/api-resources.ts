@@ -20,6 +20,7 @@ import {
   pruneClientScopesOfResource,
   replaceClientScopesOfResource,
 } from '../db/queries/client-resource-scopes.ts';
+import { pruneResourceConsentsOfResource } from '../db/queries/resource-consents.ts';
 import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import { ACCESS_TOKEN_ALGS } from '../config/index.ts';
@@ -157,7 +158,7 @@ export async function getApiResource(deps: Pick<ServiceDeps, 'db'>, tenantId: st
   return resource;
 }
 
-/** Changes a resource; scopes it no longer has are taken from every client granted them. */
+/** Changes a resource; scopes it no longer has are taken from every client granted them, and their consents go. */
 export async function updateApiResource(
   deps: ServiceDeps,
   tenantId: string,
@@ -171,12 +172,9 @@ export async function updateApiResource(
     const resource = await updateApiResourceById(trx, tenantId, id, values);
     if (!resource) throw new AppError('NOT_FOUND', { field: 'resourceId', detail: `API resource ${id}` });
     if (values.scopes) {
-      await pruneClientScopesOfResource(
-        trx,
-        tenantId,
-        id,
-        values.scopes.map((s) => s.name),
-      );
+      const kept = values.scopes.map((s) => s.name);
+      await pruneClientScopesOfResource(trx, tenantId, id, kept);
+      await pruneResourceConsentsOfResource(trx, tenantId, id, kept);
     }
     await recordAudit(trx, { tenantId, type: 'api_resource.updated', subjectId: id, data: { fields: Object.keys(values) } }, meta);
     return resource;

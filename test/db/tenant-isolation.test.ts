@@ -239,6 +239,12 @@ const PROBES: Record<string, () => Promise<void>> = {
     await clientResourceScopes.pruneClientScopesOfResource(db, 'two', fx.resourceId, []);
     expect(await clientResourceScopes.findClientScopesOfResource(db, 'one', fx.clientId, fx.resourceId)).toEqual(['contacts:read']);
   },
+  'resource-consents.pruneResourceConsentsOfResource': async () => {
+    await resourceConsents.pruneResourceConsentsOfResource(db, 'two', fx.resourceId, []);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
   'resource-consents.findResourceConsents': async () => {
     expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },

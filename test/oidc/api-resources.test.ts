@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
-import { createApiResource, setClientResourceScopes } from '../../src/services/api-resources.ts';
+import { createApiResource, setClientResourceScopes, updateApiResource } from '../../src/services/api-resources.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authApi } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
@@ -313,4 +313,24 @@ it('does not ask about the scopes of an API registered without consent', async (
   expect(consent).not.toContain('Staff directory');
   const tokens = await oidc.authorizationCodeGrant(reader.rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
   expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: DIRECTORY, scope: 'staff:read', sub: bo.id });
+});
+
+it('a scope the API drops is taken from the client and from what people allowed; added again, it is asked afresh', async () => {
+  const crm = (await server.ctx.db('api_resources').where({ tenant_id: 'acme', identifier: CRM }).first('id', 'scopes')) as {
+    id: string;
+    scopes: Array<{ name: string; description: string }>;
+  };
+  const [read, write] = crm.scopes as [{ name: string; description: string }, { name: string; description: string }];
+  await updateApiResource(server.ctx, 'acme', crm.id, { scopes: [read] }, ACTOR);
+  // The writer still holds contacts:read there, so the resource answers, but without contacts:write.
+  const dropped = await oidc.clientCredentialsGrant(writer.rp, { scope: 'contacts:write', resource: CRM });
+  expect(decodeJwt(dropped.access_token).scope).toBeUndefined();
+  await updateApiResource(server.ctx, 'acme', crm.id, { scopes: [read, write] }, ACTOR);
+  // Not granted any more: the scope does not come back by itself.
+  const without = await oidc.clientCredentialsGrant(writer.rp, { scope: 'contacts:read contacts:write', resource: CRM });
+  expect(decodeJwt(without.access_token)).toMatchObject({ scope: 'contacts:read' });
+  await setClientResourceScopes(server.ctx, 'acme', writer.clientId, crm.id, ['contacts:read', 'contacts:write'], ACTOR);
+  let consent = '';
+  await signIn(writer, 'openid contacts:read contacts:write', CRM, (html) => (consent = html));
+  expect(listed(consent)).toEqual(['Add and change your contacts']);
 });

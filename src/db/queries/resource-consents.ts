@@ -37,3 +37,20 @@ export async function addResourceConsents(
     [consents.map((c) => c.resourceId), consents.map((c) => c.scope), userId, tenantId, clientId],
   );
 }
+
+/**
+ * After a resource of `tenantId` lost scopes: what anyone allowed of them goes too, so a scope added again later under
+ * the same name is asked about afresh. Another tenant's resource is not touched.
+ */
+export async function pruneResourceConsentsOfResource(
+  db: Knex,
+  tenantId: string,
+  resourceId: string,
+  keep: readonly string[],
+): Promise<void> {
+  await db('resource_consents')
+    .where({ resource_id: resourceId })
+    .whereIn('resource_id', db('api_resources').select('id').where({ id: resourceId, tenant_id: tenantId }))
+    .whereNotIn('scope', [...keep])
+    .delete();
+}
