@@ -334,3 +334,14 @@ it('a scope the API drops is taken from the client and from what people allowed;
   await signIn(writer, 'openid contacts:read contacts:write', CRM, (html) => (consent = html));
   expect(listed(consent)).toEqual(['Add and change your contacts']);
 });
+
+it('a refresh for an API that stopped allowing refresh tokens is refused with invalid_target', async () => {
+  const { tokens } = await signIn(reader, 'openid events:read', CALENDAR);
+  expect(tokens.refresh_token).toBeDefined();
+  const calendar = (await server.ctx.db('api_resources').where({ tenant_id: 'acme', identifier: CALENDAR }).first('id')) as { id: string };
+  await updateApiResource(server.ctx, 'acme', calendar.id, { allowRefreshTokens: false }, ACTOR);
+  await expect(oidc.refreshTokenGrant(reader.rp, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_target' });
+  await updateApiResource(server.ctx, 'acme', calendar.id, { allowRefreshTokens: true }, ACTOR);
+  const refreshed = await oidc.refreshTokenGrant(reader.rp, tokens.refresh_token as string);
+  expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: CALENDAR, scope: 'events:read' });
+});
