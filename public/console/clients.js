@@ -2,6 +2,7 @@
 // secret, delete, and initial access tokens for dynamic registration. Secrets are shown once and never kept.
 import { checkbox, field, formatTime, formValues, h } from './dom.js';
 import { actionButton, badge, outcomeArea, page, pager, props, showSecretOnce, table } from './ui.js';
+import { clientApiAccess } from './resources.js';
 
 const PRESETS = {
   web: {
@@ -267,6 +268,7 @@ export async function clientPage({ api, can, params, query, refresh }) {
     return page(`Edit ${client.name}`, outcome.el, h('div', { class: 'card' }, form));
   }
   const writable = can('clients:write') && !client.builtIn;
+  const apiAccess = client.builtIn ? null : await clientApiAccess({ api, can, clientId });
   return page(
     client.name,
     outcome.el,
@@ -350,5 +352,6 @@ export async function clientPage({ api, can, params, query, refresh }) {
           )
         : null,
     ),
+    apiAccess,
   );
 }

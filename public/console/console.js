@@ -5,6 +5,7 @@ import { field, h, replace } from './dom.js';
 import { OidcSession } from './oidc-session.js';
 import { errorNotice, notice, page } from './ui.js';
 import { clientPage, clientsPage, newClientPage } from './clients.js';
+import { newResourcePage, resourcePage, resourcesPage } from './resources.js';
 import { newUserPage, userPage, usersPage } from './users.js';
 import { auditPage, dashboardPage, ipBlocksPage, rolesPage, tenantSettingsPage, tenantsPage } from './more.js';
 
@@ -26,6 +27,9 @@ const ROUTES = [
   { path: /^\/clients$/, nav: 'Clients', href: '#/clients', when: () => can('clients:read'), render: clientsPage },
   { path: /^\/clients\/new$/, when: () => can('clients:write'), render: newClientPage },
   { path: /^\/clients\/([^/]+)$/, when: () => can('clients:read'), render: clientPage },
+  { path: /^\/api-resources$/, nav: 'APIs', href: '#/api-resources', when: () => can('clients:read'), render: resourcesPage },
+  { path: /^\/api-resources\/new$/, when: () => can('clients:write'), render: newResourcePage },
+  { path: /^\/api-resources\/([^/]+)$/, when: () => can('clients:read'), render: resourcePage },
   { path: /^\/roles$/, nav: 'Roles', href: '#/roles', when: () => can('roles:read'), render: rolesPage },
   { path: /^\/audit$/, nav: 'Audit log', href: '#/audit', when: () => can('audit:read'), render: auditPage },
   { path: /^\/settings$/, nav: 'Tenant settings', href: '#/settings', when: () => can('tenants:read'), render: tenantSettingsPage },

@@ -4,10 +4,12 @@
 import type { AuthClient } from './auth-client.ts';
 import { ADMIN_OPERATIONS, ADMIN_PREFIX, fillPath, type AdminOperationId } from './operations.ts';
 import type {
+  AdminApiResource,
   AdminClientRecord,
   AdminRole,
   AdminTenant,
   AdminUser,
+  ApiResourceInput,
   AuditEvent,
   ClientInput,
   OutboxMessage,
@@ -146,6 +148,32 @@ export class AdminClient {
   /** A token for RFC 7591 dynamic registration at /oauth2/register. */
   createInitialAccessToken(input: { expiresIn?: number } = {}): Promise<{ initialAccessToken: string; expiresAt: string }> {
     return this.#op('createInitialAccessToken', { body: input });
+  }
+
+  // API resources and the scopes clients may ask for on them
+  listApiResources(): Promise<{ apiResources: AdminApiResource[] }> {
+    return this.#op('listApiResources');
+  }
+  createApiResource(input: ApiResourceInput & { identifier: string; name: string }): Promise<{ apiResource: AdminApiResource }> {
+    return this.#op('createApiResource', { body: input });
+  }
+  getApiResource(resourceId: string): Promise<{ apiResource: AdminApiResource }> {
+    return this.#op('getApiResource', { params: { resourceId } });
+  }
+  updateApiResource(resourceId: string, changes: ApiResourceInput): Promise<{ apiResource: AdminApiResource }> {
+    return this.#op('updateApiResource', { params: { resourceId }, body: changes });
+  }
+  deleteApiResource(resourceId: string): Promise<{ resourceId: string }> {
+    return this.#op('deleteApiResource', { params: { resourceId } });
+  }
+  listClientResourceScopes(
+    clientId: string,
+  ): Promise<{ resources: Array<{ resourceId: string; identifier: string; name: string; scopes: string[] }> }> {
+    return this.#op('listClientResourceScopes', { params: { clientId } });
+  }
+  /** Replaces the scopes of one API resource the client may ask for; `[]` takes them all away. */
+  setClientResourceScopes(clientId: string, resourceId: string, scopes: string[]): Promise<{ resourceId: string; scopes: string[] }> {
+    return this.#op('setClientResourceScopes', { params: { clientId, resourceId }, body: { scopes } });
   }
 
   // Audit log, IP blocks, mail outbox

@@ -219,6 +219,30 @@ export interface AdminClientRecord {
   updatedAt: string;
 }
 
+/** An API resource (RFC 8707): `identifier` is the `aud` of its access tokens. */
+export interface AdminApiResource {
+  id: string;
+  tenantId: string;
+  identifier: string;
+  name: string;
+  scopes: Array<{ name: string; description: string }>;
+  accessTokenTtl: number;
+  signingAlg: 'ES256' | 'RS256';
+  allowRefreshTokens: boolean;
+  consentRequired: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApiResourceInput {
+  name?: string;
+  scopes?: Array<{ name: string; description: string }>;
+  accessTokenTtl?: number;
+  signingAlg?: 'ES256' | 'RS256';
+  allowRefreshTokens?: boolean;
+  consentRequired?: boolean;
+}
+
 export interface AuditEvent {
   id: string;
   tenantId: string | null;

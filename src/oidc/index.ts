@@ -23,6 +23,7 @@ import { acceptAuthorizationPost } from './koa-authorization-post.ts';
 import { offlineAccessAsksConsent } from './koa-offline-access.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
+import { issuedAudience } from './resource-servers.ts';
 import { settleDeferredConsume, sweepExpiredPayloads } from './adapters/postgres-adapter.ts';
 
 export interface OidcRuntime {
@@ -86,8 +87,8 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     provider.use(offlineAccessAsksConsent(OIDC_ROUTES.authorization));
     provider.use(awaitGrantBookkeeping(ctx));
     provider.use(rewriteGuideErrors(ctx));
-    provider.use(introspectJwtAccessTokens(() => runtime.verifier));
-    provider.use(revokeJwtAccessTokens(ctx, () => runtime.verifier));
+    provider.use(introspectJwtAccessTokens(() => runtime.verifier, issuedAudience(ctx)));
+    provider.use(revokeJwtAccessTokens(ctx, () => runtime.verifier, issuedAudience(ctx)));
     provider.use(formPostPolicy());
     provider.use(endSessionsOnLogout(ctx, () => provider));
     observe(ctx, provider);

@@ -9,15 +9,23 @@ import { revokeAccessToken, type AccessTokenClaims, type AccessTokenVerifier } f
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-async function verifiedOrUndefined(verifier: AccessTokenVerifier, token: string): Promise<AccessTokenClaims | undefined> {
+/** Whether Gatehouse issues tokens for this audience to this client: its own API, or an API resource the client may use. */
+export type AudienceCheck = (claims: AccessTokenClaims) => Promise<boolean>;
+
+async function verifiedOrUndefined(
+  verifier: AccessTokenVerifier,
+  token: string,
+  audienceKnown: AudienceCheck,
+): Promise<AccessTokenClaims | undefined> {
   try {
-    return await verifier.verify(token);
+    const claims = await verifier.verify(token, { anyAudience: true });
+    return (await audienceKnown(claims)) ? claims : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): Middleware {
+export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier, audienceKnown: AudienceCheck): Middleware {
   return async (koaCtx, next) => {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
@@ -35,7 +43,7 @@ export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): 
     if (!declined || typeof token !== 'string' || !JWT_SHAPE.test(token)) return;
     ctx.status = 200;
     ctx.type = 'json';
-    const claims = await verifiedOrUndefined(verifier(), token);
+    const claims = await verifiedOrUndefined(verifier(), token, audienceKnown);
     // Expired, forged, revoked, or another client's: `{ active: false }` (RFC 7662 §2.2).
     ctx.body =
       claims && claims.client_id === ctx.oidc.client.clientId ? { active: true, token_type: 'Bearer', ...claims } : { active: false };
@@ -46,14 +54,14 @@ export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): 
  * RFC 7009 §2: a client revokes its own JWT access token; its `jti` goes on the denylist until the token expires,
  * so introspection, userinfo and our API refuse it at once. A token that no longer verifies needs nothing (§2.2).
  */
-export function revokeJwtAccessTokens(app: AppContext, verifier: () => AccessTokenVerifier): Middleware {
+export function revokeJwtAccessTokens(app: AppContext, verifier: () => AccessTokenVerifier, audienceKnown: AudienceCheck): Middleware {
   return async (koaCtx, next) => {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
     if (ctx.oidc?.route !== 'revocation' || !ctx.oidc.client) return;
     const token = ctx.oidc.params?.token;
     if ((ctx.body as { error?: string } | undefined)?.error !== 'unsupported_token_type' || typeof token !== 'string') return;
-    const claims = await verifiedOrUndefined(verifier(), token);
+    const claims = await verifiedOrUndefined(verifier(), token, audienceKnown);
     if (claims && claims.client_id !== ctx.oidc.client.clientId && ctx.oidc.client.clientAuthMethod !== 'none') {
       // The library's rule for stored tokens (revocation allowedPolicy): another client's token is refused.
       ctx.status = 400;

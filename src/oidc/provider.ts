@@ -20,6 +20,7 @@ import { extraTokenClaims } from './token-claims.ts';
 import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { registrationFeature } from './registration.ts';
+import { registeredResourceServer, resourcesAllowRefresh, resourceTokenTtl } from './resource-servers.ts';
 
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -150,13 +151,17 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       // RFC 9700 §2.1.1: PKCE is required for public clients; oidc-provider 9 accepts S256 only.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
-    ttl: { ...TTL, AccessToken: app.config.accessTokenTtl, ClientCredentials: app.config.accessTokenTtl },
+    // An API resource sets its own access token lifetime (resource-servers.ts); Gatehouse's own API uses ACCESS_TOKEN_TTL.
+    ttl: { ...TTL, AccessToken: resourceTokenTtl(app), ClientCredentials: resourceTokenTtl(app) },
     rotateRefreshToken: true,
     // Tokens live by our sessions and grants (docs/security.md), not by the browser cookie session.
     expiresWithSession: async () => false,
     // Every client allowed the refresh_token grant gets rotating refresh tokens (docs/security.md). oidc-provider drops
     // offline_access unless prompt=consent (OIDC Core §11), so it cannot be the condition here.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (ctx, client, source) =>
+      client.grantTypeAllowed('refresh_token') &&
+      // API resources may refuse refresh tokens (resource-servers.ts).
+      resourcesAllowRefresh(app, ctx, source as { resource?: string | string[] }, defaultAudience(app)),
     extraTokenClaims: (ctx, token) => extraTokenClaims(app, ctx, token),
     loadExistingGrant: async (ctx) => {
       const consented = ctx.oidc.result?.consent?.grantId;
@@ -202,10 +207,12 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async () => defaultAudience(app),
+        // Several resources granted and none named at the token endpoint: the library asks the client to name one.
+        defaultResource: async (_ctx, _client, oneOf) => oneOf ?? defaultAudience(app),
         useGrantedResource: async () => true,
-        getResourceServerInfo: async (ctx, resourceIndicator) => {
-          if (resourceIndicator !== defaultAudience(app)) throw new errors.InvalidTarget();
+        getResourceServerInfo: async (ctx, resourceIndicator, client) => {
+          // Any other identifier is an API resource registered by the client's tenant or the platform.
+          if (resourceIndicator !== defaultAudience(app)) return registeredResourceServer(app, ctx, resourceIndicator, client);
           const clientCredentials = ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials';
           return { ...ownResourceServer(app, clientCredentials ? SCOPES : OIDC_SCOPES), jwt: { sign: { alg: options.accessTokenAlg } } };
         },

@@ -21,6 +21,11 @@ export interface AccessTokenClaims extends JWTPayload {
 export interface VerifyOptions {
   /** Only a token issued to a first-party client: the account API (docs/security.md, "First-party and third-party apps"). */
   firstPartyOnly?: boolean;
+  /**
+   * Any audience Gatehouse issues for: introspection and revocation answer for tokens of registered API resources
+   * too (RFC 7662 §2.2). Our own endpoints never set it: a token for another API is no token for ours.
+   */
+  anyAudience?: boolean;
 }
 
 export interface AccessTokenVerifier {
@@ -64,7 +69,7 @@ export function createAccessTokenVerifier(
     async verify(token, verifyOptions = {}) {
       const options = {
         issuer: deps.config.publicUrl,
-        audience: deps.config.publicUrl,
+        ...(!verifyOptions.anyAudience && { audience: deps.config.publicUrl }),
         typ: 'at+jwt',
         algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'],
       };

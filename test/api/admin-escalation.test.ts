@@ -73,6 +73,11 @@ const GRANTS_NOTHING = [
   'DELETE /users/:userId/sessions/:sessionId',
   'DELETE /clients/:clientId',
   'DELETE /ip-blocks/:ip',
+  // API resources and their scopes: a resource scope can never be named like a permission (probed below).
+  'POST /api-resources',
+  'PATCH /api-resources/:resourceId',
+  'DELETE /api-resources/:resourceId',
+  'PUT /clients/:clientId/resource-scopes/:resourceId',
 ];
 
 it('every admin route that changes something is classified here as granting (and probed) or not', () => {
@@ -253,5 +258,50 @@ describe('tenants, clients and initial access tokens', () => {
     });
     expect(res.status).toBe(400);
     expect((await readJson(res)).error).toBe('invalid_client_metadata');
+  });
+});
+
+describe('API resources', () => {
+  it('hand out no permission: a resource scope cannot be a permission string, and its tokens are no admin tokens', async () => {
+    const named = await api('POST', '/api-resources', {
+      token: t.clientManager,
+      body: { identifier: 'https://escalate.example/api', name: 'Escalate', scopes: [{ name: 'users:write', description: 'x' }] },
+    });
+    expect(named.status).toBe(400);
+    expect(named.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', constraint: 'RESERVED_SCOPE' });
+
+    const created = await api('POST', '/api-resources', {
+      token: t.clientManager,
+      body: { identifier: 'https://escalate.example/api', name: 'Escalate', scopes: [{ name: 'everything', description: 'Do anything' }] },
+    });
+    const machine = await api('POST', '/clients', {
+      token: t.clientManager,
+      body: { name: 'Machine', grantTypes: ['client_credentials'] },
+    });
+    const { clientId } = machine.body.data.client;
+    await api('PUT', `/clients/${clientId}/resource-scopes/${created.body.data.apiResource.id}`, {
+      token: t.clientManager,
+      body: { scopes: ['everything'] },
+    });
+    const tokenFor = async (scope: string) =>
+      (await readJson(
+        await fetch(`${server.url}/oauth2/token`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            Authorization: `Basic ${Buffer.from(`${clientId}:${machine.body.data.clientSecret}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://escalate.example/api', scope }),
+        }),
+      )) as { access_token: string; error?: string };
+    // A permission the client was not registered with is refused outright, resource or not.
+    expect((await tokenFor('everything users:write')).error).toBe('invalid_scope');
+    const { access_token: accessToken } = await tokenFor('everything');
+    expect(JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString())).toMatchObject({
+      aud: 'https://escalate.example/api',
+      scope: 'everything',
+    });
+    // A token for the API is no token for the admin API.
+    expect((await api('GET', '/users', { token: accessToken })).status).toBe(401);
   });
 });

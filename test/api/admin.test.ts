@@ -135,7 +135,38 @@ const CASES: Case[] = [
     prepare: () => blockIp(server.ctx, '203.0.113.9', 'test', {}),
   },
   { route: 'GET /outbox', path: () => '/outbox', allowed: 'admin' },
+  { route: 'GET /api-resources', path: () => '/api-resources', allowed: 'admin' },
+  {
+    route: 'POST /api-resources',
+    path: () => '/api-resources',
+    body: () => ({ identifier: `https://api-${++resourceCount}.acme.example/`, name: 'An API' }),
+    allowed: 'admin',
+  },
+  { route: 'GET /api-resources/:resourceId', path: () => `/api-resources/${ids.resource}`, allowed: 'admin', prepare: () => newResource() },
+  {
+    route: 'PATCH /api-resources/:resourceId',
+    path: () => `/api-resources/${ids.resource}`,
+    body: () => ({ name: 'Renamed' }),
+    allowed: 'admin',
+    prepare: () => newResource(),
+  },
+  {
+    route: 'DELETE /api-resources/:resourceId',
+    path: () => `/api-resources/${ids.resource}`,
+    allowed: 'admin',
+    prepare: () => newResource(),
+  },
 ];
+
+let resourceCount = 0;
+/** An API resource of acme for the routes that name one (the refused calls before it see no id at all). */
+async function newResource(): Promise<void> {
+  const res = await api('POST', '/api-resources', {
+    token: tokens.admin,
+    body: { identifier: `https://api-${++resourceCount}.acme.example/`, name: 'An API' },
+  });
+  ids.resource = res.body.data.apiResource.id;
+}
 
 describe('every admin route', () => {
   it('has a case here, or in admin-clients.test.ts for the client routes, or admin-me.test.ts for /me', () => {

@@ -148,6 +148,21 @@ it('runs admin tasks with an AdminClient on the admin’s tokens, and only in th
   expect(rotated.clientSecret).not.toBe(created.clientSecret);
   expect((await admin.disableUser(user.id)).user.status).toBe('disabled');
   expect((await admin.listAuditEvents({ type: 'user.disabled' })).events[0]).toMatchObject({ subjectId: user.id });
+  const { apiResource } = await admin.createApiResource({
+    identifier: 'https://crm.example/api',
+    name: 'CRM',
+    scopes: [{ name: 'contacts:read', description: 'Read your contacts' }],
+  });
+  expect((await admin.setClientResourceScopes(created.client.clientId, apiResource.id, ['contacts:read'])).scopes).toEqual([
+    'contacts:read',
+  ]);
+  expect((await admin.listClientResourceScopes(created.client.clientId)).resources).toEqual([
+    { resourceId: apiResource.id, identifier: 'https://crm.example/api', name: 'CRM', scopes: ['contacts:read'] },
+  ]);
+  expect((await admin.updateApiResource(apiResource.id, { accessTokenTtl: 120 })).apiResource.accessTokenTtl).toBe(120);
+  expect((await admin.getApiResource(apiResource.id)).apiResource.identifier).toBe('https://crm.example/api');
+  expect((await admin.listApiResources()).apiResources.map((r) => r.id)).toEqual([apiResource.id]);
+  expect(await admin.deleteApiResource(apiResource.id)).toEqual({ resourceId: apiResource.id });
   await admin.deleteClient(created.client.clientId);
 
   // Another tenant's user is not found; a member has no admin rights; tenants are for platform operators.

@@ -8,7 +8,10 @@ import type { Knex } from 'knex';
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
+import * as apiResources from '../../src/db/queries/api-resources.ts';
+import * as clientResourceScopes from '../../src/db/queries/client-resource-scopes.ts';
 import * as consents from '../../src/db/queries/consents.ts';
+import * as resourceConsents from '../../src/db/queries/resource-consents.ts';
 import { deleteClientById, findClientById, findClientsPage, updateClientById } from '../../src/db/queries/clients.ts';
 import * as outbox from '../../src/db/queries/mail-outbox.ts';
 import * as mfa from '../../src/db/queries/mfa.ts';
@@ -94,6 +97,22 @@ const fx = {
   adminRoleId: '',
   mailId: '',
   requestId: '',
+  resourceId: '',
+  otherClientId: '',
+};
+
+const CRM = 'https://crm.one.test/api';
+const crmFields = {
+  identifier: CRM,
+  name: 'CRM',
+  scopes: [
+    { name: 'contacts:read', description: 'Read your contacts' },
+    { name: 'contacts:write', description: 'Change your contacts' },
+  ],
+  accessTokenTtl: 300,
+  signingAlg: 'ES256',
+  allowRefreshTokens: true,
+  consentRequired: true,
 };
 
 beforeAll(async () => {
@@ -142,6 +161,10 @@ beforeAll(async () => {
   await outbox.insertMailRequest(db, { tenantId: 'one', userId: user.id, to: 'owner@one.test', kind: 'password_reset' });
   const rows = await db('mail_outbox').where({ tenant_id: 'one' }).orderBy('id');
   await consents.addConsentedScope(db, 'one', user.id, client.clientId, ['openid', 'email']);
+  fx.resourceId = (await apiResources.insertApiResource(db, 'one', crmFields)).id;
+  await clientResourceScopes.replaceClientScopesOfResource(db, 'one', 'platform', client.clientId, fx.resourceId, ['contacts:read']);
+  await resourceConsents.addResourceConsents(db, 'one', user.id, client.clientId, [{ resourceId: fx.resourceId, scope: 'contacts:read' }]);
+  fx.otherClientId = (await makeClient(deps, { tenantId: 'two', name: 'Two app', redirectUris: ['https://two.test/cb'] })).client.clientId;
   fx.mailId = String(rows[0].id);
   fx.requestId = String(rows[1].id);
 });
@@ -168,6 +191,73 @@ const PROBES: Record<string, () => Promise<void>> = {
     await consents.addConsentedScope(db, 'two', fx.userId, fx.clientId, ['profile']);
     expect(await consents.findConsentedScope(db, 'one', fx.userId, fx.clientId)).toEqual(['email', 'openid']);
   },
+  'api-resources.insertApiResource': async () => {
+    // The same identifier in another tenant is another resource; tenant one's is untouched.
+    const theirs = await apiResources.insertApiResource(db, 'two', { ...crmFields, name: 'Two CRM' });
+    expect(theirs).toMatchObject({ tenantId: 'two', identifier: CRM });
+    expect(await apiResources.findApiResourceById(db, 'one', fx.resourceId)).toMatchObject({ name: 'CRM' });
+    await apiResources.deleteApiResourceById(db, 'two', theirs.id);
+  },
+  'api-resources.findApiResourceById': async () => {
+    expect(await apiResources.findApiResourceById(db, 'two', fx.resourceId)).toBeUndefined();
+  },
+  'api-resources.findApiResourcesOfTenant': async () => {
+    expect(await apiResources.findApiResourcesOfTenant(db, 'two')).toEqual([]);
+  },
+  'api-resources.findUsableApiResource': async () => {
+    expect(await apiResources.findUsableApiResource(db, 'two', 'platform', CRM)).toBeUndefined();
+  },
+  'api-resources.findUsableApiResourcesByIds': async () => {
+    expect(await apiResources.findUsableApiResourcesByIds(db, 'two', 'platform', [fx.resourceId])).toEqual([]);
+  },
+  'api-resources.updateApiResourceById': async () => {
+    expect(await apiResources.updateApiResourceById(db, 'two', fx.resourceId, { name: 'Hijacked', scopes: [] })).toBeUndefined();
+    expect(await apiResources.findApiResourceById(db, 'one', fx.resourceId)).toMatchObject({ name: 'CRM', scopes: crmFields.scopes });
+  },
+  'api-resources.deleteApiResourceById': async () => {
+    expect(await apiResources.deleteApiResourceById(db, 'two', fx.resourceId)).toBeUndefined();
+    expect(await apiResources.findApiResourceById(db, 'one', fx.resourceId)).toBeDefined();
+  },
+  'client-resource-scopes.findClientResourceScopes': async () => {
+    expect(await clientResourceScopes.findClientResourceScopes(db, 'two', fx.clientId)).toEqual([]);
+  },
+  'client-resource-scopes.findClientScopesOfResource': async () => {
+    expect(await clientResourceScopes.findClientScopesOfResource(db, 'two', fx.clientId, fx.resourceId)).toEqual([]);
+  },
+  'client-resource-scopes.replaceClientScopesOfResource': async () => {
+    // Tenant two's admin aims at tenant one's client, and grants its own client tenant one's resource: neither works.
+    expect(
+      await clientResourceScopes.replaceClientScopesOfResource(db, 'two', 'platform', fx.clientId, fx.resourceId, ['contacts:write']),
+    ).toBe(false);
+    expect(
+      await clientResourceScopes.replaceClientScopesOfResource(db, 'two', 'platform', fx.otherClientId, fx.resourceId, ['contacts:read']),
+    ).toBe(false);
+    expect(await clientResourceScopes.findClientScopesOfResource(db, 'one', fx.clientId, fx.resourceId)).toEqual(['contacts:read']);
+    expect(await clientResourceScopes.findClientResourceScopes(db, 'two', fx.otherClientId)).toEqual([]);
+  },
+  'client-resource-scopes.pruneClientScopesOfResource': async () => {
+    await clientResourceScopes.pruneClientScopesOfResource(db, 'two', fx.resourceId, []);
+    expect(await clientResourceScopes.findClientScopesOfResource(db, 'one', fx.clientId, fx.resourceId)).toEqual(['contacts:read']);
+  },
+  'resource-consents.pruneResourceConsentsOfResource': async () => {
+    await resourceConsents.pruneResourceConsentsOfResource(db, 'two', fx.resourceId, []);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
+  'resource-consents.findResourceConsents': async () => {
+    expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
+  },
+  'resource-consents.addResourceConsents': async () => {
+    await resourceConsents.addResourceConsents(db, 'two', fx.userId, fx.clientId, [{ resourceId: fx.resourceId, scope: 'contacts:write' }]);
+    await resourceConsents.addResourceConsents(db, 'two', fx.otherUserId, fx.clientId, [
+      { resourceId: fx.resourceId, scope: 'contacts:write' },
+    ]);
+    expect(await db('resource_consents').where({ scope: 'contacts:write' })).toEqual([]);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
   'audit-events.findAuditEvents': async () => {
     expect((await findAuditEvents(db, 'two', { limit: 100 })).every((e) => e.tenantId === 'two')).toBe(true);
     expect((await findAuditEvents(db, 'two', { limit: 100, userId: fx.userId } as never)).length).toBe(0);
@@ -186,6 +276,10 @@ const PROBES: Record<string, () => Promise<void>> = {
   'clients.deleteClientById': async () => {
     expect(await deleteClientById(db, 'two', fx.clientId)).toBeUndefined();
     expect(await findClientById(db, 'one', fx.clientId)).toBeDefined();
+    expect(await apiResources.findApiResourceById(db, 'one', fx.resourceId)).toBeDefined();
+    expect(await apiResources.findUsableApiResource(db, 'one', 'platform', CRM)).toMatchObject({ id: fx.resourceId });
+    expect(await clientResourceScopes.findClientResourceScopes(db, 'one', fx.clientId)).toHaveLength(1);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toHaveLength(1);
   },
   'mail-outbox.composeQueuedMail': async () => {
     await outbox.composeQueuedMail(db, 'two', fx.requestId, { to: 'evil@two.test', subject: 'x', body: 'x', sealedBody: 'x' });

@@ -11,6 +11,12 @@ export interface SignInOptions {
   password: string;
   scope?: string;
   browser?: FormBrowser;
+  /** More authorization request parameters (`resource`, `prompt`, …). */
+  params?: Record<string, string>;
+  /** Called with the consent page's HTML, when one is shown, before it is approved. */
+  onConsentPage?: (html: string) => void;
+  /** Rewrites the authorization URL before the browser follows it (a repeated parameter, say). */
+  authorizationUrl?: (url: string) => string;
 }
 
 export interface SignInResult {
@@ -21,7 +27,7 @@ export interface SignInResult {
 }
 
 export async function authorizeUrl(
-  options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope'>,
+  options: Pick<SignInOptions, 'rp' | 'redirectUri' | 'scope' | 'params'>,
   verifier: string,
   state: string,
 ): Promise<string> {
@@ -31,6 +37,7 @@ export async function authorizeUrl(
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
+    ...options.params,
   }).href;
 }
 
@@ -53,7 +60,8 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   const browser = options.browser ?? new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const start = (await authorizeUrl(options, verifier, state)).replace(/^https?:\/\/[^/]+/, options.baseUrl);
+  const built = await authorizeUrl(options, verifier, state);
+  const start = (options.authorizationUrl ? options.authorizationUrl(built) : built).replace(/^https?:\/\/[^/]+/, options.baseUrl);
   let step = await browser.follow(start, options.baseUrl);
   if (step.res.status === 200) {
     const page = await step.res.text();
@@ -83,6 +91,7 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   if (step.res.status === 200) {
     const consent = await step.res.text();
     if (!consent.includes('/consent')) throw new Error(`unexpected page:\n${consent.slice(0, 800)}`);
+    options.onConsentPage?.(consent);
     const approved = await browser.post(new URL(formAction(consent, '/consent'), options.baseUrl).href, {
       csrf: hiddenField(consent, 'csrf'),
     });

@@ -3,6 +3,7 @@
 import type { AppContext } from '../../context.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import type { RouteGroup } from '../route-spec.ts';
+import { apiResourceRoutes } from './api-resources.ts';
 import { auditRoutes } from './audit.ts';
 import { clientRoutes } from './clients.ts';
 import { ipBlockRoutes } from './ip-blocks.ts';
@@ -21,6 +22,7 @@ export function adminRouteGroups(app: AppContext, oidc: OidcRuntime): RouteGroup
     { prefix: ADMIN_PREFIX, tag: 'Admin: users', routes: userRoutes(app, oidc) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: roles', routes: roleRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: clients', routes: clientRoutes(app, oidc) },
+    { prefix: ADMIN_PREFIX, tag: 'Admin: API resources', routes: apiResourceRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: audit log', routes: auditRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: IP blocks', routes: ipBlockRoutes(app) },
     { prefix: ADMIN_PREFIX, tag: 'Admin: mail outbox', routes: outboxRoutes(app) },

@@ -5,6 +5,7 @@ import { demoCredentials } from './demo.ts';
 import { ipUnblock } from './ip.ts';
 import { keysRotate } from './keys.ts';
 import { migrate } from './migrate.ts';
+import { clientGrantScopes, resourceCreate, resourceDelete, resourceList, resourceShow, resourceUpdate } from './resources.ts';
 import { roleCreate, roleDelete, roleList, roleShow, roleUpdate } from './roles.ts';
 import { tenantActivate, tenantCreate, tenantDelete, tenantList, tenantShow, tenantSuspend, tenantUpdate } from './tenants.ts';
 import { userCreate, userDelete, userDisable, userEnable, userList, userResetPassword, userShow, userUnlock, userUpdate } from './users.ts';
@@ -38,6 +39,12 @@ export const COMMANDS: readonly Command[] = [
   clientUpdate,
   clientRotateSecret,
   clientDelete,
+  clientGrantScopes,
+  resourceCreate,
+  resourceList,
+  resourceShow,
+  resourceUpdate,
+  resourceDelete,
   keysRotate,
   ipUnblock,
   demoCredentials,

@@ -19,10 +19,13 @@ import {
   type SignInDeps,
 } from '../../services/sign-in/index.ts';
 import { lookupTenant } from '../../services/tenants.ts';
+import { OIDC_SCOPES } from '../../services/clients.ts';
 import { findConsentedScopes, recordConsent } from '../../services/consents.ts';
 import { cspOrigin, pageSecurityHeaders, renderView } from '../../views.ts';
 import { renderErrorPage } from '../render-error.ts';
 import { sessionDeps } from '../grants.ts';
+import { defaultAudience } from '../provider.ts';
+import { planResourceConsent, rememberResourceConsent, type ResourceConsentPlan } from './resource-consent.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -92,8 +95,14 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
         login: details.params.login_hint ?? '',
       });
     } else if (details.prompt.name === 'consent') {
-      if (view.firstParty || (await alreadyConsented(app, view, details))) return finishConsent(app, provider(), ctx, details);
-      ctx.body = await renderView('consent', { ...view, csrf: await issueCsrf(app, details.uid), scopes: requestedScopes(details) });
+      const plan = await resourceConsentPlan(app, provider(), view.tenantId, details);
+      if (view.firstParty || (await alreadyConsented(app, view, details, plan))) return finishConsent(app, provider(), ctx, details);
+      ctx.body = await renderView('consent', {
+        ...view,
+        csrf: await issueCsrf(app, details.uid),
+        scopes: await requestedScopes(app, view, details, plan),
+        resources: plan.ask,
+      });
     } else {
       throw new AppError('NOT_FOUND', { detail: `unsupported prompt ${details.prompt.name}` });
     }
@@ -269,10 +278,8 @@ async function finishConsent(app: AppContext, provider: Provider, ctx: Context, 
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
     grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
-  await recordConsent(app, tenantId, session.accountId, clientId, [
-    ...(missing.missingOIDCScope ?? []),
-    ...Object.values(missing.missingResourceScopes ?? {}).flat(),
-  ]);
+  await recordConsent(app, tenantId, session.accountId, clientId, missingScopes(app, details));
+  await rememberResourceConsent(app, tenantId, session.accountId, clientId, await resourceConsentPlan(app, provider, tenantId, details));
   await attachGrant(app, { id: sessionId, tenantId }, grantId, clientId, session.uid);
   await app.store.del(csrfKey(details.uid));
   const redirectTo = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
@@ -346,32 +353,71 @@ async function renderSecondFactorPage(
   return renderView('mfa', { ...view, csrf, error });
 }
 
-/** Missing scopes: what this request asks for that the grant does not hold yet. */
-function missingScopes(details: Details): string[] {
+/**
+ * Missing scopes: what this request asks for that the grant does not hold yet, of OpenID Connect and of Gatehouse's
+ * own API (the default audience). Scopes of registered API resources are remembered apart (resource-consent.ts).
+ */
+function missingScopes(app: AppContext, details: Details): string[] {
   const missing = details.prompt.details as { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
-  return [...new Set([...(missing.missingOIDCScope ?? []), ...Object.values(missing.missingResourceScopes ?? {}).flat()])];
+  return [...new Set([...(missing.missingOIDCScope ?? []), ...(missing.missingResourceScopes?.[defaultAudience(app)] ?? [])])];
+}
+
+/**
+ * The registered API resources this request asks scopes of: those the grant lacks, or with prompt=consent on a grant
+ * that holds everything, what the request names.
+ */
+async function resourceConsentPlan(app: AppContext, provider: Provider, tenantId: string, details: Details): Promise<ResourceConsentPlan> {
+  const own = defaultAudience(app);
+  const missing = (details.prompt.details as { missingResourceScopes?: Record<string, string[]> }).missingResourceScopes ?? {};
+  let requested = Object.fromEntries(Object.entries(missing).filter(([identifier]) => identifier !== own));
+  const everything = String(details.params.prompt ?? '')
+    .split(' ')
+    .includes('consent');
+  if (Object.keys(requested).length === 0 && everything) {
+    const scopes = String(details.params.scope ?? '')
+      .split(' ')
+      .filter(Boolean);
+    const named = [details.params.resource ?? []].flat().filter((r): r is string => typeof r === 'string' && r !== own);
+    requested = Object.fromEntries(named.map((identifier) => [identifier, scopes]));
+  }
+  const client = await provider.Client.find(String(details.params.client_id));
+  if (!client) throw new AppError('NOT_FOUND', { detail: `client ${String(details.params.client_id)}` });
+  return planResourceConsent(app, client, tenantId, details.session?.accountId, requested, everything);
 }
 
 /**
  * Consent belongs to the person and the client, not to one browser session: a new sign-in is not asked again for
  * scopes already allowed (OIDC Core §3.1.2.4). prompt=consent, or new claims, always show the page.
  */
-async function alreadyConsented(app: AppContext, view: ViewModel, details: Details): Promise<boolean> {
+async function alreadyConsented(app: AppContext, view: ViewModel, details: Details, plan: ResourceConsentPlan): Promise<boolean> {
   const prompt = String(details.params.prompt ?? '').split(' ');
   const claims = (details.prompt.details as { missingOIDCClaims?: string[] }).missingOIDCClaims ?? [];
-  if (prompt.includes('consent') || claims.length > 0 || !details.session) return false;
+  if (prompt.includes('consent') || claims.length > 0 || !details.session || plan.ask.length > 0) return false;
   const allowed = new Set(await findConsentedScopes(app, view.tenantId, details.session.accountId, view.clientId));
-  return missingScopes(details).every((scope) => allowed.has(scope));
+  return missingScopes(app, details).every((scope) => allowed.has(scope));
 }
 
-function requestedScopes(details: Details): string[] {
+/**
+ * The OpenID Connect (and own API) part of the page in plain words: only what was not allowed before, unless the
+ * request says prompt=consent. API resource scopes are listed per resource (resource-consent.ts).
+ */
+async function requestedScopes(app: AppContext, view: ViewModel, details: Details, plan: ResourceConsentPlan): Promise<string[]> {
   // With prompt=consent nothing may be missing: the page then lists everything the request asks for.
-  const missing = missingScopes(details);
-  const scopes = missing.length
-    ? missing
-    : String(details.params.scope ?? '')
-        .split(' ')
-        .filter(Boolean);
+  const missing = missingScopes(app, details);
+  const everything = String(details.params.prompt ?? '')
+    .split(' ')
+    .includes('consent');
+  const allowed = new Set(
+    everything || !details.session ? [] : await findConsentedScopes(app, view.tenantId, details.session.accountId, view.clientId),
+  );
+  // Without missing ones (prompt=consent, or only resource scopes or claims missing) the OpenID scopes asked for.
+  const scopes = (
+    missing.length
+      ? missing
+      : String(details.params.scope ?? '')
+          .split(' ')
+          .filter((scope) => (OIDC_SCOPES as readonly string[]).includes(scope))
+  ).filter((scope) => !plan.covered.has(scope) && !allowed.has(scope));
   const words: Record<string, string> = {
     openid: 'Know who you are',
     profile: 'See your username',
