@@ -136,7 +136,8 @@ export function table(caption, headers, rows, empty = 'Nothing to show.') {
   if (rows.length === 0) return h('p', { class: 'muted' }, empty);
   return h(
     'div',
-    { class: 'table-wrap' },
+    // Focusable and named, so a table wider than a phone's screen can be scrolled from the keyboard.
+    { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
     h(
       'table',
       null,
