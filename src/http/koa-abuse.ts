@@ -45,8 +45,6 @@ const REGISTRATION_API = new Set([
   // Password checks of a signed-in person: the same small budget per IP as the other self-service routes.
   '/api/v1/auth/reauthenticate',
   '/api/v1/auth/password/change',
-  '/api/v1/auth/email/change',
-  '/api/v1/auth/verify-email/resend',
 ]);
 const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
