@@ -220,7 +220,11 @@ export async function resendVerification(
   if (!user) throw new AppError('NOT_FOUND', { detail: `user ${caller.userId}` });
   if (user.emailVerified) return false;
   if (!(await deps.store.setIfAbsent(`verify-resend:${caller.tenantId}:${user.id}`, '1', RESEND_INTERVAL_SECONDS))) {
-    throw new AppError('RATE_LIMIT_EXCEEDED', { detail: 'a verification mail was sent less than a minute ago' });
+    const wait = await deps.store.ttl(`verify-resend:${caller.tenantId}:${user.id}`);
+    throw new AppError('RATE_LIMIT_EXCEEDED', {
+      headers: { 'Retry-After': String(Math.max(wait, 1)) },
+      detail: 'a verification mail was sent less than a minute ago',
+    });
   }
   await send(user);
   await recordAudit(

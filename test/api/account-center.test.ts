@@ -140,7 +140,10 @@ it('mails the verification link again to an unverified address, at most once a m
   const sent = await api('POST', '/verify-email/resend', { token: me.accessToken });
   expect(sent.status).toBe(202);
   expect(sent.body.data).toEqual({ sent: true });
-  expect((await api('POST', '/verify-email/resend', { token: me.accessToken })).status).toBe(429);
+  const again = await api('POST', '/verify-email/resend', { token: me.accessToken });
+  expect(again.status).toBe(429);
+  expect(again.body.errors[0].code).toBe('RATE_LIMIT_EXCEEDED');
+  expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
   const link = new URL(/http\S+\/email\/verify\?\S+/.exec((await server.mail.take('eve@acme.test', 'verify_email')).body)![0]);
   expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: link.searchParams.get('token') } })).status).toBe(200);
   expect((await api('GET', '/me', { token: me.accessToken })).body.data.user.emailVerified).toBe(true);
