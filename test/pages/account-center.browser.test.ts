@@ -90,7 +90,7 @@ describeInBrowser('account center in Chromium', () => {
     await partner.listen();
     await makeTenant(server.ctx, 'acme');
     await makeTenant(server.ctx, 'tight', { sessionLimit: 2, sessionStrategy: 'reject' });
-    for (const email of ['ann@acme.test', 'bob@acme.test', 'cy@acme.test', 'dee@acme.test'])
+    for (const email of ['ann@acme.test', 'bob@acme.test', 'cy@acme.test', 'dee@acme.test', 'eli@acme.test'])
       await makeUser(server.ctx, 'acme', email, PASSWORD);
     await makeUser(server.ctx, 'tight', 'tia@tight.test', PASSWORD);
     const { client, clientSecret } = await makeClient(server.ctx, {
@@ -166,6 +166,15 @@ describeInBrowser('account center in Chromium', () => {
     expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')).toEqual([]);
   }
 
+  /** Moves the sign-in of the token's session ten minutes back, out of the re-authentication window. */
+  async function age(accessToken: string) {
+    const sid = JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString()).sid as string;
+    await server.ctx
+      .db('sessions')
+      .where({ id: sid })
+      .update({ created_at: new Date(Date.now() - 10 * 60_000) });
+  }
+
   const tokensOf = (page: Page) =>
     page.evaluate(() => JSON.parse(sessionStorage.getItem('gh.account.tokens') ?? '{}') as { refreshToken: string; accessToken: string });
 
@@ -228,8 +237,39 @@ describeInBrowser('account center in Chromium', () => {
     await open(page, '#/activity', 'Security activity');
     await page.getByRole('cell', { name: 'Two-step verification turned on' }).first().waitFor();
     await page.getByRole('cell', { name: 'Backup code used' }).first().waitFor();
+
+    // Turning it off from a sign-in older than five minutes asks for the password and a second factor first.
+    await age((await tokensOf(page)).accessToken);
+    await open(page, '#/mfa', 'Two-step verification');
+    await page.getByLabel('Or your password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Turn off two-step verification' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await dialog.getByLabel('Current password').fill(PASSWORD);
+    await dialog.getByLabel('Code').fill(fresh[1] as string);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Two-step verification is off.').waitFor();
+    const plain = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'ann@acme.test', password: PASSWORD } });
+    expect(plain.status).toBe(200);
     await page.context().close();
   }, 180_000);
+
+  it('changes the email from the profile: the new address confirms it through the link in its mail', async () => {
+    const page = await newPage(PHONE);
+    await signIn(page, 'acme', 'eli@acme.test');
+    await page.getByLabel('New email address').fill('eli.new@acme.test');
+    await page.getByRole('button', { name: 'Change email' }).click();
+    await page.getByText('Open the link we sent to the new address').waitFor();
+    expect(await page.locator('dl.props').innerText()).toContain('eli@acme.test');
+    expect((await server.mail.take('eli@acme.test', 'email_change_notice')).body).toContain('eli.new@acme.test');
+    const link = /http\S+\/email\/verify\?\S+/.exec((await server.mail.take('eli.new@acme.test', 'email_change')).body)?.[0] as string;
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Confirm my email address' }).click();
+    await page.getByRole('heading', { level: 1 }).filter({ hasNotText: 'Confirm your email address' }).waitFor();
+    await open(page, '#/', 'Profile');
+    expect(await page.locator('dl.props').innerText()).toContain('eli.new@acme.test');
+    await page.getByText('Verified', { exact: true }).waitFor();
+    await page.context().close();
+  }, 120_000);
 
   it('ends another session from the page, whose refresh token is then refused', async () => {
     const elsewhere = (await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'bob@acme.test', password: PASSWORD } })).body
@@ -309,12 +349,7 @@ describeInBrowser('account center in Chromium', () => {
     expect(await rules.innerText()).toMatch(/both entries match: done/);
 
     // The sign-in of this browser is now ten minutes old: the change needs the password again.
-    const { accessToken } = await tokensOf(page);
-    const sid = JSON.parse(Buffer.from(accessToken.split('.')[1] as string, 'base64url').toString()).sid as string;
-    await server.ctx
-      .db('sessions')
-      .where({ id: sid })
-      .update({ created_at: new Date(Date.now() - 10 * 60_000) });
+    await age((await tokensOf(page)).accessToken);
     await page.getByLabel('Current password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Change password' }).click();
     const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
