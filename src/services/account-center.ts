@@ -273,7 +273,8 @@ const ACTIVITY_PREFIXES = ['signin.', 'mfa.', 'session.', 'password.', 'email.',
 
 /** The person's own recent security events, newest first (no event data: only what, when, from where). */
 export async function securityActivity(deps: ServiceDeps, caller: Pick<Caller, 'tenantId' | 'userId'>, limit: number) {
-  const events = await findAuditEvents(deps.db, caller.tenantId, { userId: caller.userId, limit: Math.min(limit * 3, 300) });
+  // About the person's account only: an admin's actions on other accounts are not their own security activity.
+  const events = await findAuditEvents(deps.db, caller.tenantId, { subjectId: caller.userId, limit: Math.min(limit * 3, 300) });
   return events
     .filter((e) => ACTIVITY_PREFIXES.some((p) => e.type.startsWith(p)))
     .slice(0, limit)

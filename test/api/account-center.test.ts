@@ -4,7 +4,7 @@
 // refused across tenants, users and to third-party tokens.
 import * as oidc from 'openid-client';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { authApi } from '../helpers/http.ts';
+import { adminApi, authApi } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -24,6 +24,7 @@ beforeAll(async () => {
   for (const email of ['ann@acme.test', 'bob@acme.test', 'cy@acme.test', 'dee@acme.test', 'eve@acme.test', 'fay@acme.test'])
     await makeUser(server.ctx, 'acme', email, PASSWORD);
   await makeUser(server.ctx, 'beta', 'ann@beta.test', PASSWORD);
+  await makeUser(server.ctx, 'acme', 'boss@acme.test', PASSWORD, ['admin']);
   const { client, clientSecret } = await makeClient(server.ctx, {
     tenantId: 'acme',
     name: 'Partner App',
@@ -202,6 +203,16 @@ it("shows a person their own security activity and nobody else's", async () => {
   expect(types).toEqual(expect.arrayContaining(['signin.succeeded', 'signin.failed', 'session.started']));
   expect(mine.body.data.events.find((e: { type: string }) => e.type === 'signin.failed')).toMatchObject({ outcome: 'failure' });
   expect(Object.keys(mine.body.data.events[0]).sort()).toEqual(['clientId', 'createdAt', 'id', 'ip', 'outcome', 'type', 'userAgent']);
+
+  // What an admin does to another account is that account's activity, not the admin's.
+  const boss = await login('acme', 'boss@acme.test');
+  const ended = await adminApi(() => server.url)('DELETE', `/users/${dee.user.id}/sessions`, { token: boss.accessToken });
+  expect(ended.status).toBe(200);
+  const bossEvents = (await api('GET', '/activity', { token: boss.accessToken })).body.data.events;
+  expect(bossEvents.map((e: { type: string }) => e.type)).not.toContain('session.ended');
+  const deeAgain = await login('acme', 'dee@acme.test');
+  const deeEvents = (await api('GET', '/activity', { token: deeAgain.accessToken })).body.data.events;
+  expect(deeEvents.map((e: { type: string }) => e.type)).toContain('session.ended');
 
   const beta = await login('beta', 'ann@beta.test');
   const theirs = await api('GET', '/activity', { token: beta.accessToken });

@@ -332,14 +332,8 @@ async function finishSignIn(
       id: s.id,
       device: deviceOf(s.userAgent),
       ip: s.ip ?? '—',
-      started: s.createdAt
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/:\d\d\.\d+Z$/, ' UTC'),
-      lastSeen: s.lastSeenAt
-        .toISOString()
-        .replace('T', ' ')
-        .replace(/:\d\d\.\d+Z$/, ' UTC'),
+      started: toMinuteUtc(s.createdAt),
+      lastSeen: toMinuteUtc(s.lastSeenAt),
     }));
     ctx.body = await renderView('session-limit', {
       ...view,
@@ -474,6 +468,14 @@ async function interactionSecurityHeaders(provider: Provider, ctx: Context): Pro
 /** Errors on the login pages are shown to the person in plain words, never as JSON. */
 function renderInteractionError(ctx: Context, err: unknown): Promise<void> {
   return renderErrorPage(ctx, err);
+}
+
+/** `2026-11-30 14:05 UTC`: the page has no script to show the person's own time zone. */
+function toMinuteUtc(date: Date): string {
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/:\d\d\.\d+Z$/, ' UTC');
 }
 
 /** A short name for the device of a session: its browser and system, or the start of its user agent. */
