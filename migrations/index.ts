@@ -24,6 +24,7 @@ import * as sessionStrategyDefault from './20261130170000_session-strategy-defau
 import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
 import * as es256IdTokens from './20261130190100_es256-id-tokens.ts';
 import * as tenantSelfRegistration from './20261130220000_tenant-self-registration.ts';
+import * as emailChangeTokens from './20261201100000_email-change-tokens.ts';
 import * as apiResources from './20261201110000_api-resources.ts';
 import * as clientResourceScopes from './20261201110100_client-resource-scopes.ts';
 import * as resourceConsents from './20261201110200_resource-consents.ts';
@@ -54,6 +55,7 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130190000_large-tenant-indexes', largeTenantIndexes],
   ['20261130190100_es256-id-tokens', es256IdTokens],
   ['20261130220000_tenant-self-registration', tenantSelfRegistration],
+  ['20261201100000_email-change-tokens', emailChangeTokens],
   ['20261201110000_api-resources', apiResources],
   ['20261201110100_client-resource-scopes', clientResourceScopes],
   ['20261201110200_resource-consents', resourceConsents],

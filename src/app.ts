@@ -12,7 +12,7 @@ import { koaErrorEnvelope } from './http/koa-error-envelope.ts';
 import { koaMetrics, metricsRouter } from './http/koa-metrics.ts';
 import { koaRequestId } from './http/koa-request-id.ts';
 import { koaSecurityHeaders } from './http/koa-security-headers.ts';
-import { consoleRouter } from './console/routes.ts';
+import { accountRouter, consoleRouter } from './console/routes.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
@@ -55,6 +55,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.use(userinfoRouter(ctx, oidc.verifier, koaBody(ctx.config.bodyLimitBytes, 'form')).routes());
   app.use(errorDocsRouter(ctx).routes());
   app.use(consoleRouter(ctx).routes());
+  app.use(accountRouter(ctx).routes());
   if (ctx.config.seedDemo) app.use(demoRouter(ctx).routes());
 
   // RFC 8414 metadata is served from the same document as OIDC discovery.

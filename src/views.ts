@@ -20,7 +20,7 @@ export function pageSecurityHeaders(formTargets: readonly string[] = []): Record
   const formAction = ["'self'", ...new Set(formTargets)].join(' ');
   return {
     'X-Frame-Options': 'DENY',
-    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    'Content-Security-Policy': `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
 

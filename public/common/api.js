@@ -14,7 +14,12 @@ const PLAIN_WORDS = {
   REQUIRED_FIELD: 'A required field is missing',
   INVALID_FORMAT: 'A field is not valid',
   SESSION_NOT_FOUND: 'That session has already ended.',
+  INVALID_CREDENTIALS: 'The password is not right.',
+  INVALID_MFA_CODE: 'That code is not right or was already used.',
 };
+
+/** The 401s that mean the sign-in itself is gone (a wrong password or code in a form is a 401 too, and is not). */
+const SIGNED_OUT = new Set(['AUTHENTICATION_REQUIRED', 'INVALID_TOKEN', 'TOKEN_EXPIRED', 'SESSION_NOT_FOUND']);
 
 export class ApiError extends Error {
   constructor(status, errors, requestId) {
@@ -56,7 +61,9 @@ export function createApi(session, tenant) {
       res = await send(method, path + qs, body, token);
       envelope = await res.json().catch(() => null);
     }
-    if (res.status === 401) session.end('Your session has ended. Please sign in again.');
+    if (res.status === 401 && SIGNED_OUT.has(envelope?.errors?.[0]?.code ?? 'AUTHENTICATION_REQUIRED')) {
+      session.end('Your session has ended. Please sign in again.');
+    }
     if (!res.ok || !envelope?.success) {
       throw new ApiError(res.status, envelope?.errors ?? [], envelope?.requestId ?? res.headers.get('X-Request-ID'));
     }

@@ -5,8 +5,10 @@ import { AuthApiError, docsLinksOf } from './errors.ts';
 import { AUTH_OPERATIONS, AUTH_PREFIX, fillPath, type AuthOperationId } from './operations.ts';
 import { MemoryTokenStorage } from './memory-storage.ts';
 import type {
+  ActivityEvent,
   AuthClientOptions,
   AuthErrorItem,
+  ConnectedApp,
   LoginResult,
   Me,
   MfaEnrolment,
@@ -171,6 +173,51 @@ export class AuthClient {
   }
 
   /**
+   * Proves again that it is the user (the password, and a code when MFA is on): opens the five-minute window that
+   * `changePassword`, `changeEmail` and `disableMfa` need once the sign-in is older (else REAUTHENTICATION_REQUIRED).
+   */
+  reauthenticate(password: string, code?: string): Promise<{ validUntil: string }> {
+    return this.#guard(() => this.#op('reauthenticate', { auth: true, body: { password, ...(code !== undefined && { code }) } }));
+  }
+
+  /** Changes the password (the current one is asked too); optionally ends every other session of the user. */
+  changePassword(input: {
+    currentPassword: string;
+    newPassword: string;
+    endOtherSessions?: boolean;
+  }): Promise<{ passwordChanged: true; sessionsEnded: number }> {
+    return this.#guard(() => this.#op('changePassword', { auth: true, body: input }));
+  }
+
+  /** Starts an email change: the new address gets a link that confirms it; until then the email stays. */
+  changeEmail(email: string): Promise<{ message: string }> {
+    return this.#guard(() => this.#op('changeEmail', { auth: true, body: { email } }));
+  }
+
+  /** Mails the verification link again (at most once a minute); `sent` is false when already verified. */
+  resendVerificationEmail(): Promise<{ sent: boolean }> {
+    return this.#guard(() => this.#op('resendVerificationEmail', { auth: true }));
+  }
+
+  /** The third-party apps the user has allowed access to. */
+  async connectedApps(): Promise<ConnectedApp[]> {
+    return (await this.#guard(() => this.#op<{ apps: ConnectedApp[] }>('listConnectedApps', { auth: true }))).apps;
+  }
+
+  /** Disconnects a third-party app: its consent, grants and refresh tokens end at once. */
+  revokeConnectedApp(clientId: string): Promise<{ clientId: string; grantsRevoked: number }> {
+    return this.#guard(() => this.#op('revokeConnectedApp', { auth: true, params: { clientId } }));
+  }
+
+  /** The user's own recent security events, newest first (at most `limit`, 1–100). */
+  async securityActivity(limit = 50): Promise<ActivityEvent[]> {
+    const events = await this.#guard(() =>
+      this.#op<{ events: ActivityEvent[] }>('securityActivity', { auth: true, query: { limit: String(limit) } }),
+    );
+    return events.events;
+  }
+
+  /**
    * Any API call under this server (e.g. `/api/v1/admin/users`), authenticated with the stored tokens and refreshed
    * once on TOKEN_EXPIRED; answers the envelope's `data`. AdminClient is built on it.
    */
@@ -195,9 +242,10 @@ export class AuthClient {
     await this.#storage.set(tokens);
   }
 
-  #op<T>(id: AuthOperationId, options: CallOptions & { params?: Record<string, string> } = {}): Promise<T> {
+  #op<T>(id: AuthOperationId, options: CallOptions & { params?: Record<string, string>; query?: Record<string, string> } = {}): Promise<T> {
     const { method, path } = AUTH_OPERATIONS[id];
-    return this.#call<T>(method, `${AUTH_PREFIX}${fillPath(path, options.params)}`, options);
+    const query = options.query ? `?${new URLSearchParams(options.query).toString()}` : '';
+    return this.#call<T>(method, `${AUTH_PREFIX}${fillPath(path, options.params)}${query}`, options);
   }
 
   async #guard<T>(run: () => Promise<T>): Promise<T> {

@@ -29,6 +29,13 @@ export const AUTH_OPERATIONS = {
   verifyEmail: { method: 'POST', path: '/verify-email' },
   forgotPassword: { method: 'POST', path: '/password/forgot' },
   resetPassword: { method: 'POST', path: '/password/reset' },
+  reauthenticate: { method: 'POST', path: '/reauthenticate' },
+  changePassword: { method: 'POST', path: '/password/change' },
+  changeEmail: { method: 'POST', path: '/email/change' },
+  resendVerificationEmail: { method: 'POST', path: '/verify-email/resend' },
+  listConnectedApps: { method: 'GET', path: '/apps' },
+  revokeConnectedApp: { method: 'DELETE', path: '/apps/{clientId}' },
+  securityActivity: { method: 'GET', path: '/activity' },
 } as const satisfies Record<string, Operation>;
 
 export const ADMIN_OPERATIONS = {

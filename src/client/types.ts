@@ -17,6 +17,7 @@ export type AuthErrorCode =
   | 'INVALID_FORMAT'
   | 'SESSION_NOT_FOUND'
   | 'SESSION_LIMIT_EXCEEDED'
+  | 'REAUTHENTICATION_REQUIRED'
   | 'NOT_FOUND'
   | 'DUPLICATE_RESOURCE'
   | 'PAYLOAD_TOO_LARGE'
@@ -157,6 +158,27 @@ export interface MfaStatus {
   enabled: boolean;
   pendingEnrolment: boolean;
   backupCodesRemaining: number;
+}
+
+/** A third-party app the user has allowed access to (`connectedApps`). */
+export interface ConnectedApp {
+  clientId: string;
+  name: string;
+  scope: string[];
+  /** When the user last allowed the app something (ISO 8601). */
+  updatedAt: string;
+}
+
+/** One of the user's own security events (`securityActivity`). */
+export interface ActivityEvent {
+  id: string;
+  /** `signin.succeeded`, `signin.failed`, `mfa.verified`, `session.ended`, `password.changed`, … */
+  type: string;
+  outcome: 'success' | 'failure';
+  clientId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
 }
 
 /** A page of a list: the items under their name, and the cursor of the next page (null on the last). */

@@ -9,13 +9,16 @@ import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { OIDC_ROUTES } from '../oidc/provider.ts';
 import {
+  ACCOUNT_APP,
   BROWSER_APP_SCOPE,
   browserAppUrls,
   CONSOLE_APP,
   ensureBrowserAppClient,
   type FirstPartyBrowserApp,
 } from '../services/console-client.ts';
+import { PASSWORD_MAX_BYTES, PASSWORD_MIN_LENGTH } from '../services/passwords.ts';
 import { tenantIdSchema } from '../services/tenants.ts';
+import type { Tenant } from '../db/queries/tenants.ts';
 
 export const PUBLIC_DIR = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'public');
 
@@ -64,7 +67,12 @@ const securityHeaders: Middleware = async (ctx, next) => {
  * Routes of a first-party browser app at `app.basePath`: the shell (`index.html`) on the base path and its
  * callback, `/assets/:name`, and `/config?tenant=` that creates the tenant's client on first use.
  */
-export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, folder: string): Router {
+export function browserAppRouter(
+  ctx: AppContext,
+  app: FirstPartyBrowserApp,
+  folder: string,
+  extraConfig: (tenant: Tenant) => Record<string, unknown> = () => ({}),
+): Router {
   const assets = loadAssets([folder, join(PUBLIC_DIR, 'common')]);
   const shell = assets.get('index.html');
   if (!shell) throw new Error(`${folder}/index.html is missing`);
@@ -123,6 +131,7 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
       redirectUri,
       postLogoutRedirectUri,
       scope: BROWSER_APP_SCOPE,
+      ...extraConfig(tenant),
     };
   });
   return router;
@@ -130,4 +139,12 @@ export function browserAppRouter(ctx: AppContext, app: FirstPartyBrowserApp, fol
 
 export function consoleRouter(ctx: AppContext): Router {
   return browserAppRouter(ctx, CONSOLE_APP, join(PUBLIC_DIR, 'console'));
+}
+
+/** The account center at /account: its config adds the tenant's MFA policy and password rules for the pages. */
+export function accountRouter(ctx: AppContext): Router {
+  return browserAppRouter(ctx, ACCOUNT_APP, join(PUBLIC_DIR, 'account'), (tenant) => ({
+    mfaPolicy: tenant.mfaPolicy,
+    passwordRules: { minLength: PASSWORD_MIN_LENGTH, maxBytes: PASSWORD_MAX_BYTES },
+  }));
 }

@@ -67,6 +67,15 @@ export const SCENARIO: Array<{ folder: string; steps: Request[] }> = [
       { op: 'refresh', body: { refreshToken: '{{refreshToken}}' } },
       { op: 'getMfaStatus' },
       { op: 'enrollTotp', name: 'Start TOTP enrolment (left pending; activating needs a code from an app)' },
+      { op: 'reauthenticate', body: { password: '{{password}}' } },
+      {
+        op: 'changeEmail',
+        name: 'Change email (a link goes to the new address; nothing changes until it is opened)',
+        body: { email: 'admin-{{runId}}@example.com' },
+      },
+      { op: 'resendVerificationEmail', name: 'Send the verification link again (none: the address is verified)' },
+      { op: 'listConnectedApps' },
+      { op: 'securityActivity', query: { limit: '20' } },
     ],
   },
   {
@@ -317,6 +326,20 @@ export const ERROR_CASES: ErrorCase[] = [
     name: 'Tenants as a tenant admin → 403 INSUFFICIENT_PERMISSIONS',
     status: 403,
     code: 'INSUFFICIENT_PERMISSIONS',
+  },
+  {
+    op: 'changePassword',
+    name: 'Change password to one too short → 400 INVALID_FORMAT',
+    body: { currentPassword: '{{password}}', newPassword: 'short' },
+    status: 400,
+    code: 'INVALID_FORMAT',
+  },
+  {
+    op: 'revokeConnectedApp',
+    name: 'Disconnect an app never connected → 404 NOT_FOUND',
+    params: { clientId: 'not-a-connected-app' },
+    status: 404,
+    code: 'NOT_FOUND',
   },
   {
     op: 'forgotPassword',

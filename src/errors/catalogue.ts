@@ -253,6 +253,19 @@ export const ERROR_CATALOGUE = {
       'Implement proper session cleanup in your application',
     ],
   },
+  REAUTHENTICATION_REQUIRED: {
+    status: 403,
+    message: 'Recent authentication is required for this change',
+    title: 'Re-authentication Required',
+    description:
+      'Changing the email or the password, and turning two-step verification off, need a sign-in of this session from the last ' +
+      'five minutes: the password again, and a code when two-step verification is on.',
+    causes: ['The session signed in more than five minutes ago', 'The last re-authentication of this session is older than five minutes'],
+    solutions: [
+      'Send the password (and a current code when MFA is on) to `POST /api/v1/auth/reauthenticate`, then repeat the change',
+      'Or sign in again and make the change within five minutes',
+    ],
+  },
   NOT_FOUND: {
     status: 404,
     message: 'Resource not found',

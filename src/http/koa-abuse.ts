@@ -42,6 +42,9 @@ const REGISTRATION_API = new Set([
   '/api/v1/auth/verify-email',
   '/api/v1/auth/password/forgot',
   '/api/v1/auth/password/reset',
+  // Password checks of a signed-in person: the same small budget per IP as the other self-service routes.
+  '/api/v1/auth/reauthenticate',
+  '/api/v1/auth/password/change',
 ]);
 const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);

@@ -8,8 +8,8 @@ import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import type { ServiceDeps } from '../context.ts';
 import { findTenantById } from '../db/queries/tenants.ts';
-import { insertUserToken, useUserToken, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
-import { findUserById, findUserByLogin, markEmailVerified, updatePasswordHash } from '../db/queries/users.ts';
+import { insertUserToken, useEmailChangeToken, useUserToken, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
+import { findUserById, findUserByLogin, markEmailVerified, updatePasswordHash, updateUserProfile } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import type { MailComposer, Mailer } from './mail.ts';
 import { hashPassword } from './passwords.ts';
@@ -95,6 +95,16 @@ export async function registerUser(
     if (!owner) throw err;
     return tellOwnerOfExistingAccount(deps, mailer, tenant, owner, undefined, actor);
   }
+  await mailVerificationLink(deps, mailer, tenant, user);
+}
+
+/** Mails a new address its verification link (single-use, 24 hours): at registration, and again on request. */
+export async function mailVerificationLink(
+  deps: ServiceDeps,
+  mailer: Mailer,
+  tenant: { id: string; name: string },
+  user: { id: string; email: string },
+): Promise<void> {
   const token = await issueToken(deps, deps.db, tenant.id, user.id, 'verify_email', VERIFY_EMAIL_TTL_SECONDS);
   await mailer.send({
     tenantId: tenant.id,
@@ -132,11 +142,32 @@ async function tellOwnerOfExistingAccount(
   });
 }
 
+/**
+ * Spends an email-change token: the account takes the new address, already verified. False when the token is not an
+ * email-change token (the caller tries the others). An address taken meanwhile refuses the token.
+ */
+async function confirmEmailChange(deps: ServiceDeps, tenantId: string, tokenHash: string, meta: AuditMeta): Promise<boolean> {
+  const change = await useEmailChangeToken(deps.db, tenantId, tokenHash);
+  if (!change) return false;
+  const taken = await findUserByLogin(deps.db, tenantId, change.newEmail);
+  if (taken && taken.id !== change.userId) throw new AppError('INVALID_TOKEN', { detail: 'the new address was taken meanwhile' });
+  const before = await findUserById(deps.db, tenantId, change.userId);
+  if (!before) throw new AppError('INVALID_TOKEN', { detail: 'the account is gone' });
+  await updateUserProfile(deps.db, tenantId, change.userId, { email: change.newEmail, emailVerified: true });
+  await recordAudit(deps.db, { tenantId, type: 'email.changed', subjectId: change.userId }, { ...meta, actorId: change.userId });
+  return true;
+}
+
 export async function verifyEmail(deps: ServiceDeps, tenantId: string | undefined, input: unknown, meta: AuditMeta): Promise<void> {
   const { token } = parseOrThrow(verifyEmailSchema, input);
   const tenant = await activeTenant(deps, tenantId);
-  const userId = await useUserToken(deps.db, tenant.id, hashUserToken(deps.config.secretKey, token), 'verify_email');
-  if (!userId) throw new AppError('INVALID_TOKEN', { detail: 'verification token unknown, used or expired' });
+  const tokenHash = hashUserToken(deps.config.secretKey, token);
+  const userId = await useUserToken(deps.db, tenant.id, tokenHash, 'verify_email');
+  if (!userId) {
+    // The same link confirms a new address of an email change (account center).
+    if (await confirmEmailChange(deps, tenant.id, tokenHash, meta)) return;
+    throw new AppError('INVALID_TOKEN', { detail: 'verification token unknown, used or expired' });
+  }
   await markEmailVerified(deps.db, tenant.id, userId);
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'user.email_verified', subjectId: userId }, { ...meta, actorId: userId });
 }

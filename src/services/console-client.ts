@@ -14,6 +14,9 @@ export interface FirstPartyBrowserApp {
 
 export const CONSOLE_APP: FirstPartyBrowserApp = { suffix: 'console', name: 'Gatehouse admin console', basePath: '/admin' };
 
+/** The account center, where every user of a tenant manages their own sign-in (docs/api.md, "Account center"). */
+export const ACCOUNT_APP: FirstPartyBrowserApp = { suffix: 'account', name: 'Account center', basePath: '/account' };
+
 /** Scopes of a browser app's sign-in: refresh tokens come with the refresh_token grant type. */
 export const BROWSER_APP_SCOPE = 'openid profile email offline_access';
 
@@ -21,7 +24,8 @@ export const browserAppClientId = (app: FirstPartyBrowserApp, tenantId: string) 
 export const consoleClientId = (tenantId: string) => browserAppClientId(CONSOLE_APP, tenantId);
 
 /** True for the clients Gatehouse creates for its own browser apps (the admin API leaves them alone). */
-export const isConsoleClientId = (tenantId: string, clientId: string) => clientId === consoleClientId(tenantId);
+export const isConsoleClientId = (tenantId: string, clientId: string) =>
+  clientId === consoleClientId(tenantId) || clientId === browserAppClientId(ACCOUNT_APP, tenantId);
 
 export function browserAppUrls(publicUrl: string, app: FirstPartyBrowserApp) {
   return { redirectUri: `${publicUrl}${app.basePath}/callback`, postLogoutRedirectUri: `${publicUrl}${app.basePath}/` };

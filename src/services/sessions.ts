@@ -67,7 +67,7 @@ export async function startSession(
           throw new AppError('SESSION_LIMIT_EXCEEDED', { detail: `${live.length} live sessions, limit ${tenant.sessionLimit}` });
         }
         for (const oldest of live.slice(0, excess)) {
-          evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted')) ?? []));
+          evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted'))?.grantIds ?? []));
           await recordAudit(
             trx,
             { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } },
@@ -163,10 +163,10 @@ export async function endSession(
   reason: string,
   meta: AuditMeta,
 ): Promise<boolean> {
-  const grantIds = await endSessionRow(deps.db, tenantId, sessionId, reason);
-  if (!grantIds) return false;
-  await recordAudit(deps.db, { tenantId, type: 'session.ended', data: { sessionId, reason } }, meta);
-  await deps.revokeGrants(grantIds);
+  const ended = await endSessionRow(deps.db, tenantId, sessionId, reason);
+  if (!ended) return false;
+  await recordAudit(deps.db, { tenantId, type: 'session.ended', subjectId: ended.userId, data: { sessionId, reason } }, meta);
+  await deps.revokeGrants(ended.grantIds);
   return true;
 }
 

@@ -116,6 +116,20 @@ it('creates, suspends and activates a tenant', async () => {
   ]);
 });
 
+it('turns self-registration on at creation and off with an update, and refuses other values', async () => {
+  const created = await cli('tenant', 'create', '--id', 'open-shop', '--name', 'Open Shop', '--self-registration', 'on');
+  expect(created.code).toBe(0);
+  expect(out(created).tenant).toMatchObject({ id: 'open-shop', selfRegistration: true });
+  expect(await inDb((db) => db('tenants').where({ id: 'open-shop' }).first('self_registration'))).toEqual({ self_registration: true });
+  const updated = await cli('tenant', 'update', '--id', 'open-shop', '--self-registration', 'off');
+  expect(updated.code).toBe(0);
+  expect(out(updated).tenant.selfRegistration).toBe(false);
+  const wrong = await cli('tenant', 'update', '--id', 'open-shop', '--self-registration', 'yes');
+  expect(wrong.code).toBe(2);
+  expect(err(wrong)).toMatchObject({ code: 'USAGE_ERROR', message: expect.stringContaining('--self-registration must be on or off') });
+  expect((await cli('tenant', 'delete', '--id', 'open-shop', '--yes')).code).toBe(0);
+}, 60_000);
+
 it('refuses a duplicate tenant, a bad slug and an unknown tenant with catalogue codes', async () => {
   const dup = await cli('tenant', 'create', '--id', 'acme', '--name', 'Again');
   expect(dup.code).toBe(1);

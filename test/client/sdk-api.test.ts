@@ -116,6 +116,39 @@ it('enrols MFA, signs in with a code, replaces backup codes and disables MFA', a
   expect((await client().login('mfa@acme.test', PASSWORD)).type).toBe('tokens');
 }, 60_000);
 
+it('manages the account: re-authenticates, changes the password and email, reads apps and activity', async () => {
+  await makeUser(server.ctx, 'acme', 'kim@acme.test', PASSWORD);
+  const other = client();
+  await other.login('kim@acme.test', PASSWORD);
+  const auth = client();
+  const signedIn = await auth.login('kim@acme.test', PASSWORD);
+  expect(signedIn.type).toBe('tokens');
+  expect(await auth.connectedApps()).toEqual([]);
+  expect(await auth.resendVerificationEmail()).toEqual({ sent: false });
+  const missing = await failure(auth.revokeConnectedApp('no-such-app'));
+  expect(missing).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+
+  // An older sign-in needs the password again before the change.
+  const { sessionId } = await auth.me();
+  await server.ctx
+    .db('sessions')
+    .where({ id: sessionId })
+    .update({ created_at: new Date(Date.now() - 10 * 60_000) });
+  const stale = await failure(auth.changePassword({ currentPassword: PASSWORD, newPassword: 'the next passphrase' }));
+  expect(stale).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED', status: 403 });
+  expect(Date.parse((await auth.reauthenticate(PASSWORD)).validUntil)).toBeGreaterThan(Date.now());
+  expect(await auth.changePassword({ currentPassword: PASSWORD, newPassword: 'the next passphrase', endOtherSessions: true })).toEqual({
+    passwordChanged: true,
+    sessionsEnded: 1,
+  });
+  expect(await failure(other.me())).toBeInstanceOf(AuthApiError);
+  expect((await auth.changeEmail('kim.new@acme.test')).message).toEqual(expect.any(String));
+  expect(tokenIn((await mail('kim.new@acme.test', 'email_change')).body)).toBeTruthy();
+  const events = await auth.securityActivity(10);
+  expect(events.length).toBeLessThanOrEqual(10);
+  expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['password.changed', 'reauth.succeeded', 'email.change_requested']));
+});
+
 it('enrols during a sign-in when the tenant requires MFA', async () => {
   await makeTenant(server.ctx, 'strict');
   await updateTenant(server.ctx, 'strict', { mfaPolicy: 'required' }, { actorId: 'test' });

@@ -181,6 +181,8 @@ async function loadLargeTenant(): Promise<void> {
       expect(await findAuditEvents(db, 'big', { limit: 51, beforeId: newest?.id })).toHaveLength(51);
       expect(await findAuditEvents(db, 'big', { limit: 51, type: 'signin.succeeded' })).toHaveLength(51);
       expect(await findAuditEvents(db, 'big', { limit: 51, userId: 'subject42' })).toHaveLength(20);
+      // A person's own security activity (the account center): events about them only.
+      expect(await findAuditEvents(db, 'big', { limit: 150, subjectId: 'subject42' })).toHaveLength(20);
       expect(await findAuditEvents(db, 'big', { limit: 51, clientId: 'client7' })).toHaveLength(51);
       await findAuditEvents(db, 'big', { limit: 51, from: new Date(Date.now() - 3_600_000), to: new Date() });
       expect(await findAuditEvents(db, 'small', { limit: 51 })).toHaveLength(50);

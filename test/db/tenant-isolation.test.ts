@@ -17,7 +17,7 @@ import * as outbox from '../../src/db/queries/mail-outbox.ts';
 import * as mfa from '../../src/db/queries/mfa.ts';
 import * as roles from '../../src/db/queries/roles.ts';
 import * as sessions from '../../src/db/queries/sessions.ts';
-import { insertUserToken, useUserToken } from '../../src/db/queries/user-tokens.ts';
+import { insertUserToken, useEmailChangeToken, useUserToken } from '../../src/db/queries/user-tokens.ts';
 import * as users from '../../src/db/queries/users.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSession } from '../../src/services/sessions.ts';
@@ -150,6 +150,14 @@ beforeAll(async () => {
     purpose: 'password_reset',
     expiresAt: new Date(Date.now() + 60_000),
   });
+  await insertUserToken(db, {
+    tokenHash: 'token-email',
+    tenantId: 'one',
+    userId: user.id,
+    purpose: 'change_email',
+    newEmail: 'new@one.test',
+    expiresAt: new Date(Date.now() + 60_000),
+  });
   await outbox.insertComposedMail(db, {
     tenantId: 'one',
     to: 'owner@one.test',
@@ -183,6 +191,23 @@ const PROBES: Record<string, () => Promise<void>> = {
     const hash = (await users.findPasswordHash(db, 'one', fx.userId)) as string;
     expect(await users.replacePasswordHash(db, 'two', fx.userId, hash, 'attacker-hash')).toBe(false);
     expect(await users.findPasswordHash(db, 'one', fx.userId)).toBe(hash);
+  },
+  'consents.findThirdPartyConsentsOfUser': async () => {
+    expect(await consents.findThirdPartyConsentsOfUser(db, 'two', fx.userId)).toEqual([]);
+    expect(await consents.findThirdPartyConsentsOfUser(db, 'one', fx.userId)).toHaveLength(1);
+  },
+  'consents.deleteConsent': async () => {
+    expect(await consents.deleteConsent(db, 'two', fx.userId, fx.clientId)).toBe(false);
+    expect(await consents.findConsentedScope(db, 'one', fx.userId, fx.clientId)).toEqual(['email', 'openid']);
+  },
+  'sessions.findUnrevokedGrantIdsOfUserAndClient': async () => {
+    await sessions.insertSessionGrant(db, fx.sessionId, 'grant-of-one', fx.clientId);
+    expect(await sessions.findUnrevokedGrantIdsOfUserAndClient(db, 'two', fx.userId, fx.clientId)).toEqual([]);
+    expect(await sessions.findUnrevokedGrantIdsOfUserAndClient(db, 'one', fx.userId, fx.clientId)).toEqual(['grant-of-one']);
+  },
+  'user-tokens.useEmailChangeToken': async () => {
+    expect(await useEmailChangeToken(db, 'two', 'token-email')).toBeUndefined();
+    expect(await db('user_tokens').where({ token_hash: 'token-email' }).first()).toMatchObject({ used_at: null });
   },
   'consents.findConsentedScope': async () => {
     expect(await consents.findConsentedScope(db, 'two', fx.userId, fx.clientId)).toEqual([]);

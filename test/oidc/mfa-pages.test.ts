@@ -188,3 +188,40 @@ it('at the session limit, offers to end the oldest session after the sign-in ins
   const refresh = await api('POST', '/refresh', { body: { refreshToken: first.body.data.refreshToken } });
   expect(refresh.body.errors[0].code).toBe('SESSION_NOT_FOUND');
 });
+
+it('at the session limit, ends only a session of the person signing in that they chose, then continues', async () => {
+  await makeUser(server.ctx, 'small', 'gus@small.test', PASSWORD);
+  const stranger = await makeUser(server.ctx, 'small', 'hal@small.test', PASSWORD);
+  const mine = await api('POST', '/login', { tenant: 'small', body: { usernameOrEmail: 'gus@small.test', password: PASSWORD } });
+  const theirs = await api('POST', '/login', { tenant: 'small', body: { usernameOrEmail: 'hal@small.test', password: PASSWORD } });
+
+  const browser = new FormBrowser();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const start = await browser.follow(
+    await authorizeUrl({ rp: rps.small as oidc.Configuration, redirectUri: REDIRECT_URI }, verifier, state),
+    server.url,
+  );
+  const limited = await submitLogin(browser, server.url, await start.res.text(), 'gus@small.test', PASSWORD);
+  expect(limited.status).toBe(409);
+  const offer = await limited.text();
+  // The page lists the person's own sessions only, each with its own form.
+  expect(offer).toContain(`value="${mine.body.data.sessionId}"`);
+  expect(offer).not.toContain(theirs.body.data.sessionId);
+
+  // Another user's session id ends nothing: the limit still holds and the page comes back.
+  const wrong = await submit(browser, offer, '/end-session', { sessionId: theirs.body.data.sessionId });
+  expect(wrong.status).toBe(409);
+  const stillLive = await server.ctx.db('sessions').where({ id: theirs.body.data.sessionId }).first('ended_at');
+  expect(stillLive.ended_at).toBeNull();
+  expect(await server.ctx.db('sessions').where({ user_id: stranger.id }).whereNull('ended_at').count('* as n')).toEqual([{ n: '1' }]);
+
+  const chosen = await submit(browser, await wrong.text(), '/end-session', { sessionId: mine.body.data.sessionId });
+  expect(chosen.status).toBe(303);
+  const callback = await browser.follow(new URL(chosen.headers.get('location') as string, server.url).href, server.url);
+  const tokens = await oidc.authorizationCodeGrant(rps.small!, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
+  expect(tokens.access_token).toBeTruthy();
+  const refresh = await api('POST', '/refresh', { body: { refreshToken: mine.body.data.refreshToken } });
+  expect(refresh.body.errors[0].code).toBe('SESSION_NOT_FOUND');
+  expect((await api('POST', '/refresh', { body: { refreshToken: theirs.body.data.refreshToken } })).status).toBe(200);
+});

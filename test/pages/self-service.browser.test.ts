@@ -75,7 +75,14 @@ describeInBrowser('self-service pages', () => {
     expect(response?.headers()['referrer-policy']).toBe('no-referrer');
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
     expect(await page.locator('#rules').textContent()).toContain('at least 8 characters');
+    // The rules are ticked off as the person types (our own external script: the page's CSP allows no inline one).
+    const live = page.locator('#rules-live');
+    await live.getByText('at least 8 characters: not yet').waitFor();
+    await page.getByLabel('New password').fill('short');
+    await live.getByText('at least 8 characters: not yet').waitFor();
     await page.getByLabel('New password').fill('a brand new passphrase');
+    await live.getByText('at least 8 characters: done').waitFor();
+    await live.getByText(/no more than 72 bytes.*: done/).waitFor();
     await page.getByRole('button', { name: 'Set the new password' }).click();
     await page.getByRole('heading', { name: 'Your password is changed' }).waitFor();
 

@@ -24,10 +24,12 @@ import { apiClientId } from '../../services/api-client.ts';
 import type { Mailer } from '../../services/mail.ts';
 import { activateEnrolment, beginEnrolment, disableMfa, mfaStatus, regenerateBackupCodes } from '../../services/mfa.ts';
 import { endSession, endSessionsOfUser, findSession, listSessions, presentSession } from '../../services/sessions.ts';
-import { completeSignIn, enrolDuringSignIn, passSecondFactor, signInWithPassword, type SignInDeps } from '../../services/sign-in/index.ts';
+import { completeSignIn, enrolDuringSignIn, passSecondFactor, signInWithPassword } from '../../services/sign-in/index.ts';
 import { getTenant } from '../../services/tenants.ts';
 import { getUserProfile, presentUser } from '../../services/users.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
+import { accountRoutes } from './account-routes.ts';
+import { assertRecentAuthentication } from '../../services/account-center.ts';
 import { enrolment, mfaChallenge, session, signedIn, tokenPair, user } from './shapes.ts';
 
 export const AUTH_PREFIX = '/api/v1/auth';
@@ -46,7 +48,7 @@ const disableSchema = z
 const backupCodes = z.array(z.string()).describe('Ten single-use codes, shown once');
 
 export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): RouteSpec[] {
-  const deps: SignInDeps = sessionDeps(app, oidc.provider);
+  const deps = sessionDeps(app, oidc.provider);
   /** The last step of every sign-in (services/sign-in): a session within the tenant's limit, then tokens minted in process. */
   const completeSignInWithTokens = async (ctx: Context, tenantId: string, userId: string, amr: string[]) => {
     const { tokens } = await completeSignIn(
@@ -182,9 +184,11 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
       auth: 'user',
       body: disableSchema,
       response: z.object({ enabled: z.literal(false), requiredByTenant: z.boolean() }),
-      errors: ['INVALID_MFA_CODE', 'INVALID_CREDENTIALS'],
+      description: 'Needs a sign-in or re-authentication of this session from the last five minutes (`/reauthenticate`).',
+      errors: ['REAUTHENTICATION_REQUIRED', 'INVALID_MFA_CODE', 'INVALID_CREDENTIALS'],
       example: { password: 'your password' },
       handler: async (ctx, { body }) => {
+        await assertRecentAuthentication(app, auth(ctx));
         await disableMfa(app, auth(ctx).tenantId, auth(ctx).userId, body, auditMetaOf(ctx));
         const tenant = await getTenant(app, auth(ctx).tenantId);
         return { enabled: false, requiredByTenant: tenant.mfaPolicy === 'required' };
@@ -345,6 +349,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
         return { passwordReset: true, sessionsEnded: ended };
       },
     }),
+    ...accountRoutes(deps, mailer),
   ];
 }
 

@@ -44,10 +44,11 @@ const SETTINGS_OPTIONS = {
   'lockout-max-failures': { type: 'string' },
   'lockout-seconds': { type: 'string' },
   'rate-limit': { type: 'string', multiple: true },
+  'self-registration': { type: 'string' },
 } as const;
 
 const SETTINGS_USAGE =
-  '[--session-limit N] [--session-strategy reject|evict_oldest] [--mfa off|optional|required] [--lockout-max-failures N] [--lockout-seconds S] [--rate-limit CLASS=POINTS/SECONDS]...';
+  '[--session-limit N] [--session-strategy reject|evict_oldest] [--mfa off|optional|required] [--lockout-max-failures N] [--lockout-seconds S] [--rate-limit CLASS=POINTS/SECONDS]... [--self-registration on|off]';
 
 function settingsOf(values: Values) {
   const strategy = optionalString(values, 'session-strategy');
@@ -56,6 +57,9 @@ function settingsOf(values: Values) {
     throw new UsageError('--session-strategy must be reject or evict_oldest');
   if (mfa !== undefined && mfa !== 'off' && mfa !== 'optional' && mfa !== 'required')
     throw new UsageError('--mfa must be off, optional or required');
+  const selfRegistration = optionalString(values, 'self-registration');
+  if (selfRegistration !== undefined && selfRegistration !== 'on' && selfRegistration !== 'off')
+    throw new UsageError('--self-registration must be on or off');
   const settings = {
     name: optionalString(values, 'name'),
     sessionLimit: optionalInt(values, 'session-limit'),
@@ -64,6 +68,7 @@ function settingsOf(values: Values) {
     lockoutMaxFailures: optionalInt(values, 'lockout-max-failures'),
     lockoutDurationSeconds: optionalInt(values, 'lockout-seconds'),
     rateLimits: parseRateLimits(values['rate-limit'] as string[] | undefined),
+    selfRegistration: selfRegistration === undefined ? undefined : selfRegistration === 'on',
   };
   return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<typeof settings>;
 }

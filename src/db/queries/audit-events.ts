@@ -59,6 +59,8 @@ export interface AuditFilter {
   type?: string | undefined;
   /** Events about or by this user. */
   userId?: string | undefined;
+  /** Events about this user only (what was done to their account, by them or anyone). */
+  subjectId?: string | undefined;
   clientId?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
@@ -77,6 +79,7 @@ export async function findAuditEvents(db: Knex, tenantId: string, f: AuditFilter
     .limit(f.limit);
   if (f.type) q.andWhere('type', f.type);
   if (f.userId) q.andWhere((w) => w.where('subject_id', f.userId).orWhere('actor_id', f.userId));
+  if (f.subjectId) q.andWhere('subject_id', f.subjectId);
   if (f.clientId) q.andWhere('client_id', f.clientId);
   if (f.from) q.andWhere('created_at', '>=', f.from);
   if (f.to) q.andWhere('created_at', '<', f.to);

@@ -177,15 +177,21 @@ export async function markGrantRevoked(db: Knex, grantId: string): Promise<void>
   await db('session_grants').where({ grant_id: grantId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
 }
 
-/** Ends a live session; returns its grant ids (to revoke), or undefined when it was not live. */
-export async function endSessionRow(db: Knex, tenantId: string, id: string, reason: string): Promise<string[] | undefined> {
-  const ended = await db('sessions')
+/** Ends a live session; returns its user and grant ids (to revoke), or undefined when it was not live. */
+export async function endSessionRow(
+  db: Knex,
+  tenantId: string,
+  id: string,
+  reason: string,
+): Promise<{ userId: string; grantIds: string[] } | undefined> {
+  const [ended] = await db('sessions')
     .where({ tenant_id: tenantId, id })
     .whereNull('ended_at')
-    .update({ ended_at: db.fn.now(), end_reason: reason });
-  if (ended === 0) return undefined;
+    .update({ ended_at: db.fn.now(), end_reason: reason })
+    .returning<{ user_id: string }[]>('user_id');
+  if (!ended) return undefined;
   const grants = await db('session_grants').where({ session_id: id }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
-  return grants.map((g) => g.grant_id);
+  return { userId: ended.user_id, grantIds: grants.map((g) => g.grant_id) };
 }
 
 export async function findLiveSessionIdsByOidcUid(db: Knex, oidcSessionUid: string): Promise<Array<{ id: string; tenantId: string }>> {
@@ -225,5 +231,20 @@ export async function findOtherLiveSessionIds(db: Knex, tenantId: string, userId
 /** Grants issued to a client under a sign-in session and not yet revoked. Client ids are globally unique. */
 export async function findLiveSessionGrantIdsOfClient(db: Knex, clientId: string): Promise<string[]> {
   const rows = await db('session_grants').where({ client_id: clientId }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
+  return rows.map((r) => r.grant_id);
+}
+
+/** Grants a user's sign-ins issued to one client and not yet revoked, whatever became of the sessions. */
+export async function findUnrevokedGrantIdsOfUserAndClient(
+  db: Knex,
+  tenantId: string,
+  userId: string,
+  clientId: string,
+): Promise<string[]> {
+  const rows = await db('session_grants as g')
+    .join('sessions as s', 's.id', 'g.session_id')
+    .where({ 's.tenant_id': tenantId, 's.user_id': userId, 'g.client_id': clientId })
+    .whereNull('g.revoked_at')
+    .select<{ grant_id: string }[]>('g.grant_id');
   return rows.map((r) => r.grant_id);
 }

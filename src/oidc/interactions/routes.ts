@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { requestOriginOf } from '../../services/request-origin.ts';
-import { attachGrant, findSessionOfBrowser } from '../../services/sessions.ts';
+import { attachGrant, endSession, findSessionOfBrowser, listSessions } from '../../services/sessions.ts';
 import {
   completeSignIn,
   enrolDuringSignIn,
@@ -204,6 +204,24 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed, { evictOldest: true });
   });
 
+  /**
+   * The session limit was reached after a complete sign-in: the person, who has just proved who they are (password and
+   * second factor where enrolled), chose one of their sessions to end. Its tokens die; the sign-in goes on.
+   */
+  router.post('/:uid/end-session', async (ctx) => {
+    const details = await provider().interactionDetails(ctx.req, ctx.res);
+    await assertCsrf(app, details.uid, ctx);
+    const pending = await readPending(app, details.uid);
+    if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
+    const view = await viewModel(app, provider(), details);
+    const chosen = String((ctx.request.body as Record<string, unknown> | undefined)?.sessionId ?? '');
+    // Only a live session of the person signing in, in this tenant: any other id ends nothing.
+    const mine = (await listSessions(deps, view.tenantId, pending.userId)).find((s) => s.id === chosen);
+    if (mine)
+      await endSession(deps, view.tenantId, mine.id, 'ended_at_session_limit', { ...requestOriginOf(ctx), actorId: pending.userId });
+    await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed);
+  });
+
   router.post('/:uid/consent', async (ctx) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     await assertCsrf(app, details.uid, ctx);
@@ -317,7 +335,19 @@ async function finishSignIn(
     await app.store.set(signInKey(details.uid), JSON.stringify({ userId, passed: amr } satisfies PendingSignIn), CSRF_TTL_SECONDS);
     const tenant = await lookupTenant(deps, view.tenantId);
     ctx.status = err.status;
-    ctx.body = await renderView('session-limit', { ...view, csrf: await issueCsrf(app, details.uid), limit: tenant?.sessionLimit ?? 0 });
+    const sessions = (await listSessions(deps, view.tenantId, userId)).map((s) => ({
+      id: s.id,
+      device: deviceOf(s.userAgent),
+      ip: s.ip ?? '—',
+      started: toMinuteUtc(s.createdAt),
+      lastSeen: toMinuteUtc(s.lastSeenAt),
+    }));
+    ctx.body = await renderView('session-limit', {
+      ...view,
+      csrf: await issueCsrf(app, details.uid),
+      limit: tenant?.sessionLimit ?? 0,
+      sessions,
+    });
     return;
   }
   await app.store.set(loginSessionKey(chainId(details)), sessionId, LOGIN_SESSION_TTL_SECONDS);
@@ -484,4 +514,38 @@ async function interactionSecurityHeaders(provider: Provider, ctx: Context): Pro
 /** Errors on the login pages are shown to the person in plain words, never as JSON. */
 function renderInteractionError(ctx: Context, err: unknown): Promise<void> {
   return renderErrorPage(ctx, err);
+}
+
+/** `2026-11-30 14:05 UTC`: the page has no script to show the person's own time zone. */
+function toMinuteUtc(date: Date): string {
+  return date
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/:\d\d\.\d+Z$/, ' UTC');
+}
+
+/** A short name for the device of a session: its browser and system, or the start of its user agent. */
+function deviceOf(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown device';
+  const browser = /Edg\//.test(userAgent)
+    ? 'Edge'
+    : /Firefox\//.test(userAgent)
+      ? 'Firefox'
+      : /Chrom(e|ium)\//.test(userAgent)
+        ? 'Chrome'
+        : /Safari\//.test(userAgent)
+          ? 'Safari'
+          : undefined;
+  const system = /Android/.test(userAgent)
+    ? 'Android'
+    : /iPhone|iPad/.test(userAgent)
+      ? 'iOS'
+      : /Windows/.test(userAgent)
+        ? 'Windows'
+        : /Mac OS X/.test(userAgent)
+          ? 'macOS'
+          : /Linux/.test(userAgent)
+            ? 'Linux'
+            : undefined;
+  return browser ? `${browser}${system ? ` on ${system}` : ''}` : userAgent.slice(0, 60);
 }

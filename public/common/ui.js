@@ -1,10 +1,17 @@
-// The console's page furniture: headings, notices with the request id, confirmation and one-time secret dialogs,
+// The browser apps' page furniture: headings, notices with the request id, confirmation and one-time secret dialogs,
 // tables, paging. Built with dom.js only.
 import { h, replace } from './dom.js';
 
+let appName = 'Gatehouse admin';
+
+/** The name after each page title in the browser's tab (`Users · Gatehouse admin`). */
+export function setAppName(name) {
+  appName = name;
+}
+
 /** A page: its h1 (focused after navigation so screen readers announce it) and content. */
 export function page(title, ...content) {
-  document.title = `${title} · Gatehouse admin`;
+  document.title = `${title} · ${appName}`;
   return [h('h1', { tabindex: '-1', id: 'page-title' }, title), ...content];
 }
 
@@ -56,7 +63,8 @@ export function actionButton(label, action, { outcome, kind = 'secondary', confi
   return button;
 }
 
-function modal(...content) {
+/** Opens a modal dialog holding `content`; it leaves the page when closed. */
+export function modal(...content) {
   const dialog = h('dialog', { 'aria-modal': 'true' }, ...content);
   document.body.appendChild(dialog);
   dialog.addEventListener('close', () => dialog.remove());
@@ -128,7 +136,8 @@ export function table(caption, headers, rows, empty = 'Nothing to show.') {
   if (rows.length === 0) return h('p', { class: 'muted' }, empty);
   return h(
     'div',
-    { class: 'table-wrap' },
+    // Focusable and named, so a table wider than a phone's screen can be scrolled from the keyboard.
+    { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': caption },
     h(
       'table',
       null,
