@@ -4,8 +4,7 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessTokenClaims, AccessTokenVerifier, VerifyOptions } from '../services/access-tokens.ts';
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+import { authenticateChallenge, presentedToken } from '../services/dpop-proofs.ts';
 
 export interface AuthState {
   claims: AccessTokenClaims;
@@ -14,20 +13,31 @@ export interface AuthState {
   sessionId: string;
 }
 
-/** The verified claims of the request's bearer token, with RFC 6750 §3 challenges on the 401s. */
+/**
+ * The verified claims of the request's access token, with RFC 6750 §3 challenges on the 401s. A DPoP-bound token
+ * comes with the `DPoP` scheme and a proof for this request (RFC 9449 §7); as a plain Bearer token it is refused.
+ * `realm` is our public URL, which is also the origin the proof's `htu` names.
+ */
 export async function verifyBearer(
   ctx: Context,
   verifier: AccessTokenVerifier,
   realm: string,
   options: VerifyOptions = {},
 ): Promise<AccessTokenClaims> {
-  const match = BEARER.exec(ctx.get('authorization'));
-  if (!match?.[1]) throw new AppError('AUTHENTICATION_REQUIRED', { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` } });
+  const presented = presentedToken(ctx.get('authorization'), {
+    dpopHeader: ctx.get('dpop') || undefined,
+    method: ctx.method,
+    publicUrl: `${new URL(realm).origin}${ctx.path}`,
+  });
+  if (!presented)
+    throw new AppError('AUTHENTICATION_REQUIRED', { headers: { 'WWW-Authenticate': authenticateChallenge('Bearer', realm) } });
   try {
-    return await verifier.verify(match[1], options);
+    return await verifier.verify(presented.token, { ...options, ...(presented.dpop && { dpop: presented.dpop }) });
   } catch (err) {
     if (err instanceof AppError && err.status === 401) {
-      throw Object.assign(err, { headers: { 'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"` } });
+      throw Object.assign(err, {
+        headers: { 'WWW-Authenticate': authenticateChallenge(presented.scheme, realm, { error: 'invalid_token' }) },
+      });
     }
     throw err;
   }

@@ -11,7 +11,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 async function verifiedOrUndefined(verifier: AccessTokenVerifier, token: string): Promise<AccessTokenClaims | undefined> {
   try {
-    return await verifier.verify(token);
+    return await verifier.verify(token, { notPresented: true });
   } catch {
     return undefined;
   }
@@ -37,8 +37,11 @@ export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier): 
     ctx.type = 'json';
     const claims = await verifiedOrUndefined(verifier(), token);
     // Expired, forged, revoked, or another client's: `{ active: false }` (RFC 7662 §2.2).
+    // RFC 9449 §6.2: a DPoP-bound token is reported with its binding (`cnf.jkt`), so the resource server demands the proof.
     ctx.body =
-      claims && claims.client_id === ctx.oidc.client.clientId ? { active: true, token_type: 'Bearer', ...claims } : { active: false };
+      claims && claims.client_id === ctx.oidc.client.clientId
+        ? { active: true, token_type: claims.cnf?.jkt ? 'DPoP' : 'Bearer', ...claims }
+        : { active: false };
   };
 }
 

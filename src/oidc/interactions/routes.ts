@@ -23,6 +23,7 @@ import { findConsentedScopes, recordConsent } from '../../services/consents.ts';
 import { cspOrigin, pageSecurityHeaders, renderView } from '../../views.ts';
 import { renderErrorPage } from '../render-error.ts';
 import { sessionDeps } from '../grants.ts';
+import { ACR } from '../step-up.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -55,9 +56,6 @@ interface PendingSignIn {
   /** Every factor passed with these methods; only the session is still to start. */
   passed?: string[];
 }
-
-/** `acr` values in ID tokens: what the sign-in proved. */
-const ACR = { pwd: 'urn:gatehouse:loa:pwd', mfa: 'urn:gatehouse:loa:mfa' } as const;
 
 /** `parseForm` reads the form bodies of these pages (the app's body parser: oidc/ does not import http/). */
 export function interactionRouter(app: AppContext, provider: () => Provider, parseForm: Middleware): Router {
