@@ -6,8 +6,11 @@ import type { Configuration } from 'oidc-provider';
 import { SIGNING_ALGS } from '../services/signing-keys.ts';
 import { DPOP_SIGNING_ALGS } from '../services/dpop-proofs.ts';
 
-/** Keys clients sign with (assertions, request objects): asymmetric only, since client secrets are stored hashed. */
-const CLIENT_SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+/**
+ * Keys clients sign with (assertions, request objects): asymmetric only, since client secrets are stored hashed.
+ * Ed25519 is the fully-specified name of EdDSA on that curve, which current clients send.
+ */
+const CLIENT_SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'];
 
 /**
  * What we sign (ID tokens, JARM responses) is limited to what every key generation has a key for, so discovery

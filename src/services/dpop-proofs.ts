@@ -6,8 +6,11 @@ import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import { AppError } from '../errors/app-error.ts';
 import type { KvStore } from '../store/kv-store.ts';
 
-/** Asymmetric algorithms only (RFC 9449 §4.2); the token endpoint accepts the same list. */
-export const DPOP_SIGNING_ALGS = ['ES256', 'EdDSA', 'PS256', 'RS256'] as const;
+/**
+ * Asymmetric algorithms only (RFC 9449 §4.2); the token endpoint accepts the same list. Ed25519 is the fully-specified
+ * name of EdDSA on that curve (RFC 9864), which current clients send.
+ */
+export const DPOP_SIGNING_ALGS = ['ES256', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] as const;
 
 /** How far a proof's `iat` may be from our clock (RFC 9449 §11.1: a short window, plus clock skew). */
 const IAT_WINDOW_SECONDS = 60;

@@ -11,6 +11,8 @@ export interface SignInOptions {
   password: string;
   scope?: string;
   browser?: FormBrowser;
+  /** Builds the authorization URL (PAR, request objects, extra parameters); by default a plain code flow with PKCE. */
+  authorize?: (pkce: { verifier: string; challenge: string; state: string }) => Promise<string>;
 }
 
 export interface SignInResult {
@@ -53,7 +55,10 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   const browser = options.browser ?? new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const start = (await authorizeUrl(options, verifier, state)).replace(/^https?:\/\/[^/]+/, options.baseUrl);
+  const url = options.authorize
+    ? await options.authorize({ verifier, challenge: await oidc.calculatePKCECodeChallenge(verifier), state })
+    : await authorizeUrl(options, verifier, state);
+  const start = url.replace(/^https?:\/\/[^/]+/, options.baseUrl);
   let step = await browser.follow(start, options.baseUrl);
   if (step.res.status === 200) {
     const page = await step.res.text();
