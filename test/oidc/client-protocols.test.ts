@@ -295,7 +295,6 @@ describe('request objects (JAR) through PAR, and JARM', () => {
   });
 
   it('answers response_mode=jwt with a JARM response signed with the client’s algorithm', async () => {
-    let response = '';
     const jarm = await oidc.discovery(
       new URL(server.url),
       rp.clientMetadata().client_id,
@@ -319,7 +318,7 @@ describe('request objects (JAR) through PAR, and JARM', () => {
         return (await oidc.buildAuthorizationUrlWithPAR(jarm, jar.searchParams)).href;
       },
     });
-    response = callback.searchParams.get('response') ?? '';
+    const response = callback.searchParams.get('response') ?? '';
     expect(callback.searchParams.get('code')).toBeNull();
     expect(decodeProtectedHeader(response).alg).toBe('ES256');
     const { payload } = await jwtVerify(response, createLocalJWKSet(await jwks()), {
