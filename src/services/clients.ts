@@ -99,8 +99,21 @@ export const clientJwksSchema = z
   })
   .strict();
 
-/** Where the client publishes its keys: https (loopback may use http, as for redirect URIs). */
-export const jwksUriSchema = redirectUriSchema;
+/**
+ * Where the client publishes its keys: an https URL without a fragment. The server itself fetches it, so unlike a
+ * redirect URI it may not be plain http, not even on loopback (that would let a client make the server call itself).
+ */
+export const jwksUriSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' && !url.hash && !value.includes('#') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { params: { constraint: 'URL_FORMAT' } },
+);
 
 const clientFields = z.object({
   name: z.string().trim().min(1).max(200),
