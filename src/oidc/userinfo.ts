@@ -8,6 +8,7 @@ import type { AccessTokenVerifier } from '../services/access-tokens.ts';
 import { authenticateChallenge, presentedToken, type PresentedToken } from '../services/dpop-proofs.ts';
 import { findUser } from '../services/users.ts';
 import { OIDC_ROUTES } from './provider.ts';
+import { publicOriginFor } from './koa-public-origin.ts';
 
 /** `parseBody` reads the form body of a POST (RFC 6750 §2.2); the app passes its own body parser. */
 export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier, parseBody: Middleware): Router {
@@ -48,7 +49,7 @@ function accessToken(ctx: Context, app: AppContext): PresentedToken | undefined 
   const fromHeader = presentedToken(ctx.get('authorization'), {
     dpopHeader: ctx.get('dpop') || undefined,
     method: ctx.method,
-    publicUrl: `${new URL(app.config.publicUrl).origin}${ctx.path}`,
+    publicUrl: `${publicOriginFor(app.config, ctx.host)}${ctx.path}`,
   });
   if (fromHeader) return fromHeader;
   const fromBody = (ctx.request.body as Record<string, unknown> | undefined)?.access_token;
