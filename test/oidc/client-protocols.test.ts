@@ -241,6 +241,28 @@ describe('dpop_bound_access_tokens', () => {
   });
 });
 
+describe('a DPoP-bound admin token (client_credentials with a permission scope)', () => {
+  it('is refused by the admin API as a Bearer token and accepted with its proof', async () => {
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: 'acme',
+      name: 'Bound admin automation',
+      grantTypes: ['client_credentials'],
+      scope: 'clients:read',
+      dpopBoundAccessTokens: true,
+    });
+    const rp = await oidc.discovery(new URL(server.url), client.clientId, clientSecret, undefined, insecure);
+    const dpop = oidc.getDPoPHandle(rp, await oidc.randomDPoPKeyPair('ES256'));
+    const { access_token: token } = await oidc.clientCredentialsGrant(rp, { scope: 'clients:read' }, { DPoP: dpop });
+    const clients = new URL(`${server.url}/api/v1/admin/clients`);
+    const asBearer = await fetch(clients, { headers: { Authorization: `Bearer ${token}` } });
+    expect(asBearer.status).toBe(401);
+    expect((await readJson(asBearer)).errors[0].code).toBe('INVALID_TOKEN');
+    const withProof = await oidc.fetchProtectedResource(rp, token, clients, 'GET', null, undefined, { DPoP: dpop });
+    expect(withProof.status).toBe(200);
+    expect((await readJson(withProof)).data.clients.map((c: { clientId: string }) => c.clientId)).toContain(client.clientId);
+  });
+});
+
 describe('private_key_jwt (RFC 7523)', () => {
   it('authenticates client_credentials and the code exchange with a signed assertion, never a secret', async () => {
     const keys = await clientKeys('ES256');
