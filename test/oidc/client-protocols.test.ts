@@ -369,6 +369,18 @@ describe('request objects (JAR) through PAR, and JARM', () => {
     await expect(oidc.buildAuthorizationUrlWithPAR(rp, jar.searchParams)).rejects.toMatchObject({ error: 'invalid_request_object' });
   });
 
+  it('matches the redirect URI inside a request object exactly, as for a plain request', async () => {
+    const jar = await oidc.buildAuthorizationUrlWithJAR(
+      rp,
+      { ...pkceParams('x'.repeat(43), 'state-4'), redirect_uri: `${REDIRECT_URI}/` },
+      { key: keys.privateKey, kid: keys.kid },
+    );
+    await expect(oidc.buildAuthorizationUrlWithPAR(rp, jar.searchParams)).rejects.toMatchObject({
+      error: 'invalid_request',
+      error_description: "redirect_uri did not match any of the client's registered redirect_uris",
+    });
+  });
+
   it('answers response_mode=jwt with a JARM response signed with the client’s algorithm', async () => {
     const jarm = await oidc.discovery(
       new URL(server.url),
