@@ -2,9 +2,19 @@
 // DPoP-bound tokens (RFC 9449) and sender-constrained refresh tokens for a public client, private_key_jwt client
 // authentication (RFC 7523), request objects through PAR (RFC 9101, RFC 9126), JARM responses, ID tokens in each
 // offered algorithm checked with jose against the JWKS, and the `claims` request parameter (OIDC Core §5.5).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import * as oidc from 'openid-client';
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JSONWebKeySet } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  type JSONWebKeySet,
+} from 'jose';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
 import { signInThroughPages } from '../helpers/oidc-flow.ts';
@@ -497,4 +507,61 @@ describe('client settings through the admin service', () => {
       }),
     ).rejects.toMatchObject({ errors: [{ field: 'authMethod' }] });
   });
+});
+
+describe('DPoP proofs on a tenant subdomain (TENANT_DOMAIN)', () => {
+  /** A raw GET with any Host header (fetch cannot set it). */
+  function rawGet(base: string, path: string, headers: Record<string, string>): Promise<number> {
+    const url = new URL(base);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it("checks the proof's htu against the subdomain the request was made to", async () => {
+    const tenantServer = await startTestServer({ TENANT_DOMAIN: 'id.test' }, server.env);
+    try {
+      const port = new URL(tenantServer.url).port;
+      const { client, clientSecret } = await makeClient(server.ctx, {
+        tenantId: 'acme',
+        name: 'Bound automation on a subdomain',
+        grantTypes: ['client_credentials'],
+        scope: 'clients:read',
+      });
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const jwk = await exportJWK(publicKey);
+      const proof = (htm: string, htu: string, extra: Record<string, string> = {}) =>
+        new SignJWT({ htm, htu, ...extra })
+          .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+          .setJti(randomUUID())
+          .setIssuedAt()
+          .sign(privateKey);
+      const tokenRes = await fetch(`${tenantServer.url}/oauth2/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${btoa(`${client.clientId}:${clientSecret as string}`)}`,
+          DPoP: await proof('POST', `${tenantServer.url}/oauth2/token`),
+        },
+        body: 'grant_type=client_credentials&scope=clients%3Aread',
+      });
+      const { access_token: token, token_type: tokenType } = await readJson(tokenRes);
+      expect(tokenType).toBe('DPoP');
+      const ath = createHash('sha256').update(token).digest('base64url');
+      const path = '/api/v1/admin/clients';
+      const host = `acme.id.test:${port}`;
+      const call = async (htu: string) =>
+        rawGet(tenantServer.url, path, { Host: host, Authorization: `DPoP ${token}`, DPoP: await proof('GET', htu, { ath }) });
+      expect(await call(`http://${host}${path}`)).toBe(200);
+      // A proof for PUBLIC_URL's origin does not fit a request made to the subdomain.
+      expect(await call(`${tenantServer.url}${path}`)).toBe(401);
+    } finally {
+      await tenantServer.stop();
+    }
+  }, 60_000);
 });
