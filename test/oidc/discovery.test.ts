@@ -12,6 +12,7 @@ import {
   type CryptoKey as JoseCryptoKey,
   type JSONWebKeySet,
   type JWK,
+  UnsecuredJWT,
 } from 'jose';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
@@ -313,6 +314,26 @@ const checks: Record<string, () => Promise<void>> = {
       redirect: 'manual',
     });
     expect(res.headers.get('location')).toMatch(/error=login_required/);
+    // An unsigned request object (`alg: none`) is not among the advertised algorithms, and is refused.
+    const unsigned = new UnsecuredJWT({
+      client_id: keyClient.id,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid',
+      prompt: 'none',
+    })
+      .setIssuer(keyClient.id)
+      .setAudience(server.url)
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .encode();
+    const refused = await fetch(
+      url(`/oauth2/authorize?${new URLSearchParams({ client_id: keyClient.id, request: unsigned }).toString()}`),
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(new URL(refused.headers.get('location') as string).searchParams.get('error')).toBe('invalid_request_object');
   },
   request_uri_parameter_supported: async () => {
     // request_uri only as PAR hands it out (RFC 9126): a URL of the client's is never fetched.
