@@ -107,6 +107,21 @@ function initialAccessTokens(api, outcome) {
   );
 }
 
+/** The ID token algorithms a client may choose (docs/api.md, "Protocol settings of a client"). */
+const ID_TOKEN_ALGS = [
+  ['ES256', 'ES256 (default)'],
+  ['RS256', 'RS256'],
+  ['EdDSA', 'EdDSA (Ed25519)'],
+];
+
+/** How a client authenticates at the token endpoint, in plain words. */
+const AUTH_METHODS = {
+  none: 'none (public client, PKCE)',
+  client_secret_basic: 'secret (HTTP Basic)',
+  client_secret_post: 'secret (form field)',
+  private_key_jwt: 'signed assertion with its keys (private_key_jwt)',
+};
+
 function clientForm({ client, onSubmit, submitLabel }) {
   const isNew = !client;
   const presetHelp = h('p', { class: 'hint', id: 'preset-help', 'aria-live': 'polite' });
@@ -125,6 +140,9 @@ function clientForm({ client, onSubmit, submitLabel }) {
           grantTypes: v.grantTypes,
           scope: lines(v.scope).join(' '),
           firstParty: v.firstParty,
+          idTokenSigningAlg: v.idTokenSigningAlg,
+          dpopBoundAccessTokens: v.dpopBoundAccessTokens,
+          requireSignedRequestObject: v.requireSignedRequestObject,
           ...(isNew && { public: v.kind === 'public' }),
         });
       },
@@ -204,6 +222,28 @@ function clientForm({ client, onSubmit, submitLabel }) {
       checked: client?.firstParty,
     }),
     h(
+      'fieldset',
+      null,
+      h('legend', null, 'Tokens and requests'),
+      field(
+        'ID token signature',
+        h(
+          'select',
+          { name: 'idTokenSigningAlg' },
+          ID_TOKEN_ALGS.map(([value, label]) => h('option', { value, selected: (client?.idTokenSigningAlg ?? 'ES256') === value }, label)),
+        ),
+        'How the app’s ID tokens are signed; pick RS256 or EdDSA only if the app needs it.',
+      ),
+      checkbox('DPoP-bound tokens only (every token request must carry a DPoP proof)', {
+        name: 'dpopBoundAccessTokens',
+        checked: client?.dpopBoundAccessTokens,
+      }),
+      checkbox('Require signed request objects (needs the app’s public keys, set through the API or CLI)', {
+        name: 'requireSignedRequestObject',
+        checked: client?.requireSignedRequestObject,
+      }),
+    ),
+    h(
       'div',
       { class: 'actions' },
       h('button', { type: 'submit' }, submitLabel),
@@ -279,6 +319,11 @@ export async function clientPage({ api, can, params, query, refresh }) {
         ['Client id', h('span', { class: 'mono' }, client.clientId)],
         ['Kind', kindOf(client)],
         ['First party', client.firstParty ? 'yes' : 'no'],
+        ['Authentication', AUTH_METHODS[client.authMethod] ?? client.authMethod],
+        ['Public keys', client.jwks ? `${client.jwks.keys.length} registered` : client.jwksUri ? client.jwksUri : 'none'],
+        ['ID token signature', client.idTokenSigningAlg],
+        ['DPoP-bound tokens', client.dpopBoundAccessTokens ? 'required' : 'when the app sends a proof'],
+        ['Signed request objects', client.requireSignedRequestObject ? 'required' : 'accepted'],
         [
           'Redirect URIs',
           client.redirectUris.length

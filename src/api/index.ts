@@ -29,7 +29,7 @@ const noStore: Middleware = async (ctx, next) => {
 
 export function apiRouters(app: AppContext, oidc: OidcRuntime, groups: RouteGroup[]): Router[] {
   const guards = {
-    user: koaRequireUser(() => oidc.verifier, app.config.publicUrl),
+    user: koaRequireUser(() => oidc.verifier, app.config),
     admin: (spec: RouteSpec) => koaRequireAdmin(app, () => oidc.verifier, spec),
   };
   // In tests every answer is checked against its declared schema, so the API docs cannot drift from the code.

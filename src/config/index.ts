@@ -122,7 +122,7 @@ export const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
   ACCESS_TOKEN_ALG: z
     .enum(ACCESS_TOKEN_ALGS, {
-      message: `must be one of ${ACCESS_TOKEN_ALGS.join(', ')} (each key generation has one P-256 and one RSA key; PS256 and EdDSA have none)`,
+      message: `must be one of ${ACCESS_TOKEN_ALGS.join(', ')} (access tokens are signed with the P-256 or the RSA key of each key generation)`,
     })
     .default('ES256'),
   CACHE_TTL_SECONDS: intIn(0, 300).default(5),

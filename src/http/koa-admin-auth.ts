@@ -32,7 +32,7 @@ export interface AdminRequirement {
 
 export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVerifier, spec: AdminRequirement): Middleware {
   return async (ctx, next) => {
-    const claims = await verifyBearer(ctx, verifier(), deps.config.publicUrl);
+    const claims = await verifyBearer(ctx, verifier(), deps.config);
     const actorTenantId = claims.tenant_id;
     const platformOperator = actorTenantId === PLATFORM_TENANT_ID;
 

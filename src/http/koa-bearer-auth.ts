@@ -4,8 +4,9 @@
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessTokenClaims, AccessTokenVerifier, VerifyOptions } from '../services/access-tokens.ts';
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+import type { Config } from '../config/index.ts';
+import { authenticateChallenge, presentedToken } from '../services/dpop-proofs.ts';
+import { publicOriginFor } from '../services/public-origin.ts';
 
 export interface AuthState {
   claims: AccessTokenClaims;
@@ -14,20 +15,32 @@ export interface AuthState {
   sessionId: string;
 }
 
-/** The verified claims of the request's bearer token, with RFC 6750 §3 challenges on the 401s. */
+/**
+ * The verified claims of the request's access token, with RFC 6750 §3 challenges on the 401s. A DPoP-bound token
+ * comes with the `DPoP` scheme and a proof for this request (RFC 9449 §7); as a plain Bearer token it is refused.
+ * The realm is PUBLIC_URL; the proof's `htu` names the request's public origin (a tenant subdomain's, say).
+ */
 export async function verifyBearer(
   ctx: Context,
   verifier: AccessTokenVerifier,
-  realm: string,
+  config: Pick<Config, 'publicUrl' | 'tenantDomain'>,
   options: VerifyOptions = {},
 ): Promise<AccessTokenClaims> {
-  const match = BEARER.exec(ctx.get('authorization'));
-  if (!match?.[1]) throw new AppError('AUTHENTICATION_REQUIRED', { headers: { 'WWW-Authenticate': `Bearer realm="${realm}"` } });
+  const realm = config.publicUrl;
+  const presented = presentedToken(ctx.get('authorization'), {
+    dpopHeader: ctx.get('dpop') || undefined,
+    method: ctx.method,
+    publicUrl: `${publicOriginFor(config, ctx.host)}${ctx.path}`,
+  });
+  if (!presented)
+    throw new AppError('AUTHENTICATION_REQUIRED', { headers: { 'WWW-Authenticate': authenticateChallenge('Bearer', realm) } });
   try {
-    return await verifier.verify(match[1], options);
+    return await verifier.verify(presented.token, { ...options, ...(presented.dpop && { dpop: presented.dpop }) });
   } catch (err) {
     if (err instanceof AppError && err.status === 401) {
-      throw Object.assign(err, { headers: { 'WWW-Authenticate': `Bearer realm="${realm}", error="invalid_token"` } });
+      throw Object.assign(err, {
+        headers: { 'WWW-Authenticate': authenticateChallenge(presented.scheme, realm, { error: 'invalid_token' }) },
+      });
     }
     throw err;
   }
@@ -37,9 +50,10 @@ export async function verifyBearer(
  * Requires a user's access token (not a client's own) issued to a first-party app, and puts it on ctx.state.auth: the
  * account API (TOTP enrolment, sessions, …) acts as the person, which a third-party app the person consented to may not.
  */
-export function koaRequireUser(verifier: () => AccessTokenVerifier, realm: string): Middleware {
+export function koaRequireUser(verifier: () => AccessTokenVerifier, config: Pick<Config, 'publicUrl' | 'tenantDomain'>): Middleware {
+  const realm = config.publicUrl;
   return async (ctx, next) => {
-    const claims = await verifyBearer(ctx, verifier(), realm, { firstPartyOnly: true });
+    const claims = await verifyBearer(ctx, verifier(), config, { firstPartyOnly: true });
     const requested = ctx.state.tenantId as string | undefined;
     if (ctx.get('X-Tenant-ID') && requested !== claims.tenant_id) {
       throw new AppError('TENANT_ACCESS_DENIED', { detail: `token of ${claims.tenant_id}, request for ${ctx.get('X-Tenant-ID')}` });

@@ -18,7 +18,7 @@ async function verifiedOrUndefined(
   audienceKnown: AudienceCheck,
 ): Promise<AccessTokenClaims | undefined> {
   try {
-    const claims = await verifier.verify(token, { anyAudience: true });
+    const claims = await verifier.verify(token, { anyAudience: true, notPresented: true });
     return (await audienceKnown(claims)) ? claims : undefined;
   } catch {
     return undefined;
@@ -45,8 +45,11 @@ export function introspectJwtAccessTokens(verifier: () => AccessTokenVerifier, a
     ctx.type = 'json';
     const claims = await verifiedOrUndefined(verifier(), token, audienceKnown);
     // Expired, forged, revoked, or another client's: `{ active: false }` (RFC 7662 §2.2).
+    // RFC 9449 §6.2: a DPoP-bound token is reported with its binding (`cnf.jkt`), so the resource server demands the proof.
     ctx.body =
-      claims && claims.client_id === ctx.oidc.client.clientId ? { active: true, token_type: 'Bearer', ...claims } : { active: false };
+      claims && claims.client_id === ctx.oidc.client.clientId
+        ? { active: true, token_type: claims.cnf?.jkt ? 'DPoP' : 'Bearer', ...claims }
+        : { active: false };
   };
 }
 

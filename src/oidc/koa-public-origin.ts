@@ -2,20 +2,9 @@
 // tenant subdomain from TENANT_DOMAIN, never from the Host header a client chose (`Host: evil.example`).
 import type { Middleware } from 'koa';
 import type { Config } from '../config/index.ts';
+import { publicOriginFor } from '../services/public-origin.ts';
 
-/** The origin to publish for a request that arrived with `host`. */
-export function publicOriginFor(config: Pick<Config, 'publicUrl' | 'tenantDomain'>, host: string): string {
-  const base = new URL(config.publicUrl);
-  if (config.tenantDomain) {
-    const domain = config.tenantDomain.toLowerCase().replace(/^\./, '');
-    const port = base.port ? `:${base.port}` : '';
-    const match = new RegExp(`^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\\.${domain.replace(/[.]/g, '\\.')}${port.replace(':', '\\:')}$`).exec(
-      host.toLowerCase(),
-    );
-    if (match) return `${base.protocol}//${match[1]}.${domain}${port}`;
-  }
-  return base.origin;
-}
+export { publicOriginFor };
 
 /**
  * oidc-provider builds its URLs from `ctx.href` (helpers/oidc_context.js urlFor), that is from the Host header

@@ -21,6 +21,8 @@ import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { registrationFeature } from './registration.ts';
 import { registeredResourceServer, resourcesAllowRefresh, resourceTokenTtl } from './resource-servers.ts';
+import { ACR_VALUES, stepUpCheck } from './step-up.ts';
+import { clientProtocolFeatures, SIGNING_JWA } from './client-protocols.ts';
 
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -103,6 +105,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
         if (!tenant) return Check.NO_NEED_TO_PROMPT;
         return (await mfaRequirement(app, tenant, session.accountId)) === 'none' ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
       }),
+      stepUpCheck(app),
     ),
     1,
   );
@@ -131,14 +134,8 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
     // The code flow only (RFC 9700 §2.1.2): no implicit or hybrid response types are advertised or accepted.
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
-    enabledJWA: {
-      // Client secrets are stored hashed, so HMAC-based client assertions (client_secret_jwt) cannot work.
-      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-      idTokenSigningAlgValues: ['RS256', 'ES256'],
-      userinfoSigningAlgValues: ['RS256', 'ES256'],
-      introspectionSigningAlgValues: ['RS256', 'ES256'],
-      authorizationSigningAlgValues: ['RS256', 'ES256'],
-    },
+    acrValues: ACR_VALUES,
+    enabledJWA: SIGNING_JWA,
     extraClientMetadata: {
       properties: ['tenant_id', 'first_party'],
       validator(_ctx, key, value) {
@@ -217,6 +214,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
           return { ...ownResourceServer(app, clientCredentials ? SCOPES : OIDC_SCOPES), jwt: { sign: { alg: options.accessTokenAlg } } };
         },
       },
+      ...clientProtocolFeatures(),
       // @types/oidc-provider types introspection as disabled-only; the runtime option is what matters.
     } as Configuration['features'],
     renderError: renderOidcError,

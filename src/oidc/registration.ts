@@ -8,7 +8,7 @@ import { errors, type ClientMetadata, type Configuration, type KoaContextWithOID
 import type { AppContext } from '../context.ts';
 import { lookupTenant } from '../services/tenants.ts';
 import { recordAudit, type AuditMeta } from '../services/audit.ts';
-import { DEFAULT_CLIENT_SCOPE, generateClientSecret, redirectUriSchema } from '../services/clients.ts';
+import { DEFAULT_CLIENT_SCOPE, generateClientSecret, jwksUriSchema, redirectUriSchema } from '../services/clients.ts';
 import { isPermission } from '../services/permissions.ts';
 import { getTenant } from '../services/tenants.ts';
 
@@ -57,6 +57,9 @@ function assertRegistrable(properties: ClientMetadata): void {
   }
   if (invalidUri(properties.post_logout_redirect_uris)) {
     throw new errors.InvalidClientMetadata('post_logout_redirect_uris must be absolute, without a fragment, and https except for loopback');
+  }
+  if (properties.jwks_uri !== undefined && !jwksUriSchema.safeParse(properties.jwks_uri).success) {
+    throw new errors.InvalidClientMetadata('jwks_uri must be an https URL without a fragment');
   }
   // Permission scopes make a client an admin through client_credentials: only an admin may grant them.
   if (typeof properties.scope === 'string' && properties.scope.split(' ').some(isPermission)) {

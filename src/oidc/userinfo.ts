@@ -5,22 +5,26 @@ import type { Context, Middleware } from 'koa';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { AccessTokenVerifier } from '../services/access-tokens.ts';
+import { authenticateChallenge, presentedToken, type PresentedToken } from '../services/dpop-proofs.ts';
 import { findUser } from '../services/users.ts';
 import { OIDC_ROUTES } from './provider.ts';
+import { publicOriginFor } from './koa-public-origin.ts';
 
 /** `parseBody` reads the form body of a POST (RFC 6750 §2.2); the app passes its own body parser. */
 export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier, parseBody: Middleware): Router {
   const router = new Router();
   const handler = async (ctx: Context) => {
     ctx.set('Cache-Control', 'no-store');
-    const token = bearerToken(ctx);
-    if (!token) return deny(ctx, app, 401, 'invalid_request', 'no access token provided');
+    const presented = accessToken(ctx, app);
+    if (!presented) return deny(ctx, app, 'Bearer', 401, 'invalid_request', 'no access token provided');
+    const refuse = (status: number, error: string, description: string) => deny(ctx, app, presented.scheme, status, error, description);
     try {
-      const claims = await verifier.verify(token);
+      // A DPoP-bound token only with its proof (RFC 9449 §7.1), never as a plain Bearer token.
+      const claims = await verifier.verify(presented.token, presented.dpop ? { dpop: presented.dpop } : {});
       const scopes = new Set((claims.scope ?? '').split(' '));
-      if (!scopes.has('openid')) return deny(ctx, app, 403, 'insufficient_scope', 'access token missing openid scope');
+      if (!scopes.has('openid')) return refuse(403, 'insufficient_scope', 'access token missing openid scope');
       const user = await findUser(app, claims.tenant_id, claims.sub);
-      if (!user || user.status !== 'active') return deny(ctx, app, 401, 'invalid_token', 'account is not available');
+      if (!user || user.status !== 'active') return refuse(401, 'invalid_token', 'account is not available');
       ctx.body = {
         sub: user.id,
         tenant_id: user.tenantId,
@@ -32,13 +36,7 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier, p
       };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
-      return deny(
-        ctx,
-        app,
-        401,
-        'invalid_token',
-        err.errors[0]?.code === 'TOKEN_EXPIRED' ? 'access token expired' : 'invalid token provided',
-      );
+      return refuse(401, 'invalid_token', err.errors[0]?.code === 'TOKEN_EXPIRED' ? 'access token expired' : 'invalid token provided');
     }
   };
   router.get(OIDC_ROUTES.userinfo, handler);
@@ -47,16 +45,19 @@ export function userinfoRouter(app: AppContext, verifier: AccessTokenVerifier, p
   return router;
 }
 
-function bearerToken(ctx: Context): string | undefined {
-  const header = ctx.get('authorization');
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-  if (match) return match[1];
+function accessToken(ctx: Context, app: AppContext): PresentedToken | undefined {
+  const fromHeader = presentedToken(ctx.get('authorization'), {
+    dpopHeader: ctx.get('dpop') || undefined,
+    method: ctx.method,
+    publicUrl: `${publicOriginFor(app.config, ctx.host)}${ctx.path}`,
+  });
+  if (fromHeader) return fromHeader;
   const fromBody = (ctx.request.body as Record<string, unknown> | undefined)?.access_token;
-  return typeof fromBody === 'string' ? fromBody : undefined;
+  return typeof fromBody === 'string' ? { scheme: 'Bearer', token: fromBody } : undefined;
 }
 
-function deny(ctx: Context, app: AppContext, status: number, error: string, description: string): void {
+function deny(ctx: Context, app: AppContext, scheme: PresentedToken['scheme'], status: number, error: string, description: string): void {
   ctx.status = status;
-  ctx.set('WWW-Authenticate', `Bearer realm="${app.config.publicUrl}", error="${error}", error_description="${description}"`);
+  ctx.set('WWW-Authenticate', authenticateChallenge(scheme, app.config.publicUrl, { error, description }));
   ctx.body = { error, error_description: description };
 }

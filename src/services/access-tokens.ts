@@ -5,6 +5,7 @@ import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet,
 import { AppError } from '../errors/app-error.ts';
 import type { AppContext } from '../context.ts';
 import { findLiveSessionWithGrant } from '../db/queries/sessions.ts';
+import { verifyDpopProof, type PresentedProof } from './dpop-proofs.ts';
 
 /** Tenant and client come from the entity cache (invalidated on change); session and grant are read every time. */
 type VerifierDeps = Pick<AppContext, 'config' | 'db' | 'cache' | 'store'>;
@@ -16,6 +17,8 @@ export interface AccessTokenClaims extends JWTPayload {
   scope?: string;
   sid?: string;
   roles?: string[];
+  /** RFC 9449 §6.1: the thumbprint of the key a DPoP-bound token is bound to. */
+  cnf?: { jkt?: string };
 }
 
 export interface VerifyOptions {
@@ -26,6 +29,16 @@ export interface VerifyOptions {
    * too (RFC 7662 §2.2). Our own endpoints never set it: a token for another API is no token for ours.
    */
   anyAudience?: boolean;
+  /**
+   * The request presented the token with the `DPoP` scheme and this proof. A DPoP-bound token (`cnf.jkt`) is accepted
+   * only so, with a valid proof of its key; presented as a plain Bearer token it is refused (RFC 9449 §7.1).
+   */
+  dpop?: PresentedProof;
+  /**
+   * Introspection and revocation: the token is described or revoked, not used, so no proof is needed (RFC 9449 §6.2);
+   * the caller reports the binding.
+   */
+  notPresented?: boolean;
 }
 
 export interface AccessTokenVerifier {
@@ -91,10 +104,23 @@ export function createAccessTokenVerifier(
       if (typeof claims.tenant_id !== 'string' || typeof claims.client_id !== 'string' || typeof claims.sub !== 'string') {
         throw new AppError('INVALID_TOKEN', { detail: 'access token lacks tenant_id, client_id or sub' });
       }
+      await assertSenderConstraint(deps, token, claims, verifyOptions);
       await assertLive(deps, claims, verifyOptions);
       return claims;
     },
   };
+}
+
+async function assertSenderConstraint(deps: VerifierDeps, token: string, claims: AccessTokenClaims, options: VerifyOptions): Promise<void> {
+  if (options.notPresented) return;
+  const jkt = claims.cnf?.jkt;
+  if (jkt === undefined) {
+    // RFC 9449 §7.1: the DPoP scheme is for DPoP-bound tokens only.
+    if (options.dpop) throw new AppError('INVALID_TOKEN', { detail: 'access token is not DPoP-bound' });
+    return;
+  }
+  if (!options.dpop) throw new AppError('INVALID_TOKEN', { detail: 'DPoP-bound access token presented as a Bearer token' });
+  await verifyDpopProof(deps.store, options.dpop, token, jkt);
 }
 
 /** Revoked access tokens (RFC 7009 §2) by `jti`, kept until the token would have expired anyway. */

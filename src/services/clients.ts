@@ -24,15 +24,27 @@ import { decodeCursor, toPage, type Page } from './pagination.ts';
 import { permissionsOfScope, PERMISSIONS, PLATFORM_PERMISSIONS, PLATFORM_TENANT_ID, type Permission } from './permissions.ts';
 import { deriveKey } from './secrets.ts';
 import { getTenant } from './tenants.ts';
+import { SIGNING_ALGS } from './signing-keys.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 
 /**
  * How a client's ID tokens are signed (`id_token_signed_response_alg`). ES256 is the default for clients made here:
  * an RS256 signature costs as much CPU as the rest of a refresh. RS256 stays for relying parties that need it, and
- * is what a client registered before ES256 became the default (or at /oauth2/register without asking) gets.
+ * is what a client registered before ES256 became the default (or at /oauth2/register without asking) gets; EdDSA
+ * (Ed25519) is offered too. Each is an algorithm every key generation holds a key for (signing-keys.ts).
  */
-export const ID_TOKEN_SIGNING_ALGS = ['ES256', 'RS256'] as const;
+export const ID_TOKEN_SIGNING_ALGS = SIGNING_ALGS;
+
+/**
+ * How a confidential client authenticates at the token, PAR, introspection and revocation endpoints; a public client
+ * uses `none`. private_key_jwt (RFC 7523, OIDC Core §9) needs the client's public keys, inline or at a URL, and no
+ * secret. client_secret_jwt is not offered: secrets are stored hashed.
+ */
+export const CONFIDENTIAL_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
+
+/** How JARM responses (`response_mode=jwt`) are signed: RS256 is the JARM default; every key generation signs all three. */
+export const AUTHORIZATION_SIGNING_ALGS = SIGNING_ALGS;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -70,6 +82,39 @@ export const clientScopeSchema = z
     params: { constraint: 'SCOPE' },
   });
 
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
+
+/** A client's public signing keys (RFC 7517): asymmetric, no private members, each with a kid. */
+export const clientJwksSchema = z
+  .object({
+    keys: z
+      .array(
+        z
+          .object({ kty: z.enum(['RSA', 'EC', 'OKP']), kid: z.string().min(1).max(200) })
+          .catchall(z.unknown())
+          .refine((jwk) => PRIVATE_JWK_MEMBERS.every((member) => !(member in jwk)), { params: { constraint: 'PUBLIC_KEYS_ONLY' } }),
+      )
+      .min(1)
+      .max(10),
+  })
+  .strict();
+
+/**
+ * Where the client publishes its keys: an https URL without a fragment. The server itself fetches it, so unlike a
+ * redirect URI it may not be plain http, not even on loopback (that would let a client make the server call itself).
+ */
+export const jwksUriSchema = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' && !url.hash && !value.includes('#') && !url.username && !url.password;
+    } catch {
+      return false;
+    }
+  },
+  { params: { constraint: 'URL_FORMAT' } },
+);
+
 const clientFields = z.object({
   name: z.string().trim().min(1).max(200),
   redirectUris: z.array(redirectUriSchema).max(50).default([]),
@@ -79,21 +124,48 @@ const clientFields = z.object({
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
   idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).default('ES256'),
+  authMethod: z.enum(CONFIDENTIAL_AUTH_METHODS).default('client_secret_basic'),
+  jwks: clientJwksSchema.nullable().default(null),
+  jwksUri: jwksUriSchema.nullable().default(null),
+  dpopBoundAccessTokens: z.boolean().default(false),
+  requireSignedRequestObject: z.boolean().default(false),
+  authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).default('RS256'),
 });
 
-type ClientShape = { redirectUris: string[]; grantTypes: string[]; public: boolean };
+type ClientShape = {
+  redirectUris: string[];
+  grantTypes: string[];
+  public: boolean;
+  authMethod: string;
+  jwks: unknown;
+  jwksUri: string | null;
+  requireSignedRequestObject: boolean;
+};
 
 /** Rules across fields, checked on registration and again on the result of every change. */
 function withClientRules<S extends z.ZodType<ClientShape>>(schema: S) {
-  return schema
-    .refine((c) => !c.grantTypes.includes('authorization_code') || c.redirectUris.length > 0, {
-      path: ['redirectUris'],
-      params: { constraint: 'MIN_ITEMS' },
-    })
-    .refine((c) => !(c.public && c.grantTypes.includes('client_credentials')), {
-      path: ['grantTypes'],
-      params: { constraint: 'PUBLIC_CLIENT_CREDENTIALS' },
-    });
+  return (
+    schema
+      .refine((c) => !c.grantTypes.includes('authorization_code') || c.redirectUris.length > 0, {
+        path: ['redirectUris'],
+        params: { constraint: 'MIN_ITEMS' },
+      })
+      .refine((c) => !(c.public && c.grantTypes.includes('client_credentials')), {
+        path: ['grantTypes'],
+        params: { constraint: 'PUBLIC_CLIENT_CREDENTIALS' },
+      })
+      .refine((c) => !(c.public && c.authMethod === 'private_key_jwt'), { path: ['authMethod'], params: { constraint: 'PUBLIC_CLIENT' } })
+      .refine((c) => c.jwks === null || c.jwksUri === null, { path: ['jwksUri'], params: { constraint: 'JWKS_OR_JWKS_URI' } })
+      .refine((c) => c.public || c.authMethod !== 'private_key_jwt' || c.jwks !== null || c.jwksUri !== null, {
+        path: ['jwks'],
+        params: { constraint: 'REQUIRED' },
+      })
+      // A signed request object is verified with the client's keys: none registered, none could ever be accepted.
+      .refine((c) => !c.requireSignedRequestObject || c.jwks !== null || c.jwksUri !== null, {
+        path: ['jwks'],
+        params: { constraint: 'REQUIRED' },
+      })
+  );
 }
 
 /** The body of a registration through the admin API (the tenant comes from the request). */
@@ -110,6 +182,11 @@ export const clientChangesSchema = z.object({
   scope: clientScopeSchema.optional(),
   firstParty: z.boolean().optional(),
   idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+  jwks: clientJwksSchema.nullable().optional(),
+  jwksUri: jwksUriSchema.nullable().optional(),
+  dpopBoundAccessTokens: z.boolean().optional(),
+  requireSignedRequestObject: z.boolean().optional(),
+  authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).optional(),
 });
 
 export type ClientChanges = z.output<typeof clientChangesSchema>;
@@ -130,7 +207,10 @@ export interface CreatedClient {
   clientSecret: string | undefined;
 }
 
-/** oidc-provider's snake_case metadata for these settings (the authentication method is fixed at registration). */
+/**
+ * oidc-provider's snake_case metadata for these settings (the authentication method is fixed at registration, so
+ * it is written there). Keys that are not set are absent, not null: oidc-provider's client schema refuses nulls.
+ */
 function clientMetadata(values: {
   name: string;
   redirectUris: string[];
@@ -138,6 +218,11 @@ function clientMetadata(values: {
   grantTypes: string[];
   scope: string;
   idTokenSigningAlg: string;
+  jwks: unknown;
+  jwksUri: string | null;
+  dpopBoundAccessTokens: boolean;
+  requireSignedRequestObject: boolean;
+  authorizationSignedResponseAlg: string;
 }): Record<string, unknown> {
   return {
     client_name: values.name,
@@ -147,6 +232,11 @@ function clientMetadata(values: {
     response_types: values.grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: values.scope,
     id_token_signed_response_alg: values.idTokenSigningAlg,
+    jwks: values.jwks ?? undefined,
+    jwks_uri: values.jwksUri ?? undefined,
+    dpop_bound_access_tokens: values.dpopBoundAccessTokens,
+    require_signed_request_object: values.requireSignedRequestObject,
+    authorization_signed_response_alg: values.authorizationSignedResponseAlg,
   };
 }
 
@@ -160,7 +250,9 @@ export async function createClient(
   await getTenant(deps, values.tenantId);
   assertScopeGrantable(values.tenantId, permissionsOfScope(values.scope), grantor);
   const clientId = `${values.tenantId}_${randomBytes(16).toString('base64url')}`;
-  const clientSecret = values.public ? undefined : generateClientSecret();
+  const authMethod = values.public ? 'none' : values.authMethod;
+  // A private_key_jwt client proves itself with its keys: it gets no secret at all.
+  const clientSecret = authMethod === 'none' || authMethod === 'private_key_jwt' ? undefined : generateClientSecret();
   return deps.db.transaction(async (trx) => {
     const client = await insertClient(trx, {
       clientId,
@@ -168,7 +260,7 @@ export async function createClient(
       name: values.name,
       secretHash: clientSecret ? hashClientSecret(deps.config.secretKey, clientSecret) : null,
       firstParty: values.firstParty,
-      metadata: { ...clientMetadata(values), token_endpoint_auth_method: values.public ? 'none' : 'client_secret_basic' },
+      metadata: { ...clientMetadata(values), token_endpoint_auth_method: authMethod },
     });
     await recordAudit(
       trx,
@@ -177,7 +269,7 @@ export async function createClient(
         type: 'client.created',
         clientId,
         subjectId: clientId,
-        data: { name: values.name, public: values.public, scope: values.scope },
+        data: { name: values.name, public: values.public, scope: values.scope, authMethod },
       },
       meta,
     );
@@ -206,12 +298,20 @@ export function presentClient(client: ClientRecord) {
     scope?: string;
     token_endpoint_auth_method?: string;
     id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+    jwks?: z.output<typeof clientJwksSchema>;
+    jwks_uri?: string;
+    dpop_bound_access_tokens?: boolean;
+    require_signed_request_object?: boolean;
+    authorization_signed_response_alg?: (typeof AUTHORIZATION_SIGNING_ALGS)[number];
   };
+  const authMethod = m.token_endpoint_auth_method ?? 'client_secret_basic';
   return {
     clientId: client.clientId,
     tenantId: client.tenantId,
     name: client.name,
-    public: m.token_endpoint_auth_method === 'none',
+    public: authMethod === 'none',
+    // What a public client uses is `none`; a confidential one is one of CONFIDENTIAL_AUTH_METHODS.
+    authMethod: authMethod as 'none' | (typeof CONFIDENTIAL_AUTH_METHODS)[number],
     firstParty: client.firstParty,
     builtIn: client.clientId === apiClientId(client.tenantId) || isConsoleClientId(client.tenantId, client.clientId),
     redirectUris: m.redirect_uris ?? [],
@@ -220,6 +320,12 @@ export function presentClient(client: ClientRecord) {
     scope: m.scope ?? '',
     // oidc-provider's default for a client that names none (OpenID Connect Dynamic Client Registration §2).
     idTokenSigningAlg: m.id_token_signed_response_alg ?? 'RS256',
+    jwks: m.jwks ?? null,
+    jwksUri: m.jwks_uri ?? null,
+    dpopBoundAccessTokens: m.dpop_bound_access_tokens ?? false,
+    requireSignedRequestObject: m.require_signed_request_object ?? false,
+    // oidc-provider's (and JARM's) default for a client that names none.
+    authorizationSignedResponseAlg: m.authorization_signed_response_alg ?? 'RS256',
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };
@@ -280,7 +386,12 @@ export async function updateClient(
   const record = await getClient(deps, tenantId, clientId);
   assertNotBuiltIn(tenantId, clientId);
   const current = presentClient(record);
-  const values = parseOrThrow(newClientBodySchema, { ...current, ...changes });
+  // The authentication method is fixed at registration; a public client's `none` is no confidential method.
+  const values = parseOrThrow(newClientBodySchema, {
+    ...current,
+    authMethod: current.authMethod === 'none' ? undefined : current.authMethod,
+    ...changes,
+  });
   const held = new Set(permissionsOfScope(current.scope));
   assertScopeGrantable(
     tenantId,

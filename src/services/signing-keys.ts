@@ -1,14 +1,15 @@
 // Token signing keys (docs/security.md): generated on first start, stored encrypted in PostgreSQL and shared by every
 // process; `gatehouse keys rotate` stages a new generation, which every process publishes and verifies with
 // before any signs with it (docs/operations.md, "Key rotation"), and keeps the old one published until what it
-// signed has expired. Each generation is an ES256 key (access tokens) and an RS256 key (ID tokens, and resource
-// servers that need RS256).
+// signed has expired. Each generation is an ES256 key (access tokens, ID tokens by default), an RS256 key (ID tokens
+// of clients and resource servers that need RS256) and an Ed25519 key (EdDSA ID tokens, per client).
 import { createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { ServiceDeps } from '../context.ts';
 import {
   countActiveSigningKeys,
+  findActiveSigningAlgs,
   findPublishedSigningKeys,
   findSigningStart,
   findSigningKeysFingerprint,
@@ -28,7 +29,11 @@ const RETIRED_KEY_RETENTION_SECONDS = 24 * 3600;
 
 const generate = promisify(generateKeyPair);
 
-async function toStoredKey(secretKey: string, alg: 'ES256' | 'RS256', privateKey: KeyObject): Promise<NewSigningKey> {
+/** Every algorithm a generation holds a key for: what the JWKS can sign, and so what discovery may list. */
+export const SIGNING_ALGS = ['ES256', 'RS256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+async function toStoredKey(secretKey: string, alg: SigningAlg, privateKey: KeyObject): Promise<NewSigningKey> {
   // The public JWK is exported from the public key, not filtered from the private one: nothing private can slip in.
   const publicMembers = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(publicMembers); // RFC 7638
@@ -43,13 +48,39 @@ async function toStoredKey(secretKey: string, alg: 'ES256' | 'RS256', privateKey
 
 /** One generation: made outside any transaction, since RSA key generation takes a while. */
 async function newGeneration(secretKey: string): Promise<NewSigningKey[]> {
-  const [ec, rsa] = await Promise.all([generate('ec', { namedCurve: 'P-256' }), generate('rsa', { modulusLength: 2048 })]);
-  return Promise.all([toStoredKey(secretKey, 'ES256', ec.privateKey), toStoredKey(secretKey, 'RS256', rsa.privateKey)]);
+  const [ec, rsa, ed] = await Promise.all([
+    generate('ec', { namedCurve: 'P-256' }),
+    generate('rsa', { modulusLength: 2048 }),
+    generate('ed25519'),
+  ]);
+  return Promise.all([
+    toStoredKey(secretKey, 'ES256', ec.privateKey),
+    toStoredKey(secretKey, 'RS256', rsa.privateKey),
+    toStoredKey(secretKey, 'EdDSA', ed.privateKey),
+  ]);
+}
+
+/**
+ * A generation created before EdDSA was offered has no Ed25519 key: one joins it, signing at once (nothing signed
+ * EdDSA before, so no process can be asked to verify with a key it has not loaded yet).
+ */
+async function completeActiveGeneration(deps: ServiceDeps): Promise<void> {
+  const present = new Set(await findActiveSigningAlgs(deps.db));
+  if (SIGNING_ALGS.every((alg) => present.has(alg))) return;
+  const { privateKey } = await generate('ed25519');
+  const row = await toStoredKey(deps.config.secretKey, 'EdDSA', privateKey);
+  const added = await deps.db.transaction(async (trx) => {
+    await lockSigningKeys(trx);
+    if ((await findActiveSigningAlgs(trx)).includes('EdDSA')) return false;
+    await insertSigningKeys(trx, [row]);
+    return true;
+  });
+  if (added) deps.logger.info({ kid: row.kid }, 'signing keys: Ed25519 key added to the active generation');
 }
 
 /** Creates the first generation unless one exists; processes starting together create exactly one. */
 export async function ensureSigningKeys(deps: ServiceDeps): Promise<void> {
-  if ((await countActiveSigningKeys(deps.db)) > 0) return;
+  if ((await countActiveSigningKeys(deps.db)) > 0) return completeActiveGeneration(deps);
   const rows = await newGeneration(deps.config.secretKey);
   const created = await deps.db.transaction(async (trx) => {
     await lockSigningKeys(trx);

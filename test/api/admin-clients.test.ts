@@ -2,7 +2,7 @@
 // a client registered here completing the code flow, secret rotation, deletion revoking refresh tokens, dynamic
 // registration landing in the initial access token's tenant only, and client_credentials tokens as admins.
 import * as oidc from 'openid-client';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { signedInUser } from '../helpers/admin.ts';
 import { makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { adminApi, authApi, readJson } from '../helpers/http.ts';
@@ -123,10 +123,12 @@ describe('the guard on every client route', () => {
 
     const own = await api('GET', `/clients/${client.clientId}`, { token: acmeAdmin });
     expect(own.body.data.client).toMatchObject({ clientId: client.clientId, tenantId: 'acme', public: false, builtIn: false });
-    expect(JSON.stringify(own.body)).not.toMatch(/secret/i);
+    // The authentication method's name (`client_secret_basic`) is the only mention of a secret allowed.
+    const withoutMethod = (body: unknown) => JSON.stringify(body).replaceAll('"authMethod":"client_secret_basic"', '');
+    expect(withoutMethod(own.body)).not.toMatch(/secret/i);
     const list = await api('GET', '/clients?limit=100', { token: acmeAdmin });
     expect(list.body.data.clients.map((c: { clientId: string }) => c.clientId)).toContain(client.clientId);
-    expect(JSON.stringify(list.body)).not.toMatch(/secret/i);
+    expect(withoutMethod(list.body)).not.toMatch(/secret/i);
   });
 
   it('pages through the clients with a cursor', async () => {
@@ -462,5 +464,115 @@ describe('client_credentials tokens with admin scopes', () => {
     expect(thirdParty.status).toBe(403);
     expect(thirdParty.body.errors[0].code).toBe('INSUFFICIENT_PERMISSIONS');
     expect((await api('GET', '/users', { token: await tokenThrough(true) })).status).toBe(200);
+  });
+});
+
+describe('protocol settings of a client', () => {
+  async function publicJwks() {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    return { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig' }] };
+  }
+
+  it('registers a private_key_jwt client without a secret, changes its settings, and shows them', async () => {
+    const jwks = await publicJwks();
+    const created = await api('POST', '/clients', {
+      token: acmeAdmin,
+      body: { name: 'Signed client', redirectUris: [REDIRECT_URI], authMethod: 'private_key_jwt', jwks, idTokenSigningAlg: 'EdDSA' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.clientSecret).toBeUndefined();
+    expect(created.body.data.client).toMatchObject({
+      authMethod: 'private_key_jwt',
+      jwks,
+      jwksUri: null,
+      idTokenSigningAlg: 'EdDSA',
+      dpopBoundAccessTokens: false,
+      requireSignedRequestObject: false,
+      authorizationSignedResponseAlg: 'RS256',
+    });
+    const id = created.body.data.client.clientId as string;
+    const patched = await api('PATCH', `/clients/${id}`, {
+      token: acmeAdmin,
+      body: { dpopBoundAccessTokens: true, requireSignedRequestObject: true, authorizationSignedResponseAlg: 'ES256' },
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.body.data.client).toMatchObject({
+      authMethod: 'private_key_jwt',
+      dpopBoundAccessTokens: true,
+      requireSignedRequestObject: true,
+      authorizationSignedResponseAlg: 'ES256',
+    });
+    // A secret cannot be rotated onto a client that authenticates with its keys.
+    expect((await api('POST', `/clients/${id}/secret`, { token: acmeAdmin })).status).toBe(400);
+    // Removing the keys of a private_key_jwt client would lock it out: refused.
+    const keyless = await api('PATCH', `/clients/${id}`, { token: acmeAdmin, body: { jwks: null } });
+    expect(keyless.status).toBe(400);
+    expect(keyless.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'jwks' });
+    // Another tenant's admin cannot change it.
+    expect((await api('PATCH', `/clients/${id}`, { token: globexAdmin, body: { dpopBoundAccessTokens: false } })).status).toBe(404);
+  });
+
+  it('refuses private key material, plain-http key URLs, and an unknown signing algorithm', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const leaked = await api('POST', '/clients', {
+      token: acmeAdmin,
+      body: { name: 'Leaky client', redirectUris: [REDIRECT_URI], jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'k' }] } },
+    });
+    expect(leaked.status).toBe(400);
+    expect(leaked.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'jwks.keys.0', constraint: 'PUBLIC_KEYS_ONLY' });
+    const http = await api('POST', '/clients', {
+      token: acmeAdmin,
+      body: { name: 'Loopback keys', redirectUris: [REDIRECT_URI], jwksUri: 'http://127.0.0.1:6379/jwks' },
+    });
+    expect(http.status).toBe(400);
+    expect(http.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'jwksUri', constraint: 'URL_FORMAT' });
+    const hs = await api('POST', '/clients', {
+      token: acmeAdmin,
+      body: { name: 'HMAC tokens', redirectUris: [REDIRECT_URI], idTokenSigningAlg: 'HS256' },
+    });
+    expect(hs.status).toBe(400);
+    expect(hs.body.errors[0]).toMatchObject({ field: 'idTokenSigningAlg' });
+  });
+
+  it('registers the same settings at /oauth2/register, without a secret, and keeps the key URL rule there', async () => {
+    const res = await api('POST', '/initial-access-tokens', { token: acmeAdmin, body: { expiresIn: 3600 } });
+    const iat = res.body.data.initialAccessToken as string;
+    const jwks = await publicJwks();
+    const registered = await register(
+      {
+        client_name: 'Dynamic signed client',
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks,
+        dpop_bound_access_tokens: true,
+        id_token_signed_response_alg: 'EdDSA',
+        require_signed_request_object: true,
+        authorization_signed_response_alg: 'ES256',
+      },
+      iat,
+    );
+    const body = await readJson(registered);
+    expect(registered.status).toBe(201);
+    expect(body.client_secret).toBeUndefined();
+    const seen = await api('GET', `/clients/${body.client_id}`, { token: acmeAdmin });
+    expect(seen.body.data.client).toMatchObject({
+      authMethod: 'private_key_jwt',
+      jwks,
+      dpopBoundAccessTokens: true,
+      idTokenSigningAlg: 'EdDSA',
+      requireSignedRequestObject: true,
+      authorizationSignedResponseAlg: 'ES256',
+    });
+    const insecure = await register(
+      {
+        client_name: 'Keys over http',
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: 'http://127.0.0.1/jwks',
+      },
+      iat,
+    );
+    expect(insecure.status).toBe(400);
+    expect(await readJson(insecure)).toMatchObject({ error: 'invalid_client_metadata' });
   });
 });

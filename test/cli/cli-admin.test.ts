@@ -1,7 +1,11 @@
 // Every admin task of the CLI against a running server on the same database: what the CLI changes, the server
 // enforces (a reset password, a rotated secret, a deleted user or client), and text output for a person.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as oidc from 'openid-client';
+import { exportJWK, generateKeyPair } from 'jose';
 import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
 import { authApi, readJson } from '../helpers/http.ts';
 import { ROOT, type Completed } from '../helpers/processes.ts';
@@ -210,6 +214,66 @@ it('manages a client: list, update, rotate the secret (the old one stops working
     client: clientId,
   });
   expect((await tokenRequest(clientId, rotated.clientSecret)).status).toBe(401);
+}, 60_000);
+
+it('registers a private_key_jwt client with its keys from a file, DPoP-bound; the running server takes its assertions', async () => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-jwks-'));
+  const file = join(dir, 'jwks.json');
+  writeFileSync(file, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'cli-key', use: 'sig' }] }));
+  try {
+    const created = await ok([
+      'client',
+      'create',
+      '--tenant',
+      'acme',
+      '--name',
+      'Signed batch',
+      '--grant-type',
+      'client_credentials',
+      '--auth-method',
+      'private_key_jwt',
+      '--jwks-file',
+      file,
+      '--dpop-bound',
+      'yes',
+    ]);
+    expect(created.client_secret).toBeUndefined();
+    expect(created).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', dpop_bound_access_tokens: true });
+    const rp = await oidc.discovery(
+      new URL(server.url),
+      created.client_id,
+      undefined,
+      oidc.PrivateKeyJwt({ key: privateKey, kid: 'cli-key' }),
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
+    await expect(oidc.clientCredentialsGrant(rp, { scope: 'openid' })).rejects.toMatchObject({ status: 400 });
+    const dpop = oidc.getDPoPHandle(rp, await oidc.randomDPoPKeyPair('ES256'));
+    expect((await oidc.clientCredentialsGrant(rp, { scope: 'openid' }, { DPoP: dpop })).token_type.toLowerCase()).toBe('dpop');
+
+    const updated = await ok([
+      'client',
+      'update',
+      '--tenant',
+      'acme',
+      '--client',
+      created.client_id,
+      '--dpop-bound',
+      'no',
+      '--id-token-alg',
+      'EdDSA',
+    ]);
+    expect(updated.client).toMatchObject({ authMethod: 'private_key_jwt', dpopBoundAccessTokens: false, idTokenSigningAlg: 'EdDSA' });
+    expect((await oidc.clientCredentialsGrant(rp, { scope: 'openid' })).token_type.toLowerCase()).toBe('bearer');
+    expect(
+      errorOf(await cli(['client', 'update', '--tenant', 'acme', '--client', created.client_id, '--jwks-file', 'none'])).errors,
+    ).toEqual([expect.objectContaining({ field: 'jwks' })]);
+    expect((await cli(['client', 'update', '--tenant', 'acme', '--client', created.client_id, '--dpop-bound', 'maybe'])).code).not.toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 it('prints text for a person at a terminal, asks for passwords without echo, and refuses two different answers', async () => {

@@ -276,7 +276,7 @@ it('rotates signing keys; logs go to stderr and leave stdout one JSON document',
   expect(res.code).toBe(0);
   expect(res.stderr).toContain('"msg":"signing keys created"');
   const { active, retired } = out(res);
-  expect(active).toHaveLength(2);
+  expect(active).toHaveLength(3); // an ES256, an RS256 and an Ed25519 key
   const again = out(await cli('keys', 'rotate'));
   expect(again.retired.sort()).toEqual([...active].sort());
   expect(retired).toEqual(expect.any(Array));

@@ -290,8 +290,17 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByRole('heading', { name: /^Edit /, level: 1 }).waitFor();
     await page.getByLabel('Name').fill('Nightly sync');
+    await page.getByLabel('ID token signature').selectOption('EdDSA');
+    await page.getByLabel('DPoP-bound tokens only', { exact: false }).check();
+    await expectAccessible(page);
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('heading', { name: 'Nightly sync', level: 1, exact: true }).waitFor();
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^EdDSA$/ })
+      .waitFor();
+    // From now on the client gets DPoP-bound tokens only: a request without a proof is refused.
+    expect((await token(newSecret)).status).toBe(400);
 
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete client' }).click();

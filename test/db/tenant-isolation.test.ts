@@ -42,6 +42,7 @@ const NOT_TENANT_SCOPED: Record<string, string> = {
   'signing-keys.lockSigningKeys': 'signing keys are platform-wide',
   'signing-keys.insertSigningKeys': 'signing keys are platform-wide',
   'signing-keys.countActiveSigningKeys': 'signing keys are platform-wide',
+  'signing-keys.findActiveSigningAlgs': 'signing keys are platform-wide',
   'signing-keys.findPublishedSigningKeys': 'signing keys are platform-wide',
   'signing-keys.retireActiveSigningKeys': 'signing keys are platform-wide',
   'signing-keys.findSigningKeysFingerprint': 'signing keys are platform-wide',

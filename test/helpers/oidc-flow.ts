@@ -17,6 +17,8 @@ export interface SignInOptions {
   onConsentPage?: (html: string) => void;
   /** Rewrites the authorization URL before the browser follows it (a repeated parameter, say). */
   authorizationUrl?: (url: string) => string;
+  /** Builds the authorization URL (PAR, request objects, extra parameters); by default a plain code flow with PKCE. */
+  authorize?: (pkce: { verifier: string; challenge: string; state: string }) => Promise<string>;
 }
 
 export interface SignInResult {
@@ -60,7 +62,9 @@ export async function signInThroughPages(options: SignInOptions): Promise<SignIn
   const browser = options.browser ?? new FormBrowser();
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
-  const built = await authorizeUrl(options, verifier, state);
+  const built = options.authorize
+    ? await options.authorize({ verifier, challenge: await oidc.calculatePKCECodeChallenge(verifier), state })
+    : await authorizeUrl(options, verifier, state);
   const start = (options.authorizationUrl ? options.authorizationUrl(built) : built).replace(/^https?:\/\/[^/]+/, options.baseUrl);
   let step = await browser.follow(start, options.baseUrl);
   if (step.res.status === 200) {

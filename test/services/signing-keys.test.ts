@@ -18,6 +18,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const PUBLIC_MEMBERS: Record<string, string[]> = {
   ES256: ['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use'],
   RS256: ['kty', 'n', 'e', 'kid', 'alg', 'use'],
+  EdDSA: ['kty', 'crv', 'x', 'kid', 'alg', 'use'],
 };
 
 let env: TestEnv;
@@ -74,6 +75,7 @@ describe('ensureSigningKeys', () => {
     const stored = await rows();
     expect(stored.map((r) => [r.alg, r.status]).sort()).toEqual([
       ['ES256', 'active'],
+      ['EdDSA', 'active'],
       ['RS256', 'active'],
     ]);
   });
@@ -86,10 +88,11 @@ describe('ensureSigningKeys', () => {
     expect(await signingKeysVersion(deps)).toBe(version);
   });
 
-  it('stores ES256 on P-256 and RS256 on 2048-bit RSA, kid = RFC 7638 thumbprint, use sig', async () => {
+  it('stores ES256 on P-256, RS256 on 2048-bit RSA and EdDSA on Ed25519, kid = RFC 7638 thumbprint, use sig', async () => {
     const { keys } = await loadSigningJwks(deps);
     const es = keys.find((k) => k.alg === 'ES256') as JWK;
     const rs = keys.find((k) => k.alg === 'RS256') as JWK;
+    expect(keys.find((k) => k.alg === 'EdDSA')).toMatchObject({ kty: 'OKP', crv: 'Ed25519', use: 'sig' });
     expect(es).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig' });
     expect(rs).toMatchObject({ kty: 'RSA', e: 'AQAB', use: 'sig' });
     expect(Buffer.from(rs.n as string, 'base64url').length * 8).toBe(2048);
@@ -111,11 +114,34 @@ describe('ensureSigningKeys', () => {
     }
   });
 
-  it('loads keys that sign JWTs the published public keys verify (ES256 and RS256)', async () => {
+  it('loads keys that sign JWTs the published public keys verify (ES256, RS256 and EdDSA)', async () => {
     const { keys } = await loadSigningJwks(deps);
     const published = (await rows()).map((r) => r.public_jwk as JWK);
-    expect(keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(keys.map((k) => k.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
     for (const key of keys) await signAndVerify(key, published);
+  });
+
+  it('adds an Ed25519 key, once, to a generation made before EdDSA was offered', async () => {
+    await database.db('signing_keys').where({ alg: 'EdDSA' }).delete();
+    const before = (await rows()).map((r) => r.kid).sort();
+    await Promise.all([ensureSigningKeys(deps), ensureSigningKeys(deps)]);
+    const after = await rows();
+    expect(after.map((r) => [r.alg, r.status]).sort()).toEqual([
+      ['ES256', 'active'],
+      ['EdDSA', 'active'],
+      ['RS256', 'active'],
+    ]);
+    expect(
+      after
+        .filter((r) => r.alg !== 'EdDSA')
+        .map((r) => r.kid)
+        .sort(),
+    ).toEqual(before);
+    const { keys } = await loadSigningJwks(deps);
+    await signAndVerify(
+      keys.find((k) => k.alg === 'EdDSA') as JWK,
+      after.map((r) => r.public_jwk as JWK),
+    );
   });
 
   it('refuses to load keys under another SECRET_KEY, naming the key', async () => {
@@ -140,13 +166,13 @@ describe('rotateSigningKeys', () => {
 
   it('makes a new active generation and retires the old one', async () => {
     expect(rotated.retired).toEqual(before);
-    expect(rotated.active).toHaveLength(2);
+    expect(rotated.active).toHaveLength(3);
     for (const kid of rotated.active) expect(before).not.toContain(kid);
     const stored = await rows();
-    expect(stored).toHaveLength(4);
+    expect(stored).toHaveLength(6);
     const active = stored.filter((r) => r.status === 'active');
     expect(active.map((r) => r.kid).sort()).toEqual([...rotated.active].sort());
-    expect(active.map((r) => r.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(active.map((r) => r.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
     for (const row of stored.filter((r) => r.status === 'retired')) {
       expect(rotated.retired).toContain(row.kid);
       // Published a day after retirement: longer than any ID token (1 h) or access token (15 min) it signed.
@@ -156,21 +182,21 @@ describe('rotateSigningKeys', () => {
 
   it('loads the new keys first and keeps the retired ones for verification', async () => {
     const { keys } = await loadSigningJwks(deps);
-    expect(keys.map((k) => k.kid)).toHaveLength(4);
+    expect(keys.map((k) => k.kid)).toHaveLength(6);
     expect(
       keys
-        .slice(0, 2)
+        .slice(0, 3)
         .map((k) => k.kid)
         .sort(),
     ).toEqual([...rotated.active].sort());
     expect(
       keys
-        .slice(2)
+        .slice(3)
         .map((k) => k.kid)
         .sort(),
     ).toEqual([...rotated.retired].sort());
     // oidc-provider signs with the first key of an algorithm: the new generation.
-    for (const alg of ['ES256', 'RS256']) expect(rotated.active).toContain(keys.find((k) => k.alg === alg)?.kid);
+    for (const alg of ['ES256', 'RS256', 'EdDSA']) expect(rotated.active).toContain(keys.find((k) => k.alg === alg)?.kid);
     const published = (await rows()).map((r) => r.public_jwk as JWK);
     for (const key of keys) await signAndVerify(key, published);
   });
@@ -210,18 +236,18 @@ describe('rotateSigningKeys', () => {
     const { keys } = await loadSigningJwks(deps);
     expect(
       keys
-        .slice(0, 2)
+        .slice(0, 3)
         .map((k) => k.kid)
         .sort(),
     ).toEqual([...second.active].sort());
     expect(
       keys
-        .slice(2)
+        .slice(3)
         .map((k) => k.kid)
         .sort(),
     ).toEqual([...rotated.active].sort());
     await ensureSigningKeys(deps);
-    expect(await countKeys(database.db, { status: 'active' })).toBe(2);
+    expect(await countKeys(database.db, { status: 'active' })).toBe(3);
   });
 
   it('still verifies a token signed before the rotation', async () => {
@@ -247,10 +273,10 @@ describe('on embedded PGlite', () => {
       await migrateToLatest(lite.db);
       const liteDeps = { ...deps, db: lite.db };
       await Promise.all([ensureSigningKeys(liteDeps), ensureSigningKeys(liteDeps), ensureSigningKeys(liteDeps)]);
-      expect(await countKeys(lite.db)).toBe(2);
+      expect(await countKeys(lite.db)).toBe(3);
       const rotated = await rotateSigningKeys(liteDeps, { actorId: 'test' }, { activateAfterMs: 0 });
-      expect((await loadSigningJwks(liteDeps)).keys).toHaveLength(4);
-      expect(rotated.retired).toHaveLength(2);
+      expect((await loadSigningJwks(liteDeps)).keys).toHaveLength(6);
+      expect(rotated.retired).toHaveLength(3);
     } finally {
       await lite.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -268,7 +294,7 @@ describe('staged rotation (docs/operations.md, "Key rotation")', () => {
         signs_from: database.db.raw('signs_from - make_interval(secs => ?)', [ms / 1000]),
         retired_at: database.db.raw('retired_at - make_interval(secs => ?)', [ms / 1000]),
       });
-  const signingKids = (keys: JWK[]) => ['ES256', 'RS256'].map((alg) => keys.find((k) => k.alg === alg)?.kid);
+  const signingKids = (keys: JWK[]) => ['ES256', 'RS256', 'EdDSA'].map((alg) => keys.find((k) => k.alg === alg)?.kid);
 
   it('publishes the new generation at once but signs with it only after the activation delay', async () => {
     await ensureSigningKeys(deps);

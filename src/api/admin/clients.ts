@@ -9,7 +9,10 @@ import { deleteClientAndRevoke } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import { createInitialAccessToken, INITIAL_ACCESS_TOKEN_TTL } from '../../oidc/registration.ts';
 import {
+  AUTHORIZATION_SIGNING_ALGS,
   clientChangesSchema,
+  clientJwksSchema,
+  CONFIDENTIAL_AUTH_METHODS,
   createClient,
   getClient,
   GRANT_TYPES,
@@ -35,7 +38,15 @@ const adminClient = z.object({
   postLogoutRedirectUris: z.array(z.url()),
   grantTypes: z.array(z.enum(GRANT_TYPES)),
   scope: z.string(),
-  idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).describe('How its ID tokens are signed; ES256 unless RS256 is asked for'),
+  idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).describe('How its ID tokens are signed; ES256 unless RS256 or EdDSA is asked for'),
+  authMethod: z
+    .enum(['none', ...CONFIDENTIAL_AUTH_METHODS])
+    .describe('How it authenticates at the token endpoint: `none` for a public client; fixed at registration'),
+  jwks: clientJwksSchema.nullable().describe('Its public keys (private_key_jwt, signed request objects)'),
+  jwksUri: z.url().nullable().describe('Where it publishes its public keys, instead of `jwks`'),
+  dpopBoundAccessTokens: z.boolean().describe('Its access tokens must be DPoP-bound (RFC 9449)'),
+  requireSignedRequestObject: z.boolean().describe('Authorization requests must come as a signed request object (RFC 9101)'),
+  authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).describe('How JARM responses (response_mode=jwt) are signed'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

@@ -1,4 +1,5 @@
 // gatehouse client create|list|show|update|rotate-secret|delete — a secret is printed once, when it is made.
+import { readFileSync } from 'node:fs';
 import { CLI_ACTOR } from '../../services/audit.ts';
 import {
   clientChangesSchema,
@@ -28,6 +29,53 @@ import {
 const CLIENT = { tenant: { type: 'string' }, client: { type: 'string' } } as const;
 const CLIENT_USAGE = '--tenant SLUG --client CLIENT_ID';
 
+/** The protocol settings `client create` and `client update` share (docs/cli.md). */
+const PROTOCOL_OPTIONS = {
+  'id-token-alg': { type: 'string' },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  'dpop-bound': { type: 'string' },
+  'require-signed-request': { type: 'string' },
+  'jarm-alg': { type: 'string' },
+} as const;
+const PROTOCOL_USAGE =
+  '[--id-token-alg ES256|RS256|EdDSA] [--jwks-file FILE | --jwks-uri URI] [--dpop-bound yes|no] [--require-signed-request yes|no] [--jarm-alg ALG]';
+
+function yesNo(values: Values, name: string): boolean | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw new UsageError(`--${name} must be yes or no`);
+}
+
+/** The client's public keys from a JSON file (a JWK Set); `none` removes them (update only). */
+function jwksOf(values: Values): unknown {
+  const file = values['jwks-file'];
+  if (typeof file !== 'string') return undefined;
+  if (file === 'none') return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  } catch (err) {
+    throw new UsageError(`--jwks-file: cannot read a JSON JWK Set from ${file} (${(err as Error).message})`);
+  }
+}
+
+/** The protocol settings given on the command line, in the service's names (absent flags stay absent). */
+function protocolSettings(values: Values): Record<string, unknown> {
+  const jwks = jwksOf(values);
+  const jwksUri = values['jwks-uri'];
+  const dpop = yesNo(values, 'dpop-bound');
+  const signedRequest = yesNo(values, 'require-signed-request');
+  return {
+    ...(typeof values['id-token-alg'] === 'string' && { idTokenSigningAlg: values['id-token-alg'] }),
+    ...(jwks !== undefined && { jwks }),
+    ...(typeof jwksUri === 'string' && { jwksUri: jwksUri === 'none' ? null : jwksUri }),
+    ...(dpop !== undefined && { dpopBoundAccessTokens: dpop }),
+    ...(signedRequest !== undefined && { requireSignedRequestObject: signedRequest }),
+    ...(typeof values['jarm-alg'] === 'string' && { authorizationSignedResponseAlg: values['jarm-alg'] }),
+  };
+}
+
 function grantTypesOf(values: Values) {
   const grantTypes = values['grant-type'] as string[] | undefined;
   const unknown = grantTypes?.filter((g) => !(GRANT_TYPES as readonly string[]).includes(g)) ?? [];
@@ -50,10 +98,12 @@ const withSecret = (result: Record<string, unknown>) => {
 export const clientCreate: Command = {
   name: 'client create',
   usage:
-    '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
+    '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party] ' +
+    `[--auth-method client_secret_basic|client_secret_post|private_key_jwt] ${PROTOCOL_USAGE}`,
   summary: 'Register an OAuth client; prints client_id and, for a confidential client, client_secret once',
   description:
-    'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page.',
+    'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page. ' +
+    '--auth-method private_key_jwt makes a client without a secret that signs JWTs with the keys of --jwks-file or --jwks-uri.',
   options: {
     tenant: { type: 'string' },
     name: { type: 'string' },
@@ -63,6 +113,8 @@ export const clientCreate: Command = {
     scope: { type: 'string' },
     public: { type: 'boolean' },
     'first-party': { type: 'boolean' },
+    'auth-method': { type: 'string' },
+    ...PROTOCOL_OPTIONS,
   },
   run: async (deps, values) => {
     const grantTypes = grantTypesOf(values);
@@ -77,6 +129,8 @@ export const clientCreate: Command = {
         ...(typeof values.scope === 'string' && { scope: values.scope }),
         public: values.public === true,
         firstParty: values['first-party'] === true,
+        ...(typeof values['auth-method'] === 'string' && { authMethod: values['auth-method'] as 'client_secret_basic' }),
+        ...protocolSettings(values),
       },
       CLI_ACTOR,
     );
@@ -123,9 +177,10 @@ export const clientShow: Command = {
 
 export const clientUpdate: Command = {
   name: 'client update',
-  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party]`,
-  summary: "Change a client's name, redirect URIs, grant types, scope or first-party flag",
-  description: 'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list.',
+  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party] ${PROTOCOL_USAGE}`,
+  summary: "Change a client's name, redirect URIs, grant types, scope, first-party flag or protocol settings",
+  description:
+    'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list. --jwks-file none or --jwks-uri none removes the keys.',
   options: {
     ...CLIENT,
     name: { type: 'string' },
@@ -135,6 +190,7 @@ export const clientUpdate: Command = {
     scope: { type: 'string' },
     'first-party': { type: 'boolean' },
     'third-party': { type: 'boolean' },
+    ...PROTOCOL_OPTIONS,
   },
   run: async (deps, values) => {
     if (values['first-party'] === true && values['third-party'] === true)
@@ -148,6 +204,7 @@ export const clientUpdate: Command = {
       ...(typeof values.scope === 'string' && { scope: values.scope }),
       ...(values['first-party'] === true && { firstParty: true }),
       ...(values['third-party'] === true && { firstParty: false }),
+      ...protocolSettings(values),
     });
     if (Object.keys(changes).length === 0) throw new UsageError('nothing to change');
     const client = await updateClient(deps, requireString(values, 'tenant'), requireString(values, 'client'), changes, CLI_ACTOR);

@@ -39,6 +39,12 @@ export async function countActiveSigningKeys(db: Knex): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/** The algorithms the active keys (signing or staged) are for. */
+export async function findActiveSigningAlgs(db: Knex): Promise<string[]> {
+  const rows = await db('signing_keys').where({ status: 'active' }).distinct<{ alg: string }[]>('alg');
+  return rows.map((r) => r.alg);
+}
+
 /**
  * Every published key: the generation that signs now first (oidc-provider signs with the first key of an
  * algorithm), then staged keys (not signing yet), then retired ones still published; newest first within each.

@@ -26,17 +26,13 @@ import { renderErrorPage } from '../render-error.ts';
 import { sessionDeps } from '../grants.ts';
 import { defaultAudience } from '../provider.ts';
 import { planResourceConsent, rememberResourceConsent, type ResourceConsentPlan } from './resource-consent.ts';
+import { ACR } from '../step-up.ts';
+import { pageLocale, pageTexts } from './page-texts.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const CSRF_TTL_SECONDS = 3600;
 
-/** What a person reads on the login page for each refusal (docs/api.md: errors in plain words). */
-const LOGIN_ERRORS: Partial<Record<string, string>> = {
-  INVALID_CREDENTIALS: 'The email, username or password is not right. Check them and try again.',
-  INVALID_MFA_CODE: 'That code is not right or was already used. Enter the current code from your app, or a backup code.',
-  RATE_LIMIT_EXCEEDED: 'Too many attempts in a short time. Wait a moment, then try again.',
-};
 const LOGIN_SESSION_TTL_SECONDS = 3600;
 
 /** Where the sign-in of one authorization chain (its `cid`) parks its session id until the grant exists. */
@@ -58,9 +54,6 @@ interface PendingSignIn {
   /** Every factor passed with these methods; only the session is still to start. */
   passed?: string[];
 }
-
-/** `acr` values in ID tokens: what the sign-in proved. */
-const ACR = { pwd: 'urn:gatehouse:loa:pwd', mfa: 'urn:gatehouse:loa:mfa' } as const;
 
 /** `parseForm` reads the form bodies of these pages (the app's body parser: oidc/ does not import http/). */
 export function interactionRouter(app: AppContext, provider: () => Provider, parseForm: Middleware): Router {
@@ -123,7 +116,8 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
         requestOriginOf(ctx),
       );
     } catch (err) {
-      const message = err instanceof AppError ? LOGIN_ERRORS[err.errors[0]?.code ?? ''] : undefined;
+      // What a person reads on the login page for each refusal (docs/api.md: errors in plain words).
+      const message = err instanceof AppError ? view.t.errors[err.errors[0]?.code ?? ''] : undefined;
       if (!message || !(err instanceof AppError)) throw err;
       ctx.status = err.status;
       ctx.set(err.headers);
@@ -163,7 +157,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
           view,
           pending,
           await issueCsrf(app, details.uid),
-          LOGIN_ERRORS.INVALID_MFA_CODE as string,
+          view.t.errors.INVALID_MFA_CODE as string,
         );
         return;
       }
@@ -252,8 +246,11 @@ async function viewModel(app: AppContext, provider: Provider, details: Details) 
   const tenant = await lookupTenant(app, tenantId);
   if (!tenant) throw new AppError('NOT_FOUND', { detail: `tenant ${tenantId}` });
   const branding = tenant.branding as { displayName?: string; accent?: string };
+  const lang = pageLocale(details.params.ui_locales);
   return {
     uid: details.uid,
+    lang,
+    t: pageTexts(lang),
     clientId,
     clientName: client.clientName ?? clientId,
     firstParty: client['first_party'] === true,
