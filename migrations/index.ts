@@ -24,6 +24,7 @@ import * as sessionStrategyDefault from './20261130170000_session-strategy-defau
 import * as largeTenantIndexes from './20261130190000_large-tenant-indexes.ts';
 import * as es256IdTokens from './20261130190100_es256-id-tokens.ts';
 import * as tenantSelfRegistration from './20261130220000_tenant-self-registration.ts';
+import * as backchannelLogouts from './20261201120000_backchannel-logouts.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -51,4 +52,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261130190000_large-tenant-indexes', largeTenantIndexes],
   ['20261130190100_es256-id-tokens', es256IdTokens],
   ['20261130220000_tenant-self-registration', tenantSelfRegistration],
+  ['20261201120000_backchannel-logouts', backchannelLogouts],
 ];

@@ -202,6 +202,9 @@ export interface ClientInput {
   grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials'>;
   scope?: string;
   firstParty?: boolean;
+  /** null removes it. */
+  backchannelLogoutUri?: string | null;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface AdminClientRecord {
@@ -215,6 +218,8 @@ export interface AdminClientRecord {
   postLogoutRedirectUris: string[];
   grantTypes: string[];
   scope: string;
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
   createdAt: string;
   updatedAt: string;
 }

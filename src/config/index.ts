@@ -127,6 +127,10 @@ export const envSchema = z.object({
     .default('ES256'),
   CACHE_TTL_SECONDS: intIn(0, 300).default(5),
   METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  BACKCHANNEL_LOGOUT_POLL_MS: intIn(50, 3600000).default(5000),
+  BACKCHANNEL_LOGOUT_RETRY_BASE_MS: intIn(10, 3600000).default(30000),
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: intIn(1, 100).default(10),
+  BACKCHANNEL_LOGOUT_TIMEOUT_MS: intIn(100, 60000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -186,6 +190,8 @@ export interface Config {
   cacheTtlSeconds: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** Delivery of back-channel logout tokens (docs/security.md, "Back-channel logout"). */
+  backchannelLogout: { pollIntervalMs: number; retryBaseMs: number; maxAttempts: number; timeoutMs: number };
 }
 
 export interface Deadlines {
@@ -316,6 +322,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     accessTokenAlg: env.ACCESS_TOKEN_ALG,
     cacheTtlSeconds: env.CACHE_TTL_SECONDS,
     metricsToken: env.METRICS_TOKEN,
+    backchannelLogout: {
+      pollIntervalMs: env.BACKCHANNEL_LOGOUT_POLL_MS,
+      retryBaseMs: env.BACKCHANNEL_LOGOUT_RETRY_BASE_MS,
+      maxAttempts: env.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS,
+      timeoutMs: env.BACKCHANNEL_LOGOUT_TIMEOUT_MS,
+    },
   });
 }
 

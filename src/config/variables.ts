@@ -81,4 +81,12 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
     meaning:
       'Seconds in which a client retrying with the refresh token it just rotated gets a fresh successor instead of revoking the grant (a lost answer); `0` turns it off; see [security.md](security.md#refresh-token-reuse-and-the-reuse-interval)',
   },
+  BACKCHANNEL_LOGOUT_POLL_MS: {
+    meaning: 'How often each process looks for back-channel logout tokens that are due (ms); a session end also wakes it',
+  },
+  BACKCHANNEL_LOGOUT_RETRY_BASE_MS: {
+    meaning: 'Wait after the first failed back-channel logout delivery (ms); it doubles after each further failure, up to an hour',
+  },
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: { meaning: 'Delivery attempts of one logout token before it is abandoned (audited)' },
+  BACKCHANNEL_LOGOUT_TIMEOUT_MS: { meaning: "How long a relying party's backchannel_logout_uri may take to answer (ms)" },
 };

@@ -24,6 +24,8 @@ import { offlineAccessAsksConsent } from './koa-offline-access.ts';
 import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
 import { settleDeferredConsume, sweepExpiredPayloads } from './adapters/postgres-adapter.ts';
+import { startBackchannelLogoutWorker, type BackchannelLogoutWorker } from '../services/backchannel-logout.ts';
+import { logoutTokenSigner, queueBackchannelLogoutsOnly, recordClientSids } from './backchannel-logout.ts';
 
 export interface OidcRuntime {
   provider(): Provider;
@@ -33,6 +35,8 @@ export interface OidcRuntime {
   publicKeys(): JSONWebKeySet;
   /** Rebuilds the provider when the stored keys changed (also runs every few seconds); true if it did. */
   checkKeys(): Promise<boolean>;
+  /** Delivers the queued back-channel logout tokens (docs/security.md, "Back-channel logout"). */
+  backchannelLogouts: BackchannelLogoutWorker;
   close(): void;
 }
 
@@ -42,6 +46,11 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   await ensureSigningKeys(app);
   let version = await signingKeysVersion(app);
   let current = await build(app);
+  const backchannelLogouts = startBackchannelLogoutWorker(
+    app,
+    logoutTokenSigner(() => current.provider),
+  );
+  app.backchannelLogouts = backchannelLogouts;
 
   const runtime: OidcRuntime = {
     provider: () => current.provider,
@@ -60,7 +69,9 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
       app.logger.info('signing keys changed: provider reloaded');
       return true;
     },
+    backchannelLogouts,
     close: () => {
+      backchannelLogouts.close();
       clearInterval(poll);
       clearInterval(sweep);
     },
@@ -90,6 +101,8 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     provider.use(revokeJwtAccessTokens(ctx, () => runtime.verifier));
     provider.use(formPostPolicy());
     provider.use(endSessionsOnLogout(ctx, () => provider));
+    provider.use(recordClientSids(ctx));
+    queueBackchannelLogoutsOnly(provider);
     observe(ctx, provider);
     return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
   }

@@ -199,6 +199,8 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       pushedAuthorizationRequests: { enabled: true },
       registration: registrationFeature(app),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Client metadata and discovery only: the tokens go out from our queue (oidc/backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => defaultAudience(app),

@@ -79,6 +79,9 @@ const clientFields = z.object({
   public: z.boolean().default(false),
   firstParty: z.boolean().default(false),
   idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).default('ES256'),
+  // OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed, and whether they must carry `sid`.
+  backchannelLogoutUri: redirectUriSchema.nullable().default(null),
+  backchannelLogoutSessionRequired: z.boolean().default(false),
 });
 
 type ClientShape = { redirectUris: string[]; grantTypes: string[]; public: boolean };
@@ -110,6 +113,9 @@ export const clientChangesSchema = z.object({
   scope: clientScopeSchema.optional(),
   firstParty: z.boolean().optional(),
   idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).optional(),
+  /** null removes it: the client gets no more logout tokens. */
+  backchannelLogoutUri: redirectUriSchema.nullable().optional(),
+  backchannelLogoutSessionRequired: z.boolean().optional(),
 });
 
 export type ClientChanges = z.output<typeof clientChangesSchema>;
@@ -138,8 +144,13 @@ function clientMetadata(values: {
   grantTypes: string[];
   scope: string;
   idTokenSigningAlg: string;
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
 }): Record<string, unknown> {
   return {
+    // Undefined drops the key from the stored JSON, so removing the URI removes it from the metadata.
+    backchannel_logout_uri: values.backchannelLogoutUri ?? undefined,
+    backchannel_logout_session_required: values.backchannelLogoutSessionRequired,
     client_name: values.name,
     redirect_uris: values.redirectUris,
     post_logout_redirect_uris: values.postLogoutRedirectUris,
@@ -206,6 +217,8 @@ export function presentClient(client: ClientRecord) {
     scope?: string;
     token_endpoint_auth_method?: string;
     id_token_signed_response_alg?: (typeof ID_TOKEN_SIGNING_ALGS)[number];
+    backchannel_logout_uri?: string;
+    backchannel_logout_session_required?: boolean;
   };
   return {
     clientId: client.clientId,
@@ -220,6 +233,8 @@ export function presentClient(client: ClientRecord) {
     scope: m.scope ?? '',
     // oidc-provider's default for a client that names none (OpenID Connect Dynamic Client Registration §2).
     idTokenSigningAlg: m.id_token_signed_response_alg ?? 'RS256',
+    backchannelLogoutUri: m.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: m.backchannel_logout_session_required === true,
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };

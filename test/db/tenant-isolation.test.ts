@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { openDatabase, type Database } from '../../src/db/knex.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
+import * as backchannel from '../../src/db/queries/backchannel-logouts.ts';
 import * as consents from '../../src/db/queries/consents.ts';
 import { deleteClientById, findClientById, findClientsPage, updateClientById } from '../../src/db/queries/clients.ts';
 import * as outbox from '../../src/db/queries/mail-outbox.ts';
@@ -76,6 +77,7 @@ const CROSS_TENANT_BY_OPAQUE_ID: Record<string, string> = {
   'sessions.insertSessionGrant': 'by session id the caller just created',
   'sessions.findSessionByGrantId': 'by grant id; the caller compares tenants',
   'sessions.markGrantRevoked': 'by grant id',
+  'sessions.setSessionGrantOidcSid': 'by grant id',
   'sessions.findLiveSessionIdsByOidcUid': 'by oidc-provider session uid; returns each tenant',
   'sessions.findLiveSessionGrantIdsOfClient': 'client ids are unique across tenants',
 };
@@ -94,6 +96,7 @@ const fx = {
   adminRoleId: '',
   mailId: '',
   requestId: '',
+  logoutId: '',
 };
 
 beforeAll(async () => {
@@ -142,6 +145,16 @@ beforeAll(async () => {
   await outbox.insertMailRequest(db, { tenantId: 'one', userId: user.id, to: 'owner@one.test', kind: 'password_reset' });
   const rows = await db('mail_outbox').where({ tenant_id: 'one' }).orderBy('id');
   await consents.addConsentedScope(db, 'one', user.id, client.clientId, ['openid', 'email']);
+  // A client of tenant one with a back-channel logout URI took part in the session; one logout token is queued.
+  const { client: loggedOut } = await makeClient(deps, {
+    tenantId: 'one',
+    name: 'One back-channel app',
+    redirectUris: ['https://one.test/cb'],
+    backchannelLogoutUri: 'https://one.test/logout',
+  });
+  await sessions.insertSessionGrant(db, session.id, 'grant-1', loggedOut.clientId);
+  expect(await backchannel.enqueueBackchannelLogouts(db, 'one', session.id)).toBe(1);
+  fx.logoutId = (await backchannel.findBackchannelLogoutsOfSession(db, 'one', session.id))[0]?.id as string;
   fx.mailId = String(rows[0].id);
   fx.requestId = String(rows[1].id);
 });
@@ -271,6 +284,30 @@ const PROBES: Record<string, () => Promise<void>> = {
   'roles.countActiveHoldersOfRole': async () => {
     expect(await roles.countActiveHoldersOfRole(db, 'two', 'admin', fx.otherUserId)).toBe(0);
     expect(await roles.countActiveHoldersOfRole(db, 'one', 'admin', fx.otherUserId)).toBe(1);
+  },
+  'backchannel-logouts.enqueueBackchannelLogouts': async () => {
+    expect(await backchannel.enqueueBackchannelLogouts(db, 'two', fx.sessionId)).toBe(0);
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toHaveLength(1);
+  },
+  'backchannel-logouts.findBackchannelLogoutsOfSession': async () =>
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'two', fx.sessionId)).toEqual([]),
+  'backchannel-logouts.markBackchannelLogoutDelivered': async () => {
+    await backchannel.markBackchannelLogoutDelivered(db, 'two', fx.logoutId);
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ deliveredAt: null }),
+    ]);
+  },
+  'backchannel-logouts.retryBackchannelLogoutLater': async () => {
+    await backchannel.retryBackchannelLogoutLater(db, 'two', fx.logoutId, 1000, 'attack');
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ lastError: null }),
+    ]);
+  },
+  'backchannel-logouts.abandonBackchannelLogout': async () => {
+    await backchannel.abandonBackchannelLogout(db, 'two', fx.logoutId, 'attack');
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ abandonedAt: null, lastError: null }),
+    ]);
   },
   'sessions.findLiveSession': async () => expect(await sessions.findLiveSession(db, 'two', fx.sessionId)).toBeUndefined(),
   'sessions.findLiveSessionWithGrant': async () =>

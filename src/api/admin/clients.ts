@@ -36,6 +36,8 @@ const adminClient = z.object({
   grantTypes: z.array(z.enum(GRANT_TYPES)),
   scope: z.string(),
   idTokenSigningAlg: z.enum(ID_TOKEN_SIGNING_ALGS).describe('How its ID tokens are signed; ES256 unless RS256 is asked for'),
+  backchannelLogoutUri: z.url().nullable().describe('Where logout tokens are POSTed when a session it took part in ends'),
+  backchannelLogoutSessionRequired: z.boolean().describe('Its ID tokens and logout tokens carry `sid`'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

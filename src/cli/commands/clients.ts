@@ -50,10 +50,10 @@ const withSecret = (result: Record<string, unknown>) => {
 export const clientCreate: Command = {
   name: 'client create',
   usage:
-    '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party]',
+    '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party] [--backchannel-logout-uri URI [--backchannel-logout-session-required]]',
   summary: 'Register an OAuth client; prints client_id and, for a confidential client, client_secret once',
   description:
-    'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page.',
+    'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page. --backchannel-logout-uri receives a logout token whenever a session the client took part in ends; with --backchannel-logout-session-required its ID and logout tokens carry `sid`.',
   options: {
     tenant: { type: 'string' },
     name: { type: 'string' },
@@ -63,6 +63,8 @@ export const clientCreate: Command = {
     scope: { type: 'string' },
     public: { type: 'boolean' },
     'first-party': { type: 'boolean' },
+    'backchannel-logout-uri': { type: 'string' },
+    'backchannel-logout-session-required': { type: 'boolean' },
   },
   run: async (deps, values) => {
     const grantTypes = grantTypesOf(values);
@@ -77,6 +79,8 @@ export const clientCreate: Command = {
         ...(typeof values.scope === 'string' && { scope: values.scope }),
         public: values.public === true,
         firstParty: values['first-party'] === true,
+        ...(typeof values['backchannel-logout-uri'] === 'string' && { backchannelLogoutUri: values['backchannel-logout-uri'] }),
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] === true,
       },
       CLI_ACTOR,
     );
@@ -123,9 +127,10 @@ export const clientShow: Command = {
 
 export const clientUpdate: Command = {
   name: 'client update',
-  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party]`,
-  summary: "Change a client's name, redirect URIs, grant types, scope or first-party flag",
-  description: 'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list.',
+  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party] [--backchannel-logout-uri URI | --no-backchannel-logout] [--backchannel-logout-session-required | --backchannel-logout-session-optional]`,
+  summary: "Change a client's name, redirect URIs, grant types, scope, first-party flag or back-channel logout",
+  description:
+    'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list. --no-backchannel-logout removes the back-channel logout URI.',
   options: {
     ...CLIENT,
     name: { type: 'string' },
@@ -135,10 +140,18 @@ export const clientUpdate: Command = {
     scope: { type: 'string' },
     'first-party': { type: 'boolean' },
     'third-party': { type: 'boolean' },
+    'backchannel-logout-uri': { type: 'string' },
+    'no-backchannel-logout': { type: 'boolean' },
+    'backchannel-logout-session-required': { type: 'boolean' },
+    'backchannel-logout-session-optional': { type: 'boolean' },
   },
   run: async (deps, values) => {
     if (values['first-party'] === true && values['third-party'] === true)
       throw new UsageError('--first-party and --third-party exclude each other');
+    if (values['backchannel-logout-uri'] !== undefined && values['no-backchannel-logout'] === true)
+      throw new UsageError('--backchannel-logout-uri and --no-backchannel-logout exclude each other');
+    if (values['backchannel-logout-session-required'] === true && values['backchannel-logout-session-optional'] === true)
+      throw new UsageError('--backchannel-logout-session-required and --backchannel-logout-session-optional exclude each other');
     const grantTypes = grantTypesOf(values);
     const changes = parseOrThrow(clientChangesSchema, {
       ...(typeof values.name === 'string' && { name: values.name }),
@@ -148,6 +161,10 @@ export const clientUpdate: Command = {
       ...(typeof values.scope === 'string' && { scope: values.scope }),
       ...(values['first-party'] === true && { firstParty: true }),
       ...(values['third-party'] === true && { firstParty: false }),
+      ...(typeof values['backchannel-logout-uri'] === 'string' && { backchannelLogoutUri: values['backchannel-logout-uri'] }),
+      ...(values['no-backchannel-logout'] === true && { backchannelLogoutUri: null }),
+      ...(values['backchannel-logout-session-required'] === true && { backchannelLogoutSessionRequired: true }),
+      ...(values['backchannel-logout-session-optional'] === true && { backchannelLogoutSessionRequired: false }),
     });
     if (Object.keys(changes).length === 0) throw new UsageError('nothing to change');
     const client = await updateClient(deps, requireString(values, 'tenant'), requireString(values, 'client'), changes, CLI_ACTOR);

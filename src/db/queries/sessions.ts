@@ -213,3 +213,8 @@ export async function findLiveSessionGrantIdsOfClient(db: Knex, clientId: string
   const rows = await db('session_grants').where({ client_id: clientId }).whereNull('revoked_at').select<{ grant_id: string }[]>('grant_id');
   return rows.map((r) => r.grant_id);
 }
+
+/** The `sid` oidc-provider put in the ID tokens of this grant's client (back-channel logout tokens repeat it). */
+export async function setSessionGrantOidcSid(db: Knex, grantId: string, oidcSid: string): Promise<void> {
+  await db('session_grants').where({ grant_id: grantId }).whereRaw('oidc_sid is distinct from ?', [oidcSid]).update({ oidc_sid: oidcSid });
+}

@@ -1,0 +1,342 @@
+// Back-channel logout (OpenID Connect Back-Channel Logout 1.0) end to end: relying parties registered with a
+// backchannel_logout_uri get a logout token, checked here by a receiver on another port with jose against the
+// published JWKS, whichever way the session ends: RP-initiated logout, an admin, a password reset, the session
+// limit, the JSON API. A receiver that fails gets the same token again later; every attempt is audited.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import * as oidc from 'openid-client';
+import { signedInUser } from '../helpers/admin.ts';
+import { hiddenField, type FormBrowser } from '../helpers/form-browser.ts';
+import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { adminApi, authApi } from '../helpers/http.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+const AFTER_LOGOUT = 'http://127.0.0.1:7777/signed-out';
+const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+interface Received {
+  path: string;
+  contentType: string | undefined;
+  token: string;
+}
+
+/** A relying party's back-channel endpoint: records every logout token; a path can be told to fail a few times first. */
+class Receiver {
+  readonly received: Received[] = [];
+  readonly failFirst = new Map<string, number>();
+  readonly #server: Server;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        const failuresLeft = this.failFirst.get(path) ?? 0;
+        if (failuresLeft > 0) {
+          this.failFirst.set(path, failuresLeft - 1);
+          res.writeHead(503).end();
+          return;
+        }
+        this.received.push({ path, contentType: req.headers['content-type'], token: new URLSearchParams(body).get('logout_token') ?? '' });
+        res.writeHead(200, { 'Cache-Control': 'no-store' }).end();
+      });
+    });
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Waits (polling, with a deadline) until `count` tokens reached `path`. */
+  async tokensAt(path: string, count = 1, timeoutMs = 15_000): Promise<Received[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.filter((r) => r.path === path);
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) throw new Error(`${found.length} of ${count} logout tokens reached ${path}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+let server: TestServer;
+let receiver: Receiver;
+let receiverUrl: string;
+let jwks: ReturnType<typeof createRemoteJWKSet>;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    BACKCHANNEL_LOGOUT_POLL_MS: '100',
+    BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50',
+    BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: '4',
+  });
+  receiver = new Receiver();
+  receiverUrl = await receiver.listen();
+  jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+  await makeTenant(server.ctx, 'acme');
+  await makeTenant(server.ctx, 'tiny', { sessionLimit: 1, sessionStrategy: 'evict_oldest' });
+});
+afterAll(async () => {
+  await receiver.close();
+  await server.stop();
+});
+
+/** A confidential client of the tenant whose logout tokens go to `receiverUrl + path`. */
+async function rpWithBackchannel(tenantId: string, name: string, path: string, sessionRequired = true) {
+  const { client, clientSecret } = await makeClient(server.ctx, {
+    tenantId,
+    name,
+    redirectUris: [REDIRECT_URI],
+    postLogoutRedirectUris: [AFTER_LOGOUT],
+    firstParty: true,
+    backchannelLogoutUri: `${receiverUrl}${path}`,
+    backchannelLogoutSessionRequired: sessionRequired,
+  });
+  return { clientId: client.clientId, rp: await discoverRp(server.url, client.clientId, clientSecret) };
+}
+
+async function signInAndRedeem(rp: oidc.Configuration, login: string, password: string, browser?: FormBrowser) {
+  const signedIn = await signInThroughPages({
+    baseUrl: server.url,
+    rp,
+    redirectUri: REDIRECT_URI,
+    login,
+    password,
+    ...(browser && { browser }),
+  });
+  const tokens = await oidc.authorizationCodeGrant(rp, signedIn.callback, {
+    pkceCodeVerifier: signedIn.verifier,
+    expectedState: signedIn.state,
+  });
+  return { tokens, browser: signedIn.browser, sessionId: decodeJwt(tokens.access_token).sid as string };
+}
+
+/** Polls the queue row of a session's logout token until `done` holds for it (the worker writes after the POST). */
+async function queuedLogout(
+  sessionId: string,
+  done: (row: Record<string, unknown>) => boolean,
+  clientId?: string,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const [row] = await server.ctx.db('backchannel_logouts').where({ session_id: sessionId, ...(clientId && { client_id: clientId }) });
+    if (row && done(row)) return row;
+    if (Date.now() > deadline) throw new Error(`the logout token of ${sessionId} never got there: ${JSON.stringify(row)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Everything §2.4 and §2.6 ask a receiver to check, against our published keys. */
+async function verifyLogoutToken(token: string, clientId: string): Promise<JWTPayload> {
+  const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+    issuer: server.ctx.config.publicUrl,
+    audience: clientId,
+    typ: 'logout+jwt',
+    maxTokenAge: '2 minutes',
+  });
+  expect(protectedHeader.alg).toMatch(/^(ES256|RS256)$/);
+  expect(payload.events).toEqual({ [LOGOUT_EVENT]: {} });
+  expect(payload).not.toHaveProperty('nonce');
+  expect(typeof payload.jti).toBe('string');
+  expect(typeof payload.iat).toBe('number');
+  expect(typeof payload.exp).toBe('number');
+  expect(payload.sub ?? payload.sid).toBeDefined();
+  return payload;
+}
+
+async function auditTypes(
+  tenantId: string,
+  clientId: string,
+): Promise<Array<{ type: string; outcome: string; data: Record<string, unknown> }>> {
+  return server.ctx
+    .db('audit_events')
+    .where({ tenant_id: tenantId, client_id: clientId })
+    .where('type', 'like', 'backchannel_logout.%')
+    .orderBy('id')
+    .select('type', 'outcome', 'data');
+}
+
+describe('discovery', () => {
+  it('advertises back-channel logout with sessions', async () => {
+    const metadata = (await (await fetch(`${server.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });
+  });
+});
+
+describe('RP-initiated logout at /oauth2/logout', () => {
+  it('sends every client of the browser session a logout token whose sid is the one in its ID token', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'ann@acme.test');
+    const first = await rpWithBackchannel('acme', 'First app', '/first');
+    const second = await rpWithBackchannel('acme', 'Second app', '/second');
+    const one = await signInAndRedeem(first.rp, user.email, user.password);
+    // Single sign-on: the same browser, the same Gatehouse session, a second client.
+    const two = await signInAndRedeem(second.rp, user.email, user.password, one.browser);
+    expect(two.sessionId).toBe(one.sessionId);
+    const firstSid = one.tokens.claims()?.sid;
+    const secondSid = two.tokens.claims()?.sid;
+    expect(typeof firstSid).toBe('string');
+    expect(typeof secondSid).toBe('string');
+
+    const url = oidc.buildEndSessionUrl(first.rp, { id_token_hint: one.tokens.id_token as string, post_logout_redirect_uri: AFTER_LOGOUT });
+    const confirm = await one.browser.get(url.href);
+    const page = await confirm.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1] as string;
+    const done = await one.browser.post(new URL(action, server.url).href, { xsrf: hiddenField(page, 'xsrf'), logout: 'yes' });
+    expect(done.status).toBe(303);
+
+    const [toFirst] = await receiver.tokensAt('/first');
+    const [toSecond] = await receiver.tokensAt('/second');
+    expect(toFirst?.contentType).toBe('application/x-www-form-urlencoded');
+    expect(await verifyLogoutToken(toFirst?.token as string, first.clientId)).toMatchObject({ sub: user.id, sid: firstSid });
+    expect(await verifyLogoutToken(toSecond?.token as string, second.clientId)).toMatchObject({ sub: user.id, sid: secondSid });
+    // A token for one client is no token for another.
+    await expect(verifyLogoutToken(toFirst?.token as string, second.clientId)).rejects.toThrow();
+    // Exactly one token each: the library's own unqueued delivery does not send a second one.
+    await server.oidc.backchannelLogouts.drain();
+    expect(receiver.received.filter((r) => r.path === '/first' || r.path === '/second')).toHaveLength(2);
+    await queuedLogout(one.sessionId, (r) => r.delivered_at !== null, first.clientId);
+    expect(await auditTypes('acme', first.clientId)).toEqual([
+      expect.objectContaining({
+        type: 'backchannel_logout.delivered',
+        outcome: 'success',
+        data: expect.objectContaining({ attempt: 1, status: 200 }),
+      }),
+    ]);
+  });
+});
+
+describe('sessions ended outside the browser', () => {
+  it('an admin ending the session', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'bob@acme.test');
+    const app = await rpWithBackchannel('acme', 'Admin-ended app', '/admin-ended');
+    const { tokens, sessionId } = await signInAndRedeem(app.rp, user.email, user.password);
+    const { token } = await signedInUser(server, 'acme', 'root@acme.test', ['admin']);
+    const ended = await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+    expect(ended.status).toBe(200);
+    const [received] = await receiver.tokensAt('/admin-ended');
+    expect(await verifyLogoutToken(received?.token as string, app.clientId)).toMatchObject({ sub: user.id, sid: tokens.claims()?.sid });
+  });
+
+  it('an admin disabling the user', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'ida@acme.test');
+    const app = await rpWithBackchannel('acme', 'Disabled app', '/disabled');
+    const { tokens } = await signInAndRedeem(app.rp, user.email, user.password);
+    const { token } = await signedInUser(server, 'acme', 'root5@acme.test', ['admin']);
+    const disabled = await adminApi(() => server.url)('POST', `/users/${user.id}/disable`, { tenant: 'acme', token });
+    expect(disabled.body.data.sessionsEnded).toBe(1);
+    const [received] = await receiver.tokensAt('/disabled');
+    expect(await verifyLogoutToken(received?.token as string, app.clientId)).toMatchObject({ sub: user.id, sid: tokens.claims()?.sid });
+  });
+
+  it('a password reset ending every session of the user', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'cat@acme.test');
+    const app = await rpWithBackchannel('acme', 'Reset app', '/reset');
+    const first = await signInAndRedeem(app.rp, user.email, user.password);
+    const second = await signInAndRedeem(app.rp, user.email, user.password);
+    expect(second.sessionId).not.toBe(first.sessionId);
+    const api = authApi(() => server.url);
+    expect((await api('POST', '/password/forgot', { tenant: 'acme', body: { email: user.email } })).status).toBe(202);
+    const token = /[?&]token=([\w-]+)/.exec((await server.mail.take(user.email, 'password_reset')).body)?.[1] as string;
+    const reset = await api('POST', '/password/reset', { tenant: 'acme', body: { token, password: 'a brand new passphrase' } });
+    expect(reset.status).toBe(200);
+
+    const received = await receiver.tokensAt('/reset', 2);
+    const sids = await Promise.all(received.map(async (r) => (await verifyLogoutToken(r.token, app.clientId)).sid));
+    expect(new Set(sids)).toEqual(new Set([first.tokens.claims()?.sid, second.tokens.claims()?.sid]));
+  });
+
+  it('the session limit evicting the oldest session', async () => {
+    const user = await makeUser(server.ctx, 'tiny', 'dan@tiny.test');
+    const app = await rpWithBackchannel('tiny', 'Tiny app', '/evicted');
+    const oldest = await signInAndRedeem(app.rp, user.email, user.password);
+    expect(receiver.received.filter((r) => r.path === '/evicted')).toEqual([]);
+    await signInAndRedeem(app.rp, user.email, user.password);
+    const [received] = await receiver.tokensAt('/evicted');
+    expect(await verifyLogoutToken(received?.token as string, app.clientId)).toMatchObject({
+      sub: user.id,
+      sid: oldest.tokens.claims()?.sid,
+    });
+    const row = await server.ctx.db('sessions').where({ id: oldest.sessionId }).first();
+    expect(row.end_reason).toBe('evicted');
+  });
+
+  it('the person ending it through the JSON API (DELETE /sessions/:id)', async () => {
+    const { user, token } = await signedInUser(server, 'acme', 'eve@acme.test', ['member']);
+    const app = await rpWithBackchannel('acme', 'Json-ended app', '/json-ended', false);
+    const { sessionId } = await signInAndRedeem(app.rp, user.email, user.password);
+    const del = await authApi(() => server.url)('DELETE', `/sessions/${sessionId}`, { token });
+    expect(del.status).toBe(200);
+    const [received] = await receiver.tokensAt('/json-ended');
+    expect(await verifyLogoutToken(received?.token as string, app.clientId)).toMatchObject({ sub: user.id });
+  });
+
+  it('a client that never took part in the session gets nothing, and nor does one without a URI', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'fay@acme.test');
+    const bystander = await rpWithBackchannel('acme', 'Bystander app', '/bystander');
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: 'acme',
+      name: 'No-URI app',
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+    });
+    const { sessionId } = await signInAndRedeem(await discoverRp(server.url, client.clientId, clientSecret), user.email, user.password);
+    const { token } = await signedInUser(server, 'acme', 'root2@acme.test', ['admin']);
+    await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+    await server.oidc.backchannelLogouts.drain();
+    expect(await server.ctx.db('backchannel_logouts').where({ session_id: sessionId })).toEqual([]);
+    expect(receiver.received.filter((r) => r.path === '/bystander')).toEqual([]);
+    expect(bystander.clientId).toBeTruthy();
+  });
+});
+
+describe('delivery', () => {
+  it('retries a failing receiver with backoff and delivers the same token id; every attempt is audited', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'gil@acme.test');
+    const app = await rpWithBackchannel('acme', 'Flaky app', '/flaky');
+    receiver.failFirst.set('/flaky', 2);
+    const { tokens, sessionId } = await signInAndRedeem(app.rp, user.email, user.password);
+    const { token } = await signedInUser(server, 'acme', 'root3@acme.test', ['admin']);
+    await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+
+    const [received] = await receiver.tokensAt('/flaky');
+    const payload = await verifyLogoutToken(received?.token as string, app.clientId);
+    expect(payload.sid).toBe(tokens.claims()?.sid);
+    const row = await queuedLogout(sessionId, (r) => r.delivered_at !== null);
+    expect(row).toMatchObject({ attempts: 3, jti: payload.jti, abandoned_at: null });
+    expect((await auditTypes('acme', app.clientId)).map((e) => [e.type, e.data.attempt, e.data.status ?? null])).toEqual([
+      ['backchannel_logout.failed', 1, 503],
+      ['backchannel_logout.failed', 2, 503],
+      ['backchannel_logout.delivered', 3, 200],
+    ]);
+  });
+
+  it('gives up after the configured attempts and audits that it did', async () => {
+    const user = await makeUser(server.ctx, 'acme', 'hal@acme.test');
+    const app = await rpWithBackchannel('acme', 'Dead app', '/dead');
+    receiver.failFirst.set('/dead', 100);
+    const { sessionId } = await signInAndRedeem(app.rp, user.email, user.password);
+    const { token } = await signedInUser(server, 'acme', 'root4@acme.test', ['admin']);
+    await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+
+    const row = await queuedLogout(sessionId, (r) => r.abandoned_at !== null);
+    expect(row).toMatchObject({ attempts: 4, delivered_at: null });
+    const types = (await auditTypes('acme', app.clientId)).map((e) => e.type);
+    expect(types).toEqual([
+      'backchannel_logout.failed',
+      'backchannel_logout.failed',
+      'backchannel_logout.failed',
+      'backchannel_logout.abandoned',
+    ]);
+  });
+});
