@@ -174,6 +174,81 @@ describe('discovery', () => {
   });
 });
 
+describe('registration', () => {
+  it('the admin API sets, shows, refuses a bad URI and removes it', async () => {
+    const { token } = await signedInUser(server, 'acme', 'reg-admin@acme.test', ['admin']);
+    const api = adminApi(() => server.url);
+    for (const bad of ['http://rp.example/logout', 'https://rp.example/logout#frag', 'relative/logout']) {
+      const refused = await api('POST', '/clients', {
+        tenant: 'acme',
+        token,
+        body: { name: `Bad ${bad}`, redirectUris: [REDIRECT_URI], backchannelLogoutUri: bad },
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'backchannelLogoutUri', constraint: 'URL_FORMAT' });
+    }
+    const created = await api('POST', '/clients', {
+      tenant: 'acme',
+      token,
+      body: { name: 'Registered RP', redirectUris: [REDIRECT_URI], backchannelLogoutUri: 'https://rp.example/logout' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.client).toMatchObject({
+      backchannelLogoutUri: 'https://rp.example/logout',
+      backchannelLogoutSessionRequired: false,
+    });
+    const clientId = created.body.data.client.clientId as string;
+    const required = await api('PATCH', `/clients/${clientId}`, {
+      tenant: 'acme',
+      token,
+      body: { backchannelLogoutSessionRequired: true },
+    });
+    expect(required.body.data.client).toMatchObject({
+      backchannelLogoutUri: 'https://rp.example/logout',
+      backchannelLogoutSessionRequired: true,
+    });
+    const removed = await api('PATCH', `/clients/${clientId}`, { tenant: 'acme', token, body: { backchannelLogoutUri: null } });
+    expect(removed.body.data.client).toMatchObject({ backchannelLogoutUri: null });
+    const stored = await server.ctx.db('clients').where({ client_id: clientId }).first();
+    expect(stored.metadata).not.toHaveProperty('backchannel_logout_uri');
+  });
+
+  it('dynamic registration accepts backchannel_logout_uri with the same rules, and such a client is logged out too', async () => {
+    const { token } = await signedInUser(server, 'acme', 'dyn-admin@acme.test', ['admin']);
+    const iat = (await adminApi(() => server.url)('POST', '/initial-access-tokens', { tenant: 'acme', token, body: { expiresIn: 600 } }))
+      .body.data.initialAccessToken as string;
+    const register = (body: Record<string, unknown>) =>
+      fetch(`${server.url}/oauth2/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${iat}` },
+        body: JSON.stringify({ redirect_uris: [REDIRECT_URI], post_logout_redirect_uris: [AFTER_LOGOUT], ...body }),
+      });
+    const bad = await register({ client_name: 'Dyn bad', backchannel_logout_uri: 'http://internal.example/logout' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: 'invalid_client_metadata' });
+
+    const res = await register({
+      client_name: 'Dyn RP',
+      backchannel_logout_uri: `${receiverUrl}/dynamic`,
+      backchannel_logout_session_required: true,
+    });
+    expect(res.status).toBe(201);
+    const registered = (await res.json()) as { client_id: string; client_secret: string; backchannel_logout_uri: string };
+    expect(registered.backchannel_logout_uri).toBe(`${receiverUrl}/dynamic`);
+
+    const user = await makeUser(server.ctx, 'acme', 'dyn@acme.test');
+    const rp = await discoverRp(server.url, registered.client_id, registered.client_secret);
+    const { tokens, sessionId } = await signInAndRedeem(rp, user.email, user.password);
+    const ended = await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+    expect(ended.status).toBe(200);
+    const [received] = await receiver.tokensAt('/dynamic');
+    expect(await verifyLogoutToken(received?.token as string, registered.client_id)).toMatchObject({
+      sub: user.id,
+      sid: tokens.claims()?.sid,
+    });
+  });
+});
+
 describe('RP-initiated logout at /oauth2/logout', () => {
   it('sends every client of the browser session a logout token whose sid is the one in its ID token', async () => {
     const user = await makeUser(server.ctx, 'acme', 'ann@acme.test');
