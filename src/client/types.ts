@@ -199,7 +199,7 @@ export interface ClientInput {
   name?: string;
   redirectUris?: string[];
   postLogoutRedirectUris?: string[];
-  grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials'>;
+  grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials' | 'urn:ietf:params:oauth:grant-type:device_code'>;
   scope?: string;
   firstParty?: boolean;
   /** null removes it. */

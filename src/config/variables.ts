@@ -81,6 +81,14 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
     meaning:
       'Seconds in which a client retrying with the refresh token it just rotated gets a fresh successor instead of revoking the grant (a lost answer); `0` turns it off; see [security.md](security.md#refresh-token-reuse-and-the-reuse-interval)',
   },
+  DEVICE_FLOW: {
+    meaning:
+      'The device authorization grant (RFC 8628) for input-constrained devices: `/oauth2/device/auth` and the code page `/oauth2/device`; `false` removes both from the server and from discovery',
+  },
+  DEVICE_FLOW_INTERVAL_SECONDS: {
+    meaning: 'How long a device waits between two polls of the token endpoint; a faster poll gets `slow_down` and five more seconds',
+  },
+  DEVICE_CODE_TTL_SECONDS: { meaning: 'How long a device code and its user code stay valid' },
   BACKCHANNEL_LOGOUT_POLL_MS: {
     meaning: 'How often each process looks for back-channel logout tokens that are due (ms); a session end also wakes it',
   },

@@ -51,7 +51,7 @@ export function recordClientSids(app: AppContext): Middleware {
     await next();
     const ctx = koaCtx as unknown as KoaContextWithOIDC;
     const route = ctx.oidc?.route;
-    if (route !== 'authorization' && route !== 'resume') return;
+    if (route !== 'authorization' && route !== 'resume' && route !== 'device_resume') return;
     const { session, client } = ctx.oidc;
     if (!session?.accountId || !client) return;
     const grantId = session.grantIdFor(client.clientId);

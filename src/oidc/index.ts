@@ -25,6 +25,7 @@ import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
 import { settleDeferredConsume, sweepExpiredPayloads } from './adapters/postgres-adapter.ts';
 import { startBackchannelLogoutWorker, type BackchannelLogoutWorker } from '../services/backchannel-logout.ts';
+import { devicePollingPace, prefillUserCode } from './device-flow.ts';
 import { logoutTokenSigner, queueBackchannelLogoutsOnly, recordClientSids } from './backchannel-logout.ts';
 
 export interface OidcRuntime {
@@ -102,6 +103,8 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     provider.use(formPostPolicy());
     provider.use(endSessionsOnLogout(ctx, () => provider));
     provider.use(recordClientSids(ctx));
+    provider.use(devicePollingPace(ctx));
+    provider.use(prefillUserCode(OIDC_ROUTES.code_verification));
     queueBackchannelLogoutsOnly(provider);
     observe(ctx, provider);
     return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
@@ -173,6 +176,8 @@ function observe(app: AppContext, provider: Provider): void {
     'end_session.error',
     'registration_create.error',
     'pushed_authorization_request.error',
+    'device_authorization.error',
+    'code_verification.error',
     'server_error',
   ]) {
     (provider.on as (name: string, listener: (...args: never[]) => void) => void)(event, logError(event));

@@ -19,6 +19,7 @@ import { extraTokenClaims } from './token-claims.ts';
 import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { registrationFeature } from './registration.ts';
+import { deviceFlowFeature } from './device-flow.ts';
 
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -30,6 +31,8 @@ export const OIDC_ROUTES = {
   end_session: '/oauth2/logout',
   registration: '/oauth2/register',
   pushed_authorization_request: '/oauth2/par',
+  device_authorization: '/oauth2/device/auth',
+  code_verification: '/oauth2/device',
 } as const;
 
 /** docs/security.md lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
@@ -149,7 +152,12 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       // RFC 9700 §2.1.1: PKCE is required for public clients; oidc-provider 9 accepts S256 only.
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
-    ttl: { ...TTL, AccessToken: app.config.accessTokenTtl, ClientCredentials: app.config.accessTokenTtl },
+    ttl: {
+      ...TTL,
+      AccessToken: app.config.accessTokenTtl,
+      ClientCredentials: app.config.accessTokenTtl,
+      DeviceCode: app.config.deviceFlow.codeTtlSeconds,
+    },
     rotateRefreshToken: true,
     // Tokens live by our sessions and grants (docs/security.md), not by the browser cookie session.
     expiresWithSession: async () => false,
@@ -201,6 +209,7 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       // Client metadata and discovery only: the tokens go out from our queue (oidc/backchannel-logout.ts).
       backchannelLogout: { enabled: true },
+      deviceFlow: deviceFlowFeature(app),
       resourceIndicators: {
         enabled: true,
         defaultResource: async () => defaultAudience(app),

@@ -25,7 +25,10 @@ import { permissionsOfScope, PERMISSIONS, PLATFORM_PERMISSIONS, PLATFORM_TENANT_
 import { deriveKey } from './secrets.ts';
 import { getTenant } from './tenants.ts';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** The device authorization grant (RFC 8628 §3.4), for input-constrained devices; allowed per client like the others. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT_TYPE] as const;
 
 /**
  * How a client's ID tokens are signed (`id_token_signed_response_alg`). ES256 is the default for clients made here:
