@@ -3,7 +3,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authApi, readJson } from '../helpers/http.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { ROOT, type Completed } from '../helpers/processes.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -210,6 +214,66 @@ it('manages a client: list, update, rotate the secret (the old one stops working
     client: clientId,
   });
   expect((await tokenRequest(clientId, rotated.clientSecret)).status).toBe(401);
+}, 60_000);
+
+it('registers a back-channel logout URI; a session the CLI ends gets its logout token from the running server', async () => {
+  const receiver = new BackchannelReceiver();
+  const receiverUrl = await receiver.listen();
+  try {
+    const redirectUri = 'http://127.0.0.1:7777/callback';
+    const created = await ok([
+      'client',
+      'create',
+      '--tenant',
+      'acme',
+      '--name',
+      'Back-channel app',
+      '--redirect-uri',
+      redirectUri,
+      '--first-party',
+      '--backchannel-logout-uri',
+      `${receiverUrl}/cli`,
+      '--backchannel-logout-session-required',
+    ]);
+    expect(created).toMatchObject({ backchannel_logout_uri: `${receiverUrl}/cli`, backchannel_logout_session_required: true });
+    const clientId = created.client_id as string;
+    const user = await ok(['user', 'create', '--tenant', 'acme', '--email', 'bcl@acme.test', '--password-stdin'], 'back channel pass\n');
+    const rp = await discoverRp(server.url, clientId, created.client_secret);
+    const signedIn = await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri,
+      login: 'bcl@acme.test',
+      password: 'back channel pass',
+    });
+    const tokens = await oidc.authorizationCodeGrant(rp, signedIn.callback, {
+      pkceCodeVerifier: signedIn.verifier,
+      expectedState: signedIn.state,
+    });
+
+    // The CLI runs no delivery worker: it queues the token in the session's transaction, and the server sends it.
+    expect(await ok(['user', 'disable', '--tenant', 'acme', '--user', user.user.id])).toMatchObject({ sessionsEnded: 1 });
+    const [received] = await receiver.tokensAt('/cli');
+    const { payload } = await jwtVerify(received?.token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), {
+      issuer: server.ctx.config.publicUrl,
+      audience: clientId,
+      typ: 'logout+jwt',
+    });
+    expect(payload).toMatchObject({
+      sub: user.user.id,
+      sid: tokens.claims()?.sid,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    });
+
+    const removed = await ok(['client', 'update', '--tenant', 'acme', '--client', clientId, '--no-backchannel-logout']);
+    expect(removed.client).toMatchObject({ backchannelLogoutUri: null, backchannelLogoutSessionRequired: true });
+    expect(
+      (await cli(['client', 'update', '--tenant', 'acme', '--client', clientId, '--backchannel-logout-uri', 'http://rp.example/logout']))
+        .code,
+    ).not.toBe(0);
+  } finally {
+    await receiver.close();
+  }
 }, 60_000);
 
 it('prints text for a person at a terminal, asks for passwords without echo, and refuses two different answers', async () => {

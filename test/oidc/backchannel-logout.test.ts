@@ -2,11 +2,10 @@
 // backchannel_logout_uri get a logout token, checked here by a receiver on another port with jose against the
 // published JWKS, whichever way the session ends: RP-initiated logout, an admin, a password reset, the session
 // limit, the JSON API. A receiver that fails gets the same token again later; every attempt is audited.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 import { signedInUser } from '../helpers/admin.ts';
+import { BackchannelReceiver as Receiver } from '../helpers/backchannel-receiver.ts';
 import { hiddenField, type FormBrowser } from '../helpers/form-browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { adminApi, authApi } from '../helpers/http.ts';
@@ -16,59 +15,6 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
 const AFTER_LOGOUT = 'http://127.0.0.1:7777/signed-out';
 const LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-
-interface Received {
-  path: string;
-  contentType: string | undefined;
-  token: string;
-}
-
-/** A relying party's back-channel endpoint: records every logout token; a path can be told to fail a few times first. */
-class Receiver {
-  readonly received: Received[] = [];
-  readonly failFirst = new Map<string, number>();
-  readonly #server: Server;
-
-  constructor() {
-    this.#server = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        const failuresLeft = this.failFirst.get(path) ?? 0;
-        if (failuresLeft > 0) {
-          this.failFirst.set(path, failuresLeft - 1);
-          res.writeHead(503).end();
-          return;
-        }
-        this.received.push({ path, contentType: req.headers['content-type'], token: new URLSearchParams(body).get('logout_token') ?? '' });
-        res.writeHead(200, { 'Cache-Control': 'no-store' }).end();
-      });
-    });
-  }
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-
-  /** Waits (polling, with a deadline) until `count` tokens reached `path`. */
-  async tokensAt(path: string, count = 1, timeoutMs = 15_000): Promise<Received[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.filter((r) => r.path === path);
-      if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`${found.length} of ${count} logout tokens reached ${path}`);
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
 
 let server: TestServer;
 let receiver: Receiver;
