@@ -254,7 +254,8 @@ it('registers a back-channel logout URI; a session the CLI ends gets its logout 
     // The CLI runs no delivery worker: it queues the token in the session's transaction, and the server sends it.
     expect(await ok(['user', 'disable', '--tenant', 'acme', '--user', user.user.id])).toMatchObject({ sessionsEnded: 1 });
     const [received] = await receiver.tokensAt('/cli');
-    const { payload } = await jwtVerify(received?.token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), {
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(received?.token as string, jwks, {
       issuer: server.ctx.config.publicUrl,
       audience: clientId,
       typ: 'logout+jwt',
@@ -263,6 +264,28 @@ it('registers a back-channel logout URI; a session the CLI ends gets its logout 
       sub: user.user.id,
       sid: tokens.claims()?.sid,
       events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    });
+
+    // Deleting a user takes their sessions with the row; their clients are told as well.
+    const other = await ok(['user', 'create', '--tenant', 'acme', '--email', 'bcl2@acme.test', '--password-stdin'], 'back channel pass\n');
+    const second = await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri,
+      login: 'bcl2@acme.test',
+      password: 'back channel pass',
+    });
+    const secondTokens = await oidc.authorizationCodeGrant(rp, second.callback, {
+      pkceCodeVerifier: second.verifier,
+      expectedState: second.state,
+    });
+    await ok(['user', 'delete', '--tenant', 'acme', '--user', other.user.id, '--yes']);
+    const [, afterDelete] = await receiver.tokensAt('/cli', 2);
+    expect(
+      (await jwtVerify(afterDelete?.token as string, jwks, { issuer: server.ctx.config.publicUrl, audience: clientId })).payload,
+    ).toMatchObject({
+      sub: other.user.id,
+      sid: secondTokens.claims()?.sid,
     });
 
     const removed = await ok(['client', 'update', '--tenant', 'acme', '--client', clientId, '--no-backchannel-logout']);
