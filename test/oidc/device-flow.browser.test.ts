@@ -8,7 +8,9 @@ import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { describeInBrowser, launchChromium } from '../helpers/browser.ts';
+import { signedInUser } from '../helpers/admin.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
+import { adminApi } from '../helpers/http.ts';
 import { FormBrowser, hiddenField } from '../helpers/form-browser.ts';
 import { discoverRp } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -82,6 +84,28 @@ describe('discovery and registration', () => {
     });
     const web = await discoverRp(server.url, client.clientId);
     await expect(oidc.initiateDeviceAuthorization(web, { scope: 'openid' })).rejects.toMatchObject({ error: 'unauthorized_client' });
+  });
+
+  it('a client registered at /oauth2/register with the device grant may start it', async () => {
+    const { token } = await signedInUser(server, 'acme', 'device-admin@acme.test', ['admin']);
+    const iat = (await adminApi(() => server.url)('POST', '/initial-access-tokens', { tenant: 'acme', token, body: { expiresIn: 600 } }))
+      .body.data.initialAccessToken as string;
+    const res = await fetch(`${server.url}/oauth2/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${iat}` },
+      body: JSON.stringify({
+        client_name: 'Registered TV',
+        redirect_uris: [],
+        response_types: [],
+        grant_types: [DEVICE_CODE],
+        token_endpoint_auth_method: 'none',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const registered = (await res.json()) as { client_id: string; grant_types: string[] };
+    expect(registered.grant_types).toEqual([DEVICE_CODE]);
+    const started = await oidc.initiateDeviceAuthorization(await discoverRp(server.url, registered.client_id), { scope: 'openid' });
+    expect(started.user_code).toBeTruthy();
   });
 
   it('answers with a user code, the code page and the polling interval', async () => {
