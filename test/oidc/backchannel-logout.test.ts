@@ -342,6 +342,29 @@ describe('delivery', () => {
     ]);
   });
 
+  it('two processes on one database share the queue: each token goes out once', async () => {
+    const second = await startTestServer({ BACKCHANNEL_LOGOUT_POLL_MS: '50', BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50' }, server.env);
+    try {
+      const user = await makeUser(server.ctx, 'acme', 'jo@acme.test');
+      const app = await rpWithBackchannel('acme', 'Shared app', '/shared');
+      const sids = new Set<unknown>();
+      for (let i = 0; i < 6; i += 1) sids.add((await signInAndRedeem(app.rp, user.email, user.password)).tokens.claims()?.sid);
+      const { token } = await signedInUser(server, 'acme', 'root6@acme.test', ['admin']);
+      const ended = await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions`, { tenant: 'acme', token });
+      expect(ended.body.data.ended).toBe(6);
+
+      const received = await receiver.tokensAt('/shared', 6);
+      const payloads = await Promise.all(received.map((r) => verifyLogoutToken(r.token, app.clientId)));
+      expect(new Set(payloads.map((p) => p.sid))).toEqual(sids);
+      // Both workers have looked at the queue again since: nothing was sent twice.
+      await Promise.all([server.oidc.backchannelLogouts.drain(), second.oidc.backchannelLogouts.drain()]);
+      expect(receiver.received.filter((r) => r.path === '/shared')).toHaveLength(6);
+      expect(new Set(payloads.map((p) => p.jti)).size).toBe(6);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('gives up after the configured attempts and audits that it did', async () => {
     const user = await makeUser(server.ctx, 'acme', 'hal@acme.test');
     const app = await rpWithBackchannel('acme', 'Dead app', '/dead');
