@@ -343,7 +343,11 @@ describe('delivery', () => {
   });
 
   it('two processes on one database share the queue: each token goes out once', async () => {
-    const second = await startTestServer({ BACKCHANNEL_LOGOUT_POLL_MS: '50', BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50' }, server.env);
+    // One deployment: the same issuer, whichever process signs.
+    const second = await startTestServer(
+      { PUBLIC_URL: server.ctx.config.publicUrl, BACKCHANNEL_LOGOUT_POLL_MS: '50', BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50' },
+      server.env,
+    );
     try {
       const user = await makeUser(server.ctx, 'acme', 'jo@acme.test');
       const app = await rpWithBackchannel('acme', 'Shared app', '/shared');
