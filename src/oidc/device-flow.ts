@@ -1,14 +1,12 @@
 // The device authorization grant (RFC 8628) on oidc-provider's deviceFlow: our pages for entering and confirming
 // the user code (the login and consent in between are the usual interaction pages), the polling interval in the
 // device authorization response, and `slow_down` for a client that polls faster than it (RFC 8628 §3.5).
-import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
+import { DEVICE_CODE_GRANT_TYPE } from '../services/clients.ts';
+import { hashTokenId } from '../services/secrets.ts';
 import { pageSecurityHeaders, renderView } from '../views.ts';
-
-export { DEVICE_CODE_GRANT_TYPE as DEVICE_CODE_GRANT } from '../services/clients.ts';
-import { DEVICE_CODE_GRANT_TYPE as DEVICE_CODE_GRANT } from '../services/clients.ts';
 
 /** RFC 8628 §3.5: each slow_down adds five seconds to the interval, for this and every later request. */
 const SLOW_DOWN_STEP_SECONDS = 5;
@@ -103,8 +101,9 @@ export function prefillUserCode(path: string): Middleware {
   };
 }
 
-const pollKey = (clientId: string, deviceCode: string) =>
-  `device-poll:${createHash('sha256').update(`${clientId}\0${deviceCode}`).digest('base64url')}`;
+/** Keyed like every stored secret id (docs/security.md, "Tokens at rest"): the device code never appears in Redis. */
+const pollKey = (secretKey: string, clientId: string, deviceCode: string) =>
+  `device-poll:${hashTokenId(secretKey, `${clientId}:${deviceCode}`)}`;
 
 /**
  * RFC 8628 §3.2 and §3.5 for the provider's token and device authorization endpoints: the device authorization
@@ -122,12 +121,12 @@ export function devicePollingPace(app: AppContext): Middleware {
       ctx.body = { ...(ctx.body as Record<string, unknown>), interval: intervalSeconds };
       return;
     }
-    if (route !== 'token' || ctx.oidc.params?.grant_type !== DEVICE_CODE_GRANT) return;
+    if (route !== 'token' || ctx.oidc.params?.grant_type !== DEVICE_CODE_GRANT_TYPE) return;
     if ((ctx.body as { error?: string } | undefined)?.error !== 'authorization_pending') return;
     const clientId = ctx.oidc.client?.clientId;
     const deviceCode = ctx.oidc.params?.device_code;
     if (!clientId || typeof deviceCode !== 'string') return;
-    const key = pollKey(clientId, deviceCode);
+    const key = pollKey(app.config.secretKey, clientId, deviceCode);
     const interval = Number((await app.store.get(`${key}:interval`)) ?? intervalSeconds);
     if (await app.store.setIfAbsent(key, '1', interval)) return;
     const slower = interval + SLOW_DOWN_STEP_SECONDS;
