@@ -28,6 +28,7 @@ import * as emailChangeTokens from './20261201100000_email-change-tokens.ts';
 import * as apiResources from './20261201110000_api-resources.ts';
 import * as clientResourceScopes from './20261201110100_client-resource-scopes.ts';
 import * as resourceConsents from './20261201110200_resource-consents.ts';
+import * as backchannelLogouts from './20261201120000_backchannel-logouts.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -59,4 +60,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261201110000_api-resources', apiResources],
   ['20261201110100_client-resource-scopes', clientResourceScopes],
   ['20261201110200_resource-consents', resourceConsents],
+  ['20261201120000_backchannel-logouts', backchannelLogouts],
 ];

@@ -24,6 +24,8 @@ export interface AppContext {
   shuttingDown: boolean;
   /** Where queued mail is delivered instead of SMTP_URL's server: tests read their mail here, as a user would. */
   mailTransport?: MailTransport;
+  /** The back-channel logout worker of this process (set by the OIDC runtime): woken when a session ends. */
+  backchannelLogouts?: { kick(): void };
 }
 
 /**

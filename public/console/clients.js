@@ -26,6 +26,13 @@ const PRESETS = {
     grantTypes: ['authorization_code', 'refresh_token'],
     scope: 'openid profile email offline_access',
   },
+  device: {
+    label: 'TV or command-line tool',
+    help: 'A device without a browser or keyboard: it shows a code, and the person signs in on another screen (device code, RFC 8628).',
+    public: true,
+    grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    scope: 'openid profile offline_access',
+  },
   m2m: {
     label: 'Machine to machine',
     help: 'A service acting as itself: client credentials with a secret, no users and no redirect URIs.',
@@ -143,6 +150,8 @@ function clientForm({ client, onSubmit, submitLabel }) {
           idTokenSigningAlg: v.idTokenSigningAlg,
           dpopBoundAccessTokens: v.dpopBoundAccessTokens,
           requireSignedRequestObject: v.requireSignedRequestObject,
+          backchannelLogoutUri: String(v.backchannelLogoutUri ?? '').trim() || null,
+          backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
           ...(isNew && { public: v.kind === 'public' }),
         });
       },
@@ -211,7 +220,17 @@ function clientForm({ client, onSubmit, submitLabel }) {
       grant('authorization_code', 'Authorization code: people sign in'),
       grant('refresh_token', 'Refresh token: stay signed in'),
       grant('client_credentials', 'Client credentials: the app acts as itself (confidential only)'),
+      grant('urn:ietf:params:oauth:grant-type:device_code', 'Device code: people sign in on another screen (TVs, command-line tools)'),
     ),
+    field(
+      'Back-channel logout URI',
+      h('input', { type: 'text', name: 'backchannelLogoutUri', inputmode: 'url', value: client?.backchannelLogoutUri ?? '' }),
+      'Optional. Gatehouse POSTs a signed logout token here whenever a session this app took part in ends: https, or http only on 127.0.0.1/localhost.',
+    ),
+    checkbox('Logout and ID tokens carry the session id (sid)', {
+      name: 'backchannelLogoutSessionRequired',
+      checked: client?.backchannelLogoutSessionRequired,
+    }),
     field(
       'Scopes',
       h('input', { type: 'text', name: 'scope', value: client?.scope ?? 'openid profile email offline_access' }),
@@ -346,6 +365,12 @@ export async function clientPage({ api, can, params, query, refresh }) {
         ],
         ['Grant types', client.grantTypes.join(', ')],
         ['Scopes', client.scope],
+        [
+          'Back-channel logout',
+          client.backchannelLogoutUri
+            ? h('span', { class: 'mono' }, `${client.backchannelLogoutUri}${client.backchannelLogoutSessionRequired ? ' (with sid)' : ''}`)
+            : 'none',
+        ],
         ['Created', formatTime(client.createdAt)],
         ['Changed', formatTime(client.updatedAt)],
       ]),

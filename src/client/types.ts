@@ -221,9 +221,12 @@ export interface ClientInput {
   name?: string;
   redirectUris?: string[];
   postLogoutRedirectUris?: string[];
-  grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials'>;
+  grantTypes?: Array<'authorization_code' | 'refresh_token' | 'client_credentials' | 'urn:ietf:params:oauth:grant-type:device_code'>;
   scope?: string;
   firstParty?: boolean;
+  /** null removes it. */
+  backchannelLogoutUri?: string | null;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface AdminClientRecord {
@@ -237,6 +240,8 @@ export interface AdminClientRecord {
   postLogoutRedirectUris: string[];
   grantTypes: string[];
   scope: string;
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
   createdAt: string;
   updatedAt: string;
 }

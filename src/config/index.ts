@@ -127,6 +127,13 @@ export const envSchema = z.object({
     .default('ES256'),
   CACHE_TTL_SECONDS: intIn(0, 300).default(5),
   METRICS_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
+  DEVICE_FLOW: boolish.default(true),
+  DEVICE_FLOW_INTERVAL_SECONDS: intIn(1, 60).default(5),
+  DEVICE_CODE_TTL_SECONDS: intIn(60, 3600).default(600),
+  BACKCHANNEL_LOGOUT_POLL_MS: intIn(50, 3600000).default(5000),
+  BACKCHANNEL_LOGOUT_RETRY_BASE_MS: intIn(10, 3600000).default(30000),
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: intIn(1, 100).default(10),
+  BACKCHANNEL_LOGOUT_TIMEOUT_MS: intIn(100, 60000).default(5000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -186,6 +193,10 @@ export interface Config {
   cacheTtlSeconds: number;
   /** When set, GET /metrics requires `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
+  /** The device authorization grant (RFC 8628): on or off, the polling interval, how long a code lives. */
+  deviceFlow: { enabled: boolean; intervalSeconds: number; codeTtlSeconds: number };
+  /** Delivery of back-channel logout tokens (docs/security.md, "Back-channel logout"). */
+  backchannelLogout: { pollIntervalMs: number; retryBaseMs: number; maxAttempts: number; timeoutMs: number };
 }
 
 export interface Deadlines {
@@ -316,6 +327,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     accessTokenAlg: env.ACCESS_TOKEN_ALG,
     cacheTtlSeconds: env.CACHE_TTL_SECONDS,
     metricsToken: env.METRICS_TOKEN,
+    deviceFlow: {
+      enabled: env.DEVICE_FLOW,
+      intervalSeconds: env.DEVICE_FLOW_INTERVAL_SECONDS,
+      codeTtlSeconds: env.DEVICE_CODE_TTL_SECONDS,
+    },
+    backchannelLogout: {
+      pollIntervalMs: env.BACKCHANNEL_LOGOUT_POLL_MS,
+      retryBaseMs: env.BACKCHANNEL_LOGOUT_RETRY_BASE_MS,
+      maxAttempts: env.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS,
+      timeoutMs: env.BACKCHANNEL_LOGOUT_TIMEOUT_MS,
+    },
   });
 }
 

@@ -37,10 +37,10 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
   SEED_DEMO: { default: '`true` outside production', meaning: 'Create the demo tenant, users and client on an empty database' },
   SMTP_URL: { meaning: 'SMTP server for mail; unset: mail stays queued in the `mail_outbox` table, its tokens unreadable' },
   MAIL_FROM: { meaning: 'Sender of outgoing mail' },
-  RATE_LIMIT_LOGIN: { meaning: 'Sign-in attempts (login, MFA verify, login page) per IP: `POINTS/SECONDS`' },
+  RATE_LIMIT_LOGIN: { meaning: 'Sign-in attempts (login, MFA verify, login page, device user codes) per IP: `POINTS/SECONDS`' },
   RATE_LIMIT_LOGIN_ACCOUNT: { meaning: 'Sign-in attempts per account identifier, from anywhere' },
   RATE_LIMIT_REGISTRATION: { meaning: 'Registration, email verification, password reset per IP' },
-  RATE_LIMIT_TOKEN: { meaning: 'Token, introspection, revocation, PAR per client and per IP' },
+  RATE_LIMIT_TOKEN: { meaning: 'Token, introspection, revocation, PAR, device authorization per client and per IP' },
   RATE_LIMIT_AUTHORIZE: { meaning: 'Authorization requests and login-page views per IP' },
   RATE_LIMIT_API: { meaning: 'The rest of `/api/v1` and `/oauth2` per IP' },
   RATE_LIMIT_ADMIN: { meaning: 'The admin API per IP' },
@@ -81,4 +81,20 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
     meaning:
       'Seconds in which a client retrying with the refresh token it just rotated gets a fresh successor instead of revoking the grant (a lost answer); `0` turns it off; see [security.md](security.md#refresh-token-reuse-and-the-reuse-interval)',
   },
+  DEVICE_FLOW: {
+    meaning:
+      'The device authorization grant (RFC 8628) for input-constrained devices: `/oauth2/device/auth` and the code page `/oauth2/device`; `false` removes both from the server and from discovery',
+  },
+  DEVICE_FLOW_INTERVAL_SECONDS: {
+    meaning: 'How long a device waits between two polls of the token endpoint; a faster poll gets `slow_down` and five more seconds',
+  },
+  DEVICE_CODE_TTL_SECONDS: { meaning: 'How long a device code and its user code stay valid' },
+  BACKCHANNEL_LOGOUT_POLL_MS: {
+    meaning: 'How often each process looks for back-channel logout tokens that are due (ms); a session end also wakes it',
+  },
+  BACKCHANNEL_LOGOUT_RETRY_BASE_MS: {
+    meaning: 'Wait after the first failed back-channel logout delivery (ms); it doubles after each further failure, up to an hour',
+  },
+  BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: { meaning: 'Delivery attempts of one logout token before it is abandoned (audited)' },
+  BACKCHANNEL_LOGOUT_TIMEOUT_MS: { meaning: "How long a relying party's backchannel_logout_uri may take to answer (ms)" },
 };

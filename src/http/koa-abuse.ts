@@ -47,7 +47,9 @@ const REGISTRATION_API = new Set([
   '/api/v1/auth/password/change',
 ]);
 const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
-const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par']);
+const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par', '/oauth2/device/auth']);
+/** The page where a person types the user code of the device flow (RFC 8628 §5.1: guessing codes must be limited). */
+const DEVICE_CODE_PAGE = '/oauth2/device';
 
 function classify(ctx: Context): Classified | undefined {
   const classified = classifyRoute(ctx);
@@ -74,6 +76,10 @@ function classifyRoute(ctx: Context): Classified | undefined {
     const login = typeof body?.usernameOrEmail === 'string' ? body.usernameOrEmail.toLowerCase().slice(0, 254) : undefined;
     return { cls: 'login', surface: 'page', signIn: { account: login && `page:${login}` }, isLogin: path.endsWith('/login') };
   }
+  // A wrong user code counts like a wrong password against the address's sign-in limit (the page answers 401).
+  if (path === DEVICE_CODE_PAGE && method === 'POST')
+    return { cls: 'login', surface: 'page', signIn: { account: undefined }, isLogin: false };
+  if (path === DEVICE_CODE_PAGE || path.startsWith(`${DEVICE_CODE_PAGE}/`)) return { cls: 'authorize', surface: 'page', isLogin: false };
   if (path === '/oauth2/authorize' || path.startsWith('/oauth2/authorize/')) return { cls: 'authorize', surface: 'page', isLogin: false };
   if (CLIENT_AUTH_ENDPOINTS.has(path)) {
     const clientId = basicClientId(ctx.get('authorization'));

@@ -25,6 +25,9 @@ import { rewriteGuideErrors } from './koa-guide-errors.ts';
 import { introspectJwtAccessTokens, revokeJwtAccessTokens } from './koa-jwt-introspection.ts';
 import { issuedAudience } from './resource-servers.ts';
 import { settleDeferredConsume, sweepExpiredPayloads } from './adapters/postgres-adapter.ts';
+import { startBackchannelLogoutWorker, type BackchannelLogoutWorker } from '../services/backchannel-logout.ts';
+import { devicePollingPace, prefillUserCode } from './device-flow.ts';
+import { logoutTokenSigner, queueBackchannelLogoutsOnly, recordClientSids } from './backchannel-logout.ts';
 
 export interface OidcRuntime {
   provider(): Provider;
@@ -34,6 +37,8 @@ export interface OidcRuntime {
   publicKeys(): JSONWebKeySet;
   /** Rebuilds the provider when the stored keys changed (also runs every few seconds); true if it did. */
   checkKeys(): Promise<boolean>;
+  /** Delivers the queued back-channel logout tokens (docs/security.md, "Back-channel logout"). */
+  backchannelLogouts: BackchannelLogoutWorker;
   close(): void;
 }
 
@@ -43,6 +48,11 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
   await ensureSigningKeys(app);
   let version = await signingKeysVersion(app);
   let current = await build(app);
+  const backchannelLogouts = startBackchannelLogoutWorker(
+    app,
+    logoutTokenSigner(() => current.provider),
+  );
+  app.backchannelLogouts = backchannelLogouts;
 
   const runtime: OidcRuntime = {
     provider: () => current.provider,
@@ -61,7 +71,9 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
       app.logger.info('signing keys changed: provider reloaded');
       return true;
     },
+    backchannelLogouts,
     close: () => {
+      backchannelLogouts.close();
       clearInterval(poll);
       clearInterval(sweep);
     },
@@ -91,6 +103,10 @@ export async function createOidcRuntime(app: AppContext): Promise<OidcRuntime> {
     provider.use(revokeJwtAccessTokens(ctx, () => runtime.verifier, issuedAudience(ctx)));
     provider.use(formPostPolicy());
     provider.use(endSessionsOnLogout(ctx, () => provider));
+    provider.use(recordClientSids(ctx));
+    provider.use(devicePollingPace(ctx));
+    provider.use(prefillUserCode(OIDC_ROUTES.code_verification));
+    queueBackchannelLogoutsOnly(provider);
     observe(ctx, provider);
     return { provider, mounted: mount(provider as never) as Middleware, publicKeys: keys };
   }
@@ -161,6 +177,8 @@ function observe(app: AppContext, provider: Provider): void {
     'end_session.error',
     'registration_create.error',
     'pushed_authorization_request.error',
+    'device_authorization.error',
+    'code_verification.error',
     'server_error',
   ]) {
     (provider.on as (name: string, listener: (...args: never[]) => void) => void)(event, logError(event));

@@ -23,6 +23,7 @@ import { registrationFeature } from './registration.ts';
 import { registeredResourceServer, resourcesAllowRefresh, resourceTokenTtl } from './resource-servers.ts';
 import { ACR_VALUES, stepUpCheck } from './step-up.ts';
 import { clientProtocolFeatures, SIGNING_JWA } from './client-protocols.ts';
+import { deviceFlowFeature } from './device-flow.ts';
 
 export const OIDC_ROUTES = {
   authorization: '/oauth2/authorize',
@@ -34,6 +35,8 @@ export const OIDC_ROUTES = {
   end_session: '/oauth2/logout',
   registration: '/oauth2/register',
   pushed_authorization_request: '/oauth2/par',
+  device_authorization: '/oauth2/device/auth',
+  code_verification: '/oauth2/device',
 } as const;
 
 /** docs/security.md lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
@@ -149,7 +152,12 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       required: (_ctx, client) => client.clientAuthMethod === 'none',
     },
     // An API resource sets its own access token lifetime (resource-servers.ts); Gatehouse's own API uses ACCESS_TOKEN_TTL.
-    ttl: { ...TTL, AccessToken: resourceTokenTtl(app), ClientCredentials: resourceTokenTtl(app) },
+    ttl: {
+      ...TTL,
+      AccessToken: resourceTokenTtl(app),
+      ClientCredentials: resourceTokenTtl(app),
+      DeviceCode: app.config.deviceFlow.codeTtlSeconds,
+    },
     rotateRefreshToken: true,
     // Tokens live by our sessions and grants (docs/security.md), not by the browser cookie session.
     expiresWithSession: async () => false,
@@ -202,6 +210,9 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       pushedAuthorizationRequests: { enabled: true },
       registration: registrationFeature(app),
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // Client metadata and discovery only: the tokens go out from our queue (oidc/backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
+      deviceFlow: deviceFlowFeature(app),
       resourceIndicators: {
         enabled: true,
         // Several resources granted and none named at the token endpoint: the library asks the client to name one.

@@ -61,6 +61,10 @@ function assertRegistrable(properties: ClientMetadata): void {
   if (properties.jwks_uri !== undefined && !jwksUriSchema.safeParse(properties.jwks_uri).success) {
     throw new errors.InvalidClientMetadata('jwks_uri must be an https URL without a fragment');
   }
+  const backchannel = properties['backchannel_logout_uri'];
+  if (backchannel !== undefined && !redirectUriSchema.safeParse(backchannel).success) {
+    throw new errors.InvalidClientMetadata('backchannel_logout_uri must be absolute, without a fragment, and https except for loopback');
+  }
   // Permission scopes make a client an admin through client_credentials: only an admin may grant them.
   if (typeof properties.scope === 'string' && properties.scope.split(' ').some(isPermission)) {
     throw new errors.InvalidClientMetadata('permission scopes are granted through the admin API only');

@@ -26,7 +26,10 @@ import { deriveKey } from './secrets.ts';
 import { getTenant } from './tenants.ts';
 import { SIGNING_ALGS } from './signing-keys.ts';
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** The device authorization grant (RFC 8628 §3.4), for input-constrained devices; allowed per client like the others. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT_TYPE] as const;
 
 /**
  * How a client's ID tokens are signed (`id_token_signed_response_alg`). ES256 is the default for clients made here:
@@ -130,6 +133,9 @@ const clientFields = z.object({
   dpopBoundAccessTokens: z.boolean().default(false),
   requireSignedRequestObject: z.boolean().default(false),
   authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).default('RS256'),
+  // OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed, and whether they must carry `sid`.
+  backchannelLogoutUri: redirectUriSchema.nullable().default(null),
+  backchannelLogoutSessionRequired: z.boolean().default(false),
 });
 
 type ClientShape = {
@@ -187,6 +193,9 @@ export const clientChangesSchema = z.object({
   dpopBoundAccessTokens: z.boolean().optional(),
   requireSignedRequestObject: z.boolean().optional(),
   authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).optional(),
+  /** null removes it: the client gets no more logout tokens. */
+  backchannelLogoutUri: redirectUriSchema.nullable().optional(),
+  backchannelLogoutSessionRequired: z.boolean().optional(),
 });
 
 export type ClientChanges = z.output<typeof clientChangesSchema>;
@@ -223,8 +232,13 @@ function clientMetadata(values: {
   dpopBoundAccessTokens: boolean;
   requireSignedRequestObject: boolean;
   authorizationSignedResponseAlg: string;
+  backchannelLogoutUri: string | null;
+  backchannelLogoutSessionRequired: boolean;
 }): Record<string, unknown> {
   return {
+    // Undefined drops the key from the stored JSON, so removing the URI removes it from the metadata.
+    backchannel_logout_uri: values.backchannelLogoutUri ?? undefined,
+    backchannel_logout_session_required: values.backchannelLogoutSessionRequired,
     client_name: values.name,
     redirect_uris: values.redirectUris,
     post_logout_redirect_uris: values.postLogoutRedirectUris,
@@ -303,6 +317,8 @@ export function presentClient(client: ClientRecord) {
     dpop_bound_access_tokens?: boolean;
     require_signed_request_object?: boolean;
     authorization_signed_response_alg?: (typeof AUTHORIZATION_SIGNING_ALGS)[number];
+    backchannel_logout_uri?: string;
+    backchannel_logout_session_required?: boolean;
   };
   const authMethod = m.token_endpoint_auth_method ?? 'client_secret_basic';
   return {
@@ -326,6 +342,8 @@ export function presentClient(client: ClientRecord) {
     requireSignedRequestObject: m.require_signed_request_object ?? false,
     // oidc-provider's (and JARM's) default for a client that names none.
     authorizationSignedResponseAlg: m.authorization_signed_response_alg ?? 'RS256',
+    backchannelLogoutUri: m.backchannel_logout_uri ?? null,
+    backchannelLogoutSessionRequired: m.backchannel_logout_session_required === true,
     createdAt: client.createdAt,
     updatedAt: client.updatedAt,
   };

@@ -19,12 +19,14 @@ import {
   insertSessionGrant,
   markGrantRevoked,
   setOidcSessionUid,
+  setSessionGrantOidcSid,
   touchSession,
   type GrantSession,
   type NewSession,
   type SessionRecord,
 } from '../db/queries/sessions.ts';
 import { revokeGrantEverywhere } from '../db/queries/oidc-payloads.ts';
+import { enqueueBackchannelLogouts } from '../db/queries/backchannel-logouts.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 
 /** Sessions live as long as the refresh tokens issued in them (docs/security.md: 30 days). */
@@ -33,8 +35,11 @@ export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
 /** Revokes every token of the given grants (implemented by the OIDC layer, oidc/grants.ts). */
 export type GrantRevoker = (grantIds: readonly string[]) => Promise<void>;
 
-/** What ends sessions: the services' dependencies and the revoker of the grants issued under them. */
-export type SessionDeps = ServiceDeps & { revokeGrants: GrantRevoker };
+/**
+ * What ends sessions: the services' dependencies, the revoker of the grants issued under them, and (in the server) the
+ * back-channel logout worker, told when logout tokens were queued so it need not wait for its next poll.
+ */
+export type SessionDeps = ServiceDeps & { revokeGrants: GrantRevoker; backchannelLogouts?: { kick(): void } };
 
 /** What a sign-in knows; the id and expiry are the service's to choose. */
 export type StartSessionInput = Omit<NewSession, 'id' | 'expiresAt'>;
@@ -56,11 +61,12 @@ export async function startSession(
   const actor = { ...meta, actorId: meta.actorId ?? input.userId };
   let refused = false;
   try {
-    const { session, evictedGrantIds } = await deps.db.transaction(async (trx) => {
+    const { session, evictedGrantIds, logoutsQueued } = await deps.db.transaction(async (trx) => {
       await lockUserSessions(trx, input.tenantId, input.userId);
       const live = await findLiveSessionsOfUser(trx, input.tenantId, input.userId);
       const excess = live.length + 1 - tenant.sessionLimit;
       const evictedGrantIds: string[] = [];
+      let logoutsQueued = 0;
       if (excess > 0) {
         if (tenant.sessionStrategy === 'reject' && !options.evictOldest) {
           refused = true;
@@ -68,6 +74,7 @@ export async function startSession(
         }
         for (const oldest of live.slice(0, excess)) {
           evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted'))?.grantIds ?? []));
+          logoutsQueued += await enqueueBackchannelLogouts(trx, input.tenantId, oldest.id);
           await recordAudit(
             trx,
             { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } },
@@ -91,9 +98,10 @@ export async function startSession(
         },
         actor,
       );
-      return { session, evictedGrantIds };
+      return { session, evictedGrantIds, logoutsQueued };
     });
     await deps.revokeGrants(evictedGrantIds);
+    if (logoutsQueued > 0) deps.backchannelLogouts?.kick();
     return session;
   } finally {
     if (refused) {
@@ -155,7 +163,11 @@ export function findSessionOfBrowser(deps: ServiceDeps, tenantId: string, oidcSe
   return findLiveSessionByOidcUid(deps.db, tenantId, oidcSessionUid);
 }
 
-/** Ends a session and revokes everything issued under it (docs/security.md). False when it was not live. */
+/**
+ * Ends a session and revokes everything issued under it (docs/security.md). The logout tokens its relying parties
+ * are owed are queued in the same transaction (OpenID Connect Back-Channel Logout 1.0), so none is lost whatever
+ * happens next. False when it was not live.
+ */
 export async function endSession(
   deps: SessionDeps,
   tenantId: string,
@@ -163,10 +175,16 @@ export async function endSession(
   reason: string,
   meta: AuditMeta,
 ): Promise<boolean> {
-  const ended = await endSessionRow(deps.db, tenantId, sessionId, reason);
+  const ended = await deps.db.transaction(async (trx) => {
+    const row = await endSessionRow(trx, tenantId, sessionId, reason);
+    if (!row) return undefined;
+    const logoutsQueued = await enqueueBackchannelLogouts(trx, tenantId, sessionId);
+    await recordAudit(trx, { tenantId, type: 'session.ended', subjectId: row.userId, data: { sessionId, reason } }, meta);
+    return { grantIds: row.grantIds, logoutsQueued };
+  });
   if (!ended) return false;
-  await recordAudit(deps.db, { tenantId, type: 'session.ended', subjectId: ended.userId, data: { sessionId, reason } }, meta);
   await deps.revokeGrants(ended.grantIds);
+  if (ended.logoutsQueued > 0) deps.backchannelLogouts?.kick();
   return true;
 }
 
@@ -222,4 +240,9 @@ export function withDatabaseRevoker<D extends ServiceDeps>(deps: D): D & { revok
       for (const grantId of grantIds) await revokeGrantEverywhere(deps.db, grantId);
     },
   };
+}
+
+/** The `sid` a grant's client sees in its ID tokens: back-channel logout tokens for this session repeat it. */
+export function recordGrantOidcSid(deps: Pick<ServiceDeps, 'db'>, grantId: string, oidcSid: string): Promise<void> {
+  return setSessionGrantOidcSid(deps.db, grantId, oidcSid);
 }

@@ -17,6 +17,8 @@ import {
   type Role,
 } from '../db/queries/roles.ts';
 import { findUserIdsWithActiveMfa } from '../db/queries/mfa.ts';
+import { enqueueBackchannelLogouts } from '../db/queries/backchannel-logouts.ts';
+import { findLiveSessionsOfUser } from '../db/queries/sessions.ts';
 import {
   clearLockout,
   deleteUserById,
@@ -307,9 +309,23 @@ export async function setUserPassword(
 }
 
 /** Deletes a user; their sessions go with the row, so their access tokens stop verifying and refreshes fail. */
-export async function deleteUser(deps: ServiceDeps, tenantId: string, userId: string, meta: AuditMeta): Promise<void> {
-  await deps.db.transaction(async (trx) => {
+/**
+ * Deletes a user; their sessions go with the row. The logout tokens those sessions' clients are owed are queued first,
+ * in the same transaction (the queue keeps no reference to the deleted rows).
+ */
+export async function deleteUser(
+  deps: ServiceDeps & Pick<SessionDeps, 'backchannelLogouts'>,
+  tenantId: string,
+  userId: string,
+  meta: AuditMeta,
+): Promise<void> {
+  const logoutsQueued = await deps.db.transaction(async (trx) => {
+    let queued = 0;
+    for (const session of await findLiveSessionsOfUser(trx, tenantId, userId))
+      queued += await enqueueBackchannelLogouts(trx, tenantId, session.id);
     if (!(await deleteUserById(trx, tenantId, userId))) throw new AppError('NOT_FOUND', { field: 'userId', detail: `user ${userId}` });
     await recordAudit(trx, { tenantId, type: 'user.deleted', subjectId: userId }, meta);
+    return queued;
   });
+  if (logoutsQueued > 0) deps.backchannelLogouts?.kick();
 }

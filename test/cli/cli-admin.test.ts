@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { exportJWK, generateKeyPair } from 'jose';
+import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
+import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authApi, readJson } from '../helpers/http.ts';
 import { ROOT, type Completed } from '../helpers/processes.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -273,6 +275,89 @@ it('registers a private_key_jwt client with its keys from a file, DPoP-bound; th
     expect((await cli(['client', 'update', '--tenant', 'acme', '--client', created.client_id, '--dpop-bound', 'maybe'])).code).not.toBe(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
+
+it('registers a back-channel logout URI; a session the CLI ends gets its logout token from the running server', async () => {
+  const receiver = new BackchannelReceiver();
+  const receiverUrl = await receiver.listen();
+  try {
+    const redirectUri = 'http://127.0.0.1:7777/callback';
+    const created = await ok([
+      'client',
+      'create',
+      '--tenant',
+      'acme',
+      '--name',
+      'Back-channel app',
+      '--redirect-uri',
+      redirectUri,
+      '--first-party',
+      '--backchannel-logout-uri',
+      `${receiverUrl}/cli`,
+      '--backchannel-logout-session-required',
+    ]);
+    expect(created).toMatchObject({ backchannel_logout_uri: `${receiverUrl}/cli`, backchannel_logout_session_required: true });
+    const clientId = created.client_id as string;
+    const user = await ok(['user', 'create', '--tenant', 'acme', '--email', 'bcl@acme.test', '--password-stdin'], 'back channel pass\n');
+    const rp = await discoverRp(server.url, clientId, created.client_secret);
+    const signedIn = await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri,
+      login: 'bcl@acme.test',
+      password: 'back channel pass',
+    });
+    const tokens = await oidc.authorizationCodeGrant(rp, signedIn.callback, {
+      pkceCodeVerifier: signedIn.verifier,
+      expectedState: signedIn.state,
+    });
+
+    // The CLI runs no delivery worker: it queues the token in the session's transaction, and the server sends it.
+    expect(await ok(['user', 'disable', '--tenant', 'acme', '--user', user.user.id])).toMatchObject({ sessionsEnded: 1 });
+    const [received] = await receiver.tokensAt('/cli');
+    const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(received?.token as string, jwks, {
+      issuer: server.ctx.config.publicUrl,
+      audience: clientId,
+      typ: 'logout+jwt',
+    });
+    expect(payload).toMatchObject({
+      sub: user.user.id,
+      sid: tokens.claims()?.sid,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    });
+
+    // Deleting a user takes their sessions with the row; their clients are told as well.
+    const other = await ok(['user', 'create', '--tenant', 'acme', '--email', 'bcl2@acme.test', '--password-stdin'], 'back channel pass\n');
+    const second = await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri,
+      login: 'bcl2@acme.test',
+      password: 'back channel pass',
+    });
+    const secondTokens = await oidc.authorizationCodeGrant(rp, second.callback, {
+      pkceCodeVerifier: second.verifier,
+      expectedState: second.state,
+    });
+    await ok(['user', 'delete', '--tenant', 'acme', '--user', other.user.id, '--yes']);
+    const [, afterDelete] = await receiver.tokensAt('/cli', 2);
+    expect(
+      (await jwtVerify(afterDelete?.token as string, jwks, { issuer: server.ctx.config.publicUrl, audience: clientId })).payload,
+    ).toMatchObject({
+      sub: other.user.id,
+      sid: secondTokens.claims()?.sid,
+    });
+
+    const removed = await ok(['client', 'update', '--tenant', 'acme', '--client', clientId, '--no-backchannel-logout']);
+    expect(removed.client).toMatchObject({ backchannelLogoutUri: null, backchannelLogoutSessionRequired: true });
+    expect(
+      (await cli(['client', 'update', '--tenant', 'acme', '--client', clientId, '--backchannel-logout-uri', 'http://rp.example/logout']))
+        .code,
+    ).not.toBe(0);
+  } finally {
+    await receiver.close();
   }
 }, 60_000);
 

@@ -309,6 +309,39 @@ describeInBrowser('admin console in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('registers a device client with a back-channel logout URI, then removes the URI', async () => {
+    const page = await newPage();
+    await signIn(page, 'beta', 'bea@beta.test');
+    await visit(page, '#/clients/new', 'Register a client', 'client-new-device');
+    await page.getByLabel('TV or command-line tool').check();
+    expect(await page.getByLabel('Device code: people sign in on another screen (TVs, command-line tools)').isChecked()).toBe(true);
+    expect(await page.getByLabel('Public: no secret, PKCE required (browsers, apps)').isChecked()).toBe(true);
+    await page.getByLabel('Name').fill('Lobby screen');
+    await page.getByLabel('Back-channel logout URI').fill('https://lobby.beta.test/backchannel-logout');
+    await page.getByLabel('Logout and ID tokens carry the session id (sid)').check();
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Register client' }).click();
+    await page.getByRole('heading', { name: 'Lobby screen', level: 1 }).waitFor();
+    await page.getByText('https://lobby.beta.test/backchannel-logout (with sid)').waitFor();
+    const clientId = ((await page.locator('dd .mono').first().textContent()) ?? '').trim();
+    const stored = await admin('GET', `/clients/${clientId}`, { token: await accessTokenOf(page) });
+    expect(stored.body.data.client).toMatchObject({
+      public: true,
+      grantTypes: ['refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+      backchannelLogoutUri: 'https://lobby.beta.test/backchannel-logout',
+      backchannelLogoutSessionRequired: true,
+    });
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: /^Edit /, level: 1 }).waitFor();
+    await page.getByLabel('Back-channel logout URI').fill('');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: 'Lobby screen', level: 1 }).waitFor();
+    const changed = await admin('GET', `/clients/${clientId}`, { token: await accessTokenOf(page) });
+    expect(changed.body.data.client.backchannelLogoutUri).toBeNull();
+    await page.context().close();
+  }, 120_000);
+
   it('a member sees no admin pages, and the API answers their token with 403', async () => {
     const page = await newPage();
     await signIn(page, 'acme', 'mo@acme.test');

@@ -10,6 +10,7 @@ import { migrateToLatest } from '../../src/db/migrate.ts';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
 import * as apiResources from '../../src/db/queries/api-resources.ts';
 import * as clientResourceScopes from '../../src/db/queries/client-resource-scopes.ts';
+import * as backchannel from '../../src/db/queries/backchannel-logouts.ts';
 import * as consents from '../../src/db/queries/consents.ts';
 import * as resourceConsents from '../../src/db/queries/resource-consents.ts';
 import { deleteClientById, findClientById, findClientsPage, updateClientById } from '../../src/db/queries/clients.ts';
@@ -80,6 +81,7 @@ const CROSS_TENANT_BY_OPAQUE_ID: Record<string, string> = {
   'sessions.findSessionByGrantId': 'by grant id; the caller compares tenants',
   'sessions.findSessionByPayloadId': 'by refresh token id; the caller compares tenants',
   'sessions.markGrantRevoked': 'by grant id',
+  'sessions.setSessionGrantOidcSid': 'by grant id',
   'sessions.findLiveSessionIdsByOidcUid': 'by oidc-provider session uid; returns each tenant',
   'sessions.findLiveSessionGrantIdsOfClient': 'client ids are unique across tenants',
 };
@@ -100,6 +102,7 @@ const fx = {
   requestId: '',
   resourceId: '',
   otherClientId: '',
+  logoutId: '',
 };
 
 const CRM = 'https://crm.one.test/api';
@@ -174,6 +177,16 @@ beforeAll(async () => {
   await clientResourceScopes.replaceClientScopesOfResource(db, 'one', 'platform', client.clientId, fx.resourceId, ['contacts:read']);
   await resourceConsents.addResourceConsents(db, 'one', user.id, client.clientId, [{ resourceId: fx.resourceId, scope: 'contacts:read' }]);
   fx.otherClientId = (await makeClient(deps, { tenantId: 'two', name: 'Two app', redirectUris: ['https://two.test/cb'] })).client.clientId;
+  // A client of tenant one with a back-channel logout URI took part in the session; one logout token is queued.
+  const { client: loggedOut } = await makeClient(deps, {
+    tenantId: 'one',
+    name: 'One back-channel app',
+    redirectUris: ['https://one.test/cb'],
+    backchannelLogoutUri: 'https://one.test/logout',
+  });
+  await sessions.insertSessionGrant(db, session.id, 'grant-1', loggedOut.clientId);
+  expect(await backchannel.enqueueBackchannelLogouts(db, 'one', session.id)).toBe(1);
+  fx.logoutId = (await backchannel.findBackchannelLogoutsOfSession(db, 'one', session.id))[0]?.id as string;
   fx.mailId = String(rows[0].id);
   fx.requestId = String(rows[1].id);
 });
@@ -391,6 +404,30 @@ const PROBES: Record<string, () => Promise<void>> = {
   'roles.countActiveHoldersOfRole': async () => {
     expect(await roles.countActiveHoldersOfRole(db, 'two', 'admin', fx.otherUserId)).toBe(0);
     expect(await roles.countActiveHoldersOfRole(db, 'one', 'admin', fx.otherUserId)).toBe(1);
+  },
+  'backchannel-logouts.enqueueBackchannelLogouts': async () => {
+    expect(await backchannel.enqueueBackchannelLogouts(db, 'two', fx.sessionId)).toBe(0);
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toHaveLength(1);
+  },
+  'backchannel-logouts.findBackchannelLogoutsOfSession': async () =>
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'two', fx.sessionId)).toEqual([]),
+  'backchannel-logouts.markBackchannelLogoutDelivered': async () => {
+    await backchannel.markBackchannelLogoutDelivered(db, 'two', fx.logoutId);
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ deliveredAt: null }),
+    ]);
+  },
+  'backchannel-logouts.retryBackchannelLogoutLater': async () => {
+    await backchannel.retryBackchannelLogoutLater(db, 'two', fx.logoutId, 1000, 'attack');
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ lastError: null }),
+    ]);
+  },
+  'backchannel-logouts.abandonBackchannelLogout': async () => {
+    await backchannel.abandonBackchannelLogout(db, 'two', fx.logoutId, 'attack');
+    expect(await backchannel.findBackchannelLogoutsOfSession(db, 'one', fx.sessionId)).toEqual([
+      expect.objectContaining({ abandonedAt: null, lastError: null }),
+    ]);
   },
   'sessions.findLiveSession': async () => expect(await sessions.findLiveSession(db, 'two', fx.sessionId)).toBeUndefined(),
   'sessions.findLiveSessionWithGrant': async () =>

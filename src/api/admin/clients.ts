@@ -47,6 +47,8 @@ const adminClient = z.object({
   dpopBoundAccessTokens: z.boolean().describe('Its access tokens must be DPoP-bound (RFC 9449)'),
   requireSignedRequestObject: z.boolean().describe('Authorization requests must come as a signed request object (RFC 9101)'),
   authorizationSignedResponseAlg: z.enum(AUTHORIZATION_SIGNING_ALGS).describe('How JARM responses (response_mode=jwt) are signed'),
+  backchannelLogoutUri: z.url().nullable().describe('Where logout tokens are POSTed when a session it took part in ends'),
+  backchannelLogoutSessionRequired: z.boolean().describe('Its ID tokens and logout tokens carry `sid`'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

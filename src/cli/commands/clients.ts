@@ -99,11 +99,12 @@ export const clientCreate: Command = {
   name: 'client create',
   usage:
     '--tenant SLUG --name N [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--public] [--first-party] ' +
-    `[--auth-method client_secret_basic|client_secret_post|private_key_jwt] ${PROTOCOL_USAGE}`,
+    `[--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--backchannel-logout-uri URI [--backchannel-logout-session-required]] ${PROTOCOL_USAGE}`,
   summary: 'Register an OAuth client; prints client_id and, for a confidential client, client_secret once',
   description:
     'Redirect URIs must be absolute, without a fragment, and https except for loopback. --public makes a client without a secret (PKCE); --first-party skips the consent page. ' +
-    '--auth-method private_key_jwt makes a client without a secret that signs JWTs with the keys of --jwks-file or --jwks-uri.',
+    '--auth-method private_key_jwt makes a client without a secret that signs JWTs with the keys of --jwks-file or --jwks-uri. ' +
+    '--backchannel-logout-uri receives a logout token whenever a session the client took part in ends; with --backchannel-logout-session-required its ID and logout tokens carry `sid`.',
   options: {
     tenant: { type: 'string' },
     name: { type: 'string' },
@@ -115,6 +116,8 @@ export const clientCreate: Command = {
     'first-party': { type: 'boolean' },
     'auth-method': { type: 'string' },
     ...PROTOCOL_OPTIONS,
+    'backchannel-logout-uri': { type: 'string' },
+    'backchannel-logout-session-required': { type: 'boolean' },
   },
   run: async (deps, values) => {
     const grantTypes = grantTypesOf(values);
@@ -131,6 +134,8 @@ export const clientCreate: Command = {
         firstParty: values['first-party'] === true,
         ...(typeof values['auth-method'] === 'string' && { authMethod: values['auth-method'] as 'client_secret_basic' }),
         ...protocolSettings(values),
+        ...(typeof values['backchannel-logout-uri'] === 'string' && { backchannelLogoutUri: values['backchannel-logout-uri'] }),
+        backchannelLogoutSessionRequired: values['backchannel-logout-session-required'] === true,
       },
       CLI_ACTOR,
     );
@@ -177,10 +182,10 @@ export const clientShow: Command = {
 
 export const clientUpdate: Command = {
   name: 'client update',
-  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party] ${PROTOCOL_USAGE}`,
-  summary: "Change a client's name, redirect URIs, grant types, scope, first-party flag or protocol settings",
+  usage: `${CLIENT_USAGE} [--name N] [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant-type G]... [--scope S] [--first-party | --third-party] [--backchannel-logout-uri URI | --no-backchannel-logout] [--backchannel-logout-session-required | --backchannel-logout-session-optional] ${PROTOCOL_USAGE}`,
+  summary: "Change a client's name, redirect URIs, grant types, scope, first-party flag, back-channel logout or protocol settings",
   description:
-    'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list. --jwks-file none or --jwks-uri none removes the keys.',
+    'Only the flags given change; a repeated flag (--redirect-uri) replaces the whole list. --jwks-file none or --jwks-uri none removes the keys; --no-backchannel-logout removes the back-channel logout URI.',
   options: {
     ...CLIENT,
     name: { type: 'string' },
@@ -191,10 +196,18 @@ export const clientUpdate: Command = {
     'first-party': { type: 'boolean' },
     'third-party': { type: 'boolean' },
     ...PROTOCOL_OPTIONS,
+    'backchannel-logout-uri': { type: 'string' },
+    'no-backchannel-logout': { type: 'boolean' },
+    'backchannel-logout-session-required': { type: 'boolean' },
+    'backchannel-logout-session-optional': { type: 'boolean' },
   },
   run: async (deps, values) => {
     if (values['first-party'] === true && values['third-party'] === true)
       throw new UsageError('--first-party and --third-party exclude each other');
+    if (values['backchannel-logout-uri'] !== undefined && values['no-backchannel-logout'] === true)
+      throw new UsageError('--backchannel-logout-uri and --no-backchannel-logout exclude each other');
+    if (values['backchannel-logout-session-required'] === true && values['backchannel-logout-session-optional'] === true)
+      throw new UsageError('--backchannel-logout-session-required and --backchannel-logout-session-optional exclude each other');
     const grantTypes = grantTypesOf(values);
     const changes = parseOrThrow(clientChangesSchema, {
       ...(typeof values.name === 'string' && { name: values.name }),
@@ -205,6 +218,10 @@ export const clientUpdate: Command = {
       ...(values['first-party'] === true && { firstParty: true }),
       ...(values['third-party'] === true && { firstParty: false }),
       ...protocolSettings(values),
+      ...(typeof values['backchannel-logout-uri'] === 'string' && { backchannelLogoutUri: values['backchannel-logout-uri'] }),
+      ...(values['no-backchannel-logout'] === true && { backchannelLogoutUri: null }),
+      ...(values['backchannel-logout-session-required'] === true && { backchannelLogoutSessionRequired: true }),
+      ...(values['backchannel-logout-session-optional'] === true && { backchannelLogoutSessionRequired: false }),
     });
     if (Object.keys(changes).length === 0) throw new UsageError('nothing to change');
     const client = await updateClient(deps, requireString(values, 'tenant'), requireString(values, 'client'), changes, CLI_ACTOR);

@@ -248,3 +248,8 @@ export async function findUnrevokedGrantIdsOfUserAndClient(
     .select<{ grant_id: string }[]>('g.grant_id');
   return rows.map((r) => r.grant_id);
 }
+
+/** The `sid` oidc-provider put in the ID tokens of this grant's client (back-channel logout tokens repeat it). */
+export async function setSessionGrantOidcSid(db: Knex, grantId: string, oidcSid: string): Promise<void> {
+  await db('session_grants').where({ grant_id: grantId }).whereRaw('oidc_sid is distinct from ?', [oidcSid]).update({ oidc_sid: oidcSid });
+}

@@ -4,6 +4,7 @@ import type { Adapter } from 'oidc-provider';
 import type { Db } from '../../db/knex.ts';
 import type { KvStore } from '../../store/kv-store.ts';
 import { PostgresAdapter } from './postgres-adapter.ts';
+import { decryptSecret, encryptSecret } from '../../services/encryption.ts';
 import { StoreAdapter } from './store-adapter.ts';
 import { storedIdOf } from './token-ids.ts';
 
@@ -40,6 +41,10 @@ export function createAdapterFactory(
   options: AdapterOptions = {},
 ): (modelName: string) => Adapter {
   const storedId = storedIdOf(deps.config.secretKey);
+  const sealer = {
+    seal: (id: string) => encryptSecret(deps.config.secretKey, id),
+    open: (sealed: string) => decryptSecret(deps.config.secretKey, sealed),
+  };
   return (modelName) => {
     switch (adapterBackendFor(modelName)) {
       case 'client':
@@ -49,7 +54,7 @@ export function createAdapterFactory(
       case 'postgres':
         return new PostgresAdapter(deps.db, modelName, { storedId, refreshReuseIntervalSeconds: deps.config.refreshReuseIntervalSeconds });
       case 'store':
-        return new StoreAdapter(deps.store, modelName, storedId);
+        return new StoreAdapter(deps.store, modelName, storedId, sealer);
     }
   };
 }

@@ -7,6 +7,15 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { KvStore } from '../../store/kv-store.ts';
 import type { StoredIdOf } from './token-ids.ts';
 
+/**
+ * Seals a record's id for the one lookup that does not present it: a device code found by its user code (RFC 8628),
+ * which oidc-provider then saves and looks up again by its id. Without SECRET_KEY the sealed id is worthless.
+ */
+export interface IdSealer {
+  seal(id: string): string;
+  open(sealed: string): string;
+}
+
 /** Used when oidc-provider gives no expiry: nothing in the store may live forever. */
 const FALLBACK_TTL_SECONDS = 3600;
 
@@ -14,11 +23,13 @@ export class StoreAdapter implements Adapter {
   readonly #store: KvStore;
   readonly #model: string;
   readonly #storedId: StoredIdOf;
+  readonly #sealer: IdSealer | undefined;
 
-  constructor(store: KvStore, model: string, storedId: StoredIdOf) {
+  constructor(store: KvStore, model: string, storedId: StoredIdOf, sealer?: IdSealer) {
     this.#store = store;
     this.#model = model;
     this.#storedId = storedId;
+    this.#sealer = sealer;
   }
 
   /** The key of a record by its stored (hashed) id. */
@@ -45,15 +56,19 @@ export class StoreAdapter implements Adapter {
   async upsert(presented: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const ttl = expiresIn && expiresIn > 0 ? expiresIn : FALLBACK_TTL_SECONDS;
     const id = this.#storedId(this.#model, presented);
-    await this.#store.set(this.#key(id), JSON.stringify(withoutSecrets(payload, presented)), ttl);
+    const stored = withoutSecrets(payload, presented);
+    if (payload.userCode && this.#sealer) stored[SEALED_ID] = this.#sealer.seal(presented);
+    await this.#store.set(this.#key(id), JSON.stringify(stored), ttl);
     if (payload.grantId) await this.#store.setAdd(this.#grantIndex(payload.grantId), id, ttl);
     if (payload.uid) await this.#store.set(this.#uidIndex(payload.uid), id, ttl);
     if (payload.userCode) await this.#store.set(this.#userCodeIndex(payload.userCode), id, ttl);
   }
 
   async find(presented: string): Promise<AdapterPayload | undefined> {
-    const payload = await this.#find(this.#storedId(this.#model, presented));
-    return payload && withSecrets(payload, presented);
+    const found = await this.#find(this.#storedId(this.#model, presented));
+    if (!found) return undefined;
+    const { [SEALED_ID]: _sealed, ...payload } = found as AdapterPayload & { [SEALED_ID]?: string };
+    return withSecrets(payload, presented);
   }
 
   /** By stored id: the payload without `jti`, which only the holder of the secret knows. */
@@ -71,7 +86,13 @@ export class StoreAdapter implements Adapter {
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
     const id = await this.#store.get(this.#userCodeIndex(userCode));
-    return id === null ? undefined : this.#find(id);
+    const found = id === null ? undefined : await this.#find(id);
+    if (!found) return undefined;
+    // oidc-provider saves what it finds here under the found record's jti: without the real id it would write a copy
+    // under a fresh id, and the device polling with the real one would never see the approval.
+    const { [SEALED_ID]: sealed, ...payload } = found as AdapterPayload & { [SEALED_ID]?: string };
+    if (typeof sealed === 'string' && this.#sealer) return withSecrets(payload, this.#sealer.open(sealed));
+    return payload;
   }
 
   async consume(presented: string): Promise<void> {
@@ -99,6 +120,7 @@ export class StoreAdapter implements Adapter {
 }
 
 const ID_PLACEHOLDER = '{jti}';
+const SEALED_ID = 'sealedJti';
 
 /**
  * The value as stored: no `jti`; an Interaction's resume URL (`returnTo`, which ends in the interaction id) with the id

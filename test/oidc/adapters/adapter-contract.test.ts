@@ -9,6 +9,7 @@ import { deleteExpiredOidcPayloads } from '../../../src/db/queries/oidc-payloads
 import { createLogger } from '../../../src/logger.ts';
 import { PostgresAdapter } from '../../../src/oidc/adapters/postgres-adapter.ts';
 import { StoreAdapter } from '../../../src/oidc/adapters/store-adapter.ts';
+import { decryptSecret, encryptSecret } from '../../../src/services/encryption.ts';
 import { hashTokenId, storedIdOf } from '../../../src/oidc/adapters/token-ids.ts';
 import type { KvStore } from '../../../src/store/kv-store.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
@@ -223,6 +224,34 @@ describe.each(backends.filter(([name]) => name !== 'postgres'))('%s adapter, dev
     const { jti: _jti, ...stored } = payload;
     expect(await otherProcess!.findByUserCode('WDJB-MJHT')).toEqual(stored);
     expect(await otherProcess!.findByUserCode('NOPE-NOPE')).toBeUndefined();
+  });
+});
+
+describe('store adapter, device code found by its user code in production', () => {
+  it('gives back the id, sealed under SECRET_KEY in the stored value, so the approval lands on the polled record', async () => {
+    const store = new MemoryStore();
+    stores.push(store);
+    const sealer = { seal: (id: string) => encryptSecret(SECRET_KEY, id), open: (sealed: string) => decryptSecret(SECRET_KEY, sealed) };
+    const codes = new StoreAdapter(store, 'DeviceCode', storedId, sealer);
+    const id = randomUUID();
+    await codes.upsert(id, { iat: now(), exp: now() + 600, kind: 'DeviceCode', jti: id, userCode: 'BCDF-GHJK', clientId: 'c-1' }, 600);
+    const found = await codes.findByUserCode('BCDF-GHJK');
+    expect(found).toMatchObject({ jti: id, userCode: 'BCDF-GHJK' });
+    expect(found).not.toHaveProperty('sealedJti');
+    // What oidc-provider does on approval: save the found record under its jti; the device polls with the real id.
+    await codes.upsert(found!.jti as string, { ...found!, accountId: 'user-1' }, 600);
+    expect(await codes.find(id)).toMatchObject({ jti: id, accountId: 'user-1' });
+    expect(await codes.find(id)).not.toHaveProperty('sealedJti');
+    // The store holds the id only sealed: neither the value nor any key names it.
+    const raw = await store.get(`oidc:{DeviceCode:${storedId('DeviceCode', id)}}`);
+    expect(raw).not.toBeNull();
+    expect(raw).not.toContain(id);
+    // Without the key, a different adapter (another SECRET_KEY) cannot open it.
+    const stranger = new StoreAdapter(store, 'DeviceCode', storedId, {
+      seal: (v) => encryptSecret('another secret key that is long enough', v),
+      open: (v) => decryptSecret('another secret key that is long enough', v),
+    });
+    await expect(stranger.findByUserCode('BCDF-GHJK')).rejects.toThrow();
   });
 });
 
