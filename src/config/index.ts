@@ -134,6 +134,7 @@ export const envSchema = z.object({
   BACKCHANNEL_LOGOUT_RETRY_BASE_MS: intIn(10, 3600000).default(30000),
   BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: intIn(1, 100).default(10),
   BACKCHANNEL_LOGOUT_TIMEOUT_MS: intIn(100, 60000).default(5000),
+  BACKCHANNEL_LOGOUT_PRIVATE_ADDRESSES: boolish.optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -196,7 +197,14 @@ export interface Config {
   /** The device authorization grant (RFC 8628): on or off, the polling interval, how long a code lives. */
   deviceFlow: { enabled: boolean; intervalSeconds: number; codeTtlSeconds: number };
   /** Delivery of back-channel logout tokens (docs/security.md, "Back-channel logout"). */
-  backchannelLogout: { pollIntervalMs: number; retryBaseMs: number; maxAttempts: number; timeoutMs: number };
+  backchannelLogout: {
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+    /** Whether logout tokens may go to loopback, private and other non-public addresses. */
+    privateAddresses: boolean;
+  };
 }
 
 export interface Deadlines {
@@ -337,6 +345,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: env.BACKCHANNEL_LOGOUT_RETRY_BASE_MS,
       maxAttempts: env.BACKCHANNEL_LOGOUT_MAX_ATTEMPTS,
       timeoutMs: env.BACKCHANNEL_LOGOUT_TIMEOUT_MS,
+      privateAddresses: env.BACKCHANNEL_LOGOUT_PRIVATE_ADDRESSES ?? !isProduction,
     },
   });
 }

@@ -97,4 +97,9 @@ export const VARIABLE_DOCS: Record<string, VariableDoc> = {
   },
   BACKCHANNEL_LOGOUT_MAX_ATTEMPTS: { meaning: 'Delivery attempts of one logout token before it is abandoned (audited)' },
   BACKCHANNEL_LOGOUT_TIMEOUT_MS: { meaning: "How long a relying party's backchannel_logout_uri may take to answer (ms)" },
+  BACKCHANNEL_LOGOUT_PRIVATE_ADDRESSES: {
+    default: '`false` in production, `true` otherwise',
+    meaning:
+      'Whether logout tokens may be POSTed to loopback, private, link-local and other non-public addresses (checked on the address each connection resolves to): in production whoever registers a client must not reach the internal network through the server; in development relying parties run on your own machine',
+  },
 };

@@ -12,6 +12,7 @@ import {
   type BackchannelLogout,
 } from '../db/queries/backchannel-logouts.ts';
 import { recordAudit } from './audit.ts';
+import { postForm } from './outbound-post.ts';
 
 export type { BackchannelLogout } from '../db/queries/backchannel-logouts.ts';
 
@@ -70,19 +71,16 @@ export function startBackchannelLogoutWorker(
     let failure: string | undefined;
     let status: number | undefined;
     try {
-      const res = await fetch(signed.uri, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ logout_token: signed.token }),
-        signal: AbortSignal.timeout(settings.timeoutMs),
-      });
-      status = res.status;
-      await res.body?.cancel();
+      status = await postForm(
+        signed.uri,
+        { logout_token: signed.token },
+        { timeoutMs: settings.timeoutMs, privateAddresses: settings.privateAddresses },
+      );
       // §2.8: 200 OK on success (204 is accepted too, as oidc-provider does); anything else, redirects included, failed.
       if (status !== 200 && status !== 204) failure = `HTTP ${status}`;
     } catch (err) {
-      failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable';
+      const name = (err as Error).name;
+      failure = name === 'TimeoutError' ? 'timeout' : name === 'ForbiddenAddressError' ? 'forbidden_address' : 'unreachable';
     }
     const lastAttempt = logout.attempts >= settings.maxAttempts;
     // The row and its audit event change together: an operator never sees one without the other.
