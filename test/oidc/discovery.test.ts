@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import {
   calculateJwkThumbprint,
+  decodeJwt,
   exportJWK,
   generateKeyPair,
   importJWK,
@@ -14,13 +15,16 @@ import {
   type JWK,
   UnsecuredJWT,
 } from 'jose';
+import { signedInUser } from '../helpers/admin.ts';
+import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
-import { readJson } from '../helpers/http.ts';
+import { adminApi, readJson } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { PERMISSIONS } from '../../src/services/permissions.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
 let server: TestServer;
 let metadata: Record<string, unknown>;
@@ -29,6 +33,9 @@ let user: { id: string; email: string; password: string };
 /** A confidential client with a secret, and one authenticating with private_key_jwt with an RSA, a P-256 and an Ed25519 key. */
 let secretClient: { id: string; secret: string };
 let keyClient: { id: string; keys: Record<string, { privateJwk: JWK; kid: string }> };
+/** A public device client (RFC 8628). */
+let deviceClientId: string;
+let receiver: BackchannelReceiver;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -63,10 +70,16 @@ beforeAll(async () => {
     jwks: { keys: publicKeys as never },
   });
   keyClient = { id: withKeys.client.clientId, keys };
+  deviceClientId = (await makeClient(server.ctx, { tenantId: 'acme', name: 'TV app', public: true, grantTypes: [DEVICE_CODE] })).client
+    .clientId;
+  receiver = new BackchannelReceiver();
   metadata = await readJson(await fetch(`${server.url}/.well-known/openid-configuration`));
   published = (await readJson(await fetch(`${server.url}/.well-known/jwks.json`))) as JSONWebKeySet;
 }, 60_000);
-afterAll(() => server.stop());
+afterAll(async () => {
+  await receiver.close();
+  await server.stop();
+});
 
 const url = (path: string) => `${server.url}${path}`;
 const list = (name: string) => metadata[name] as string[];
@@ -116,9 +129,77 @@ async function promptNone(extra: Record<string, string>): Promise<Response> {
   return fetch(url(`/oauth2/authorize?${query.toString()}`), { redirect: 'manual' });
 }
 
+/** Starts a device authorization of the device client (RFC 8628 §3.1). */
+async function deviceAuthorization(): Promise<Response> {
+  return fetch(url('/oauth2/device/auth'), form({ client_id: deviceClientId, scope: 'openid' }));
+}
+
+let backchannel: Promise<{ logoutSid: unknown; idTokenSid: unknown }> | undefined;
+/**
+ * A client registered with a back-channel logout URI (and `sid` required) signs a person in; an admin ends that
+ * session; the logout token the client's receiver gets carries the `sid` of its ID token. Run once for both members.
+ */
+function backchannelLogout(): Promise<{ logoutSid: unknown; idTokenSid: unknown }> {
+  backchannel ??= (async () => {
+    const receiverUrl = await receiver.listen();
+    const { client, clientSecret } = await makeClient(server.ctx, {
+      tenantId: 'acme',
+      name: 'Back-channel app',
+      redirectUris: [REDIRECT_URI],
+      firstParty: true,
+      backchannelLogoutUri: `${receiverUrl}/logout`,
+      backchannelLogoutSessionRequired: true,
+    });
+    const rp = await discoverRp(server.url, client.clientId, clientSecret);
+    const person = await makeUser(server.ctx, 'acme', 'bcl@acme.test');
+    const { callback, verifier, state } = await signInThroughPages({
+      baseUrl: server.url,
+      rp,
+      redirectUri: REDIRECT_URI,
+      login: person.email,
+      password: person.password,
+    });
+    const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    const sessionId = decodeJwt(tokens.access_token).sid as string;
+    const { token } = await signedInUser(server, 'acme', 'bcl-admin@acme.test', ['admin']);
+    const ended = await adminApi(() => server.url)('DELETE', `/users/${person.id}/sessions/${sessionId}`, { tenant: 'acme', token });
+    expect(ended.status).toBe(200);
+    const [received] = await receiver.tokensAt('/logout');
+    const claims = JSON.parse(atob((received?.token.split('.')[1] as string).replace(/-/g, '+').replace(/_/g, '/'))) as Record<
+      string,
+      unknown
+    >;
+    expect(claims).toMatchObject({
+      aud: client.clientId,
+      sub: person.id,
+      events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
+    });
+    return { logoutSid: claims.sid, idTokenSid: tokens.claims()?.sid };
+  })();
+  return backchannel;
+}
+
 /** Each advertised member, and how it is shown to work. */
 const checks: Record<string, () => Promise<void>> = {
   issuer: async () => expect(metadata.issuer).toBe(server.url),
+  device_authorization_endpoint: async () => {
+    expect(metadata.device_authorization_endpoint).toBe(url('/oauth2/device/auth'));
+    const res = await deviceAuthorization();
+    expect(await readJson(res)).toMatchObject({
+      device_code: expect.any(String),
+      user_code: expect.any(String),
+      verification_uri: url('/oauth2/device'),
+    });
+  },
+  backchannel_logout_supported: async () => {
+    expect(metadata.backchannel_logout_supported).toBe(true);
+    expect((await backchannelLogout()).logoutSid).toEqual(expect.any(String));
+  },
+  backchannel_logout_session_supported: async () => {
+    expect(metadata.backchannel_logout_session_supported).toBe(true);
+    const { logoutSid, idTokenSid } = await backchannelLogout();
+    expect(logoutSid).toBe(idTokenSid);
+  },
   authorization_endpoint: async () => {
     expect(metadata.authorization_endpoint).toBe(url('/oauth2/authorize'));
     const { callback } = await signInThroughPages({
@@ -190,7 +271,8 @@ const checks: Record<string, () => Promise<void>> = {
     expect((await readJson(res)).request_uri).toMatch(/^urn:ietf:params:oauth:request_uri:/);
   },
   grant_types_supported: async () => {
-    expect(list('grant_types_supported').sort()).toEqual(['authorization_code', 'client_credentials', 'refresh_token']);
+    expect(list('grant_types_supported').sort()).toEqual(['authorization_code', 'client_credentials', 'refresh_token', DEVICE_CODE].sort());
+    expect((await deviceAuthorization()).status).toBe(200);
     const rp = await discoverRp(server.url, secretClient.id, secretClient.secret);
     const { callback, verifier, state } = await signInThroughPages({
       baseUrl: server.url,
