@@ -229,6 +229,13 @@ export function createProvider(app: AppContext, options: ProviderOptions): Provi
       // @types/oidc-provider types introspection as disabled-only; the runtime option is what matters.
     } as Configuration['features'],
     renderError: renderOidcError,
+    // Browser apps call the token endpoint (and anyone's userinfo) from their own origin: CORS answers only the origins
+    // of the client's registered redirect URIs, and only for public clients and userinfo — a confidential client's
+    // secret has no business in a browser.
+    clientBasedCORS: (ctx, origin, client) =>
+      origin !== 'null' &&
+      (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') &&
+      (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
   };
 
   const provider = new Provider(app.config.publicUrl, configuration);
