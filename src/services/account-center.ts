@@ -54,21 +54,23 @@ export async function reauthenticate(
 ): Promise<{ validUntil: Date }> {
   const audit = { ...meta, actorId: caller.userId };
   const tenant = await getTenant(deps, caller.tenantId, 'cache');
-  const hash = await findPasswordHash(deps.db, caller.tenantId, caller.userId);
-  if (!hash || !(await verifyPassword(proof.password, hash))) {
+  const [user, hash] = await Promise.all([
+    findUserById(deps.db, caller.tenantId, caller.userId),
+    findPasswordHash(deps.db, caller.tenantId, caller.userId),
+  ]);
+  const passwordOk = hash !== undefined && (await verifyPassword(proof.password, hash));
+  // A locked account re-authenticates no more than it signs in: the right password is refused like a wrong one, so
+  // a held token cannot go on guessing past the lockout (docs/security.md, "Sign-in limits and lockout").
+  const locked = user?.lockedUntil != null && user.lockedUntil > new Date();
+  if (!user || locked || !passwordOk) {
+    const reason = locked ? 'locked' : 'wrong_password';
     await recordAudit(
       deps.db,
-      {
-        tenantId: caller.tenantId,
-        type: 'reauth.failed',
-        outcome: 'failure',
-        subjectId: caller.userId,
-        data: { reason: 'wrong_password' },
-      },
+      { tenantId: caller.tenantId, type: 'reauth.failed', outcome: 'failure', subjectId: caller.userId, data: { reason } },
       audit,
     );
-    await countSignInFailure(deps, tenant, caller.userId, audit);
-    throw new AppError('INVALID_CREDENTIALS', { detail: 'wrong password at re-authentication' });
+    if (user && !locked) await countSignInFailure(deps, tenant, caller.userId, audit);
+    throw new AppError('INVALID_CREDENTIALS', { detail: `${reason} at re-authentication` });
   }
   const mfa = await findMfa(deps.db, caller.tenantId, caller.userId);
   if (mfa?.status === 'active') {

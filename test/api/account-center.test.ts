@@ -230,3 +230,25 @@ function basic(config: oidc.Configuration): string {
   const secret = config.clientMetadata().client_secret as string;
   return Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 }
+
+describe('re-authentication and the account lockout', () => {
+  beforeAll(async () => {
+    await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
+  });
+
+  it('refuses a locked account even with the right password, and opens no window', async () => {
+    const me = await login('acme', 'gus@acme.test');
+    await age(me.sessionId);
+    // Someone holding the token guesses the password until the account locks (tenant policy: 5 failures).
+    for (let i = 0; i < 5; i++) {
+      const wrong = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: `guess number ${i}` } });
+      expect(wrong.status).toBe(401);
+    }
+    const locked = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: PASSWORD } });
+    expect(locked.status).toBe(401);
+    expect(locked.body.errors[0].code).toBe('INVALID_CREDENTIALS');
+    const change = await api('POST', '/email/change', { token: me.accessToken, body: { email: 'gus.new@acme.test' } });
+    expect(change.status).toBe(403);
+    expect(change.body.errors[0].code).toBe('REAUTHENTICATION_REQUIRED');
+  });
+});
