@@ -75,7 +75,14 @@ export async function reauthenticate(
   const mfa = await findMfa(deps.db, caller.tenantId, caller.userId);
   if (mfa?.status === 'active') {
     if (!proof.code) throw new AppError('INVALID_MFA_CODE', { field: 'code', detail: 'a second factor is enrolled' });
-    await verifySecondFactor(deps, caller.tenantId, caller.userId, proof.code, audit);
+    try {
+      await verifySecondFactor(deps, caller.tenantId, caller.userId, proof.code, audit);
+    } catch (err) {
+      // A wrong code counts towards the lockout as at sign-in: wrong passwords and wrong codes, on any surface.
+      if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE')
+        await countSignInFailure(deps, tenant, caller.userId, audit);
+      throw err;
+    }
   }
   await deps.store.set(reauthKey(caller.tenantId, caller.sessionId), '1', REAUTH_WINDOW_SECONDS);
   await recordAudit(deps.db, { tenantId: caller.tenantId, type: 'reauth.succeeded', subjectId: caller.userId }, audit);

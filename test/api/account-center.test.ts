@@ -234,6 +234,7 @@ function basic(config: oidc.Configuration): string {
 describe('re-authentication and the account lockout', () => {
   beforeAll(async () => {
     await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'hal@acme.test', PASSWORD);
   });
 
   it('refuses a locked account even with the right password, and opens no window', async () => {
@@ -250,5 +251,30 @@ describe('re-authentication and the account lockout', () => {
     const change = await api('POST', '/email/change', { token: me.accessToken, body: { email: 'gus.new@acme.test' } });
     expect(change.status).toBe(403);
     expect(change.body.errors[0].code).toBe('REAUTHENTICATION_REQUIRED');
+  });
+
+  it('counts a wrong second-factor code towards the lockout, as at sign-in', async () => {
+    const me = await login('acme', 'hal@acme.test');
+    const { secret } = (await api('POST', '/mfa/totp/enroll', { token: me.accessToken })).body.data;
+    expect((await api('POST', '/mfa/totp/activate', { token: me.accessToken, body: { code: await totp(secret) } })).status).toBe(200);
+    await age(me.sessionId);
+    // The password is known (phished, say), the second factor is not: codes are guessed at the re-authentication.
+    const valid = await Promise.all([-1, 0, 1, 2].map((step) => totp(secret, step)));
+    const wrongCodes = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].filter((c) => !valid.includes(c));
+    for (const code of wrongCodes.slice(0, 5)) {
+      const wrong = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: PASSWORD, code } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.errors[0].code).toBe('INVALID_MFA_CODE');
+    }
+    // Locked now: the right password and code are refused too, and a sign-in meets the lockout.
+    const right = await api('POST', '/reauthenticate', {
+      token: me.accessToken,
+      body: { password: PASSWORD, code: await totp(secret, 1) },
+    });
+    expect(right.status).toBe(401);
+    const signIn = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'hal@acme.test', password: PASSWORD } });
+    expect(signIn.status).toBe(401);
+    expect(signIn.body.errors[0].code).toBe('INVALID_CREDENTIALS');
+    expect(signIn.body.mfaRequired).toBeUndefined();
   });
 });
