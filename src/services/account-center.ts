@@ -8,7 +8,7 @@ import { findAuditEvents } from '../db/queries/audit-events.ts';
 import { deleteConsent, findThirdPartyConsentsOfUser } from '../db/queries/consents.ts';
 import { findMfa } from '../db/queries/mfa.ts';
 import { findUnrevokedGrantIdsOfUserAndClient } from '../db/queries/sessions.ts';
-import { insertUserToken } from '../db/queries/user-tokens.ts';
+import { insertUserToken, voidUserTokens } from '../db/queries/user-tokens.ts';
 import { findPasswordHash, findUserById, findUserByLogin, updatePasswordHash } from '../db/queries/users.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { KvStore } from '../store/kv-store.ts';
@@ -181,6 +181,8 @@ export async function requestEmailChange(
     });
     return;
   }
+  // Only the latest change can be confirmed: an earlier link (a mistyped address, someone else's mailbox) dies now.
+  await voidUserTokens(deps.db, tenant.id, user.id, 'change_email');
   const token = randomBytes(32).toString('base64url');
   await insertUserToken(deps.db, {
     tokenHash: hashUserToken(deps.config.secretKey, token),

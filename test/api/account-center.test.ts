@@ -235,6 +235,7 @@ describe('re-authentication and the account lockout', () => {
   beforeAll(async () => {
     await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
     await makeUser(server.ctx, 'acme', 'hal@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'kim@acme.test', PASSWORD);
   });
 
   it('refuses a locked account even with the right password, and opens no window', async () => {
@@ -277,4 +278,22 @@ describe('re-authentication and the account lockout', () => {
     expect(signIn.body.errors[0].code).toBe('INVALID_CREDENTIALS');
     expect(signIn.body.mfaRequired).toBeUndefined();
   });
+});
+
+it('voids an earlier email-change link when a newer change is asked: a mistyped address cannot take the account later', async () => {
+  const me = await login('acme', 'kim@acme.test');
+  const linkTo = async (address: string) =>
+    new URL(/http\S+\/email\/verify\?\S+/.exec((await server.mail.take(address, 'email_change')).body)![0]).searchParams.get('token');
+  // A typo first (someone else's mailbox), then the address meant.
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'kim@acme-typo.test' } })).status).toBe(202);
+  const typo = await linkTo('kim@acme-typo.test');
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'kim.new@acme.test' } })).status).toBe(202);
+  const meant = await linkTo('kim.new@acme.test');
+
+  const stale = await api('POST', '/verify-email', { tenant: 'acme', body: { token: typo } });
+  expect(stale.status).toBe(401);
+  expect(stale.body.errors[0].code).toBe('INVALID_TOKEN');
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: meant } })).status).toBe(200);
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: typo } })).status).toBe(401);
+  expect((await api('GET', '/me', { token: me.accessToken })).body.data.user.email).toBe('kim.new@acme.test');
 });
