@@ -236,6 +236,7 @@ describe('re-authentication and the account lockout', () => {
     await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
     await makeUser(server.ctx, 'acme', 'hal@acme.test', PASSWORD);
     await makeUser(server.ctx, 'acme', 'kim@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'lia@acme.test', PASSWORD);
   });
 
   it('refuses a locked account even with the right password, and opens no window', async () => {
@@ -296,4 +297,22 @@ it('voids an earlier email-change link when a newer change is asked: a mistyped 
   expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: meant } })).status).toBe(200);
   expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: typo } })).status).toBe(401);
   expect((await api('GET', '/me', { token: me.accessToken })).body.data.user.email).toBe('kim.new@acme.test');
+});
+
+it('voids the reset links mailed to the old address once the new one is confirmed', async () => {
+  // A reset link sits in the old mailbox (the reason to move away from it, say) when the email changes.
+  expect((await api('POST', '/password/forgot', { tenant: 'acme', body: { email: 'lia@acme.test' } })).status).toBe(202);
+  const resetLink = new URL(/http\S+\/password\/reset\?\S+/.exec((await server.mail.take('lia@acme.test', 'password_reset')).body)![0]);
+  const me = await login('acme', 'lia@acme.test');
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'lia.new@acme.test' } })).status).toBe(202);
+  const change = new URL(/http\S+\/email\/verify\?\S+/.exec((await server.mail.take('lia.new@acme.test', 'email_change')).body)![0]);
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: change.searchParams.get('token') } })).status).toBe(200);
+
+  const reset = await api('POST', '/password/reset', {
+    tenant: 'acme',
+    body: { token: resetLink.searchParams.get('token'), password: 'whoever reads the old mailbox' },
+  });
+  expect(reset.status).toBe(401);
+  expect(reset.body.errors[0].code).toBe('INVALID_TOKEN');
+  await login('acme', 'lia.new@acme.test');
 });
