@@ -58,7 +58,10 @@ function classify(ctx: Context): Classified | undefined {
 }
 
 function classifyRoute(ctx: Context): Classified | undefined {
-  const { path, method } = ctx;
+  const { method } = ctx;
+  // The path as the routers match it (without regard to case, a trailing slash allowed): `/API/v1/auth/Login/` is
+  // the login route, so it must meet the login route's limits.
+  const path = ctx.path.toLowerCase().replace(/(.)\/+$/, '$1');
   if (path.startsWith('/api/v1/admin/')) return { cls: 'admin', surface: 'api', isLogin: false };
   if (LOGIN_API.has(path) && method === 'POST') {
     const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;
