@@ -273,6 +273,8 @@ export async function resetPassword(
   const user = userId ? await findUserById(deps.db, tenant.id, userId) : undefined;
   if (!user) throw new AppError('INVALID_TOKEN', { detail: 'reset token unknown, used or expired' });
   await updatePasswordHash(deps.db, tenant.id, user.id, await hashPassword(password, deps.config));
+  // One link set the password: any other still in a mailbox (asked twice, the lockout mail) sets none after it.
+  await voidUserTokens(deps.db, tenant.id, user.id, 'password_reset');
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'password.reset', subjectId: user.id }, { ...meta, actorId: user.id });
   return { tenantId: tenant.id, userId: user.id };
 }
