@@ -45,6 +45,8 @@ const REGISTRATION_API = new Set([
   // Password checks of a signed-in person: the same small budget per IP as the other self-service routes.
   '/api/v1/auth/reauthenticate',
   '/api/v1/auth/password/change',
+  // Mails a link to any address the signed-in person names: the same budget, so it cannot mail addresses at will.
+  '/api/v1/auth/email/change',
 ]);
 const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par', '/oauth2/device/auth']);

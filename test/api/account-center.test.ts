@@ -316,3 +316,23 @@ it('voids the reset links mailed to the old address once the new one is confirme
   expect(reset.body.errors[0].code).toBe('INVALID_TOKEN');
   await login('acme', 'lia.new@acme.test');
 });
+
+it('counts email changes against the per-IP registration budget: a signed-in person cannot mail any address at will', async () => {
+  const limited = await startTestServer({ RATE_LIMIT_REGISTRATION: '2/600' });
+  try {
+    await makeTenant(limited.ctx, 'acme');
+    await makeUser(limited.ctx, 'acme', 'max@acme.test', PASSWORD);
+    const limitedApi = authApi(() => limited.url);
+    const me = (await limitedApi('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'max@acme.test', password: PASSWORD } })).body
+      .data as { accessToken: string };
+    const change = (email: string) => limitedApi('POST', '/email/change', { token: me.accessToken, body: { email } });
+    expect((await change('victim1@elsewhere.test')).status).toBe(202);
+    expect((await change('victim2@elsewhere.test')).status).toBe(202);
+    const refused = await change('victim3@elsewhere.test');
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors[0].code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(limited.mail.delivered.some((m) => m.to === 'victim3@elsewhere.test')).toBe(false);
+  } finally {
+    await limited.stop();
+  }
+});
