@@ -7,6 +7,7 @@ import type { ServiceDeps } from '../context.ts';
 import { findAuditEvents } from '../db/queries/audit-events.ts';
 import { deleteConsent, findThirdPartyConsentsOfUser } from '../db/queries/consents.ts';
 import { findMfa } from '../db/queries/mfa.ts';
+import { deleteResourceConsentsOfUserAndClient } from '../db/queries/resource-consents.ts';
 import { findUnrevokedGrantIdsOfUserAndClient } from '../db/queries/sessions.ts';
 import { insertUserToken, voidUserTokens } from '../db/queries/user-tokens.ts';
 import { findPasswordHash, findUserById, findUserByLogin, updatePasswordHash } from '../db/queries/users.ts';
@@ -269,6 +270,8 @@ export async function revokeConnectedApp(
   if (!apps.some((a) => a.clientId === clientId))
     throw new AppError('NOT_FOUND', { field: 'clientId', detail: `no consent to ${clientId}` });
   await deleteConsent(deps.db, caller.tenantId, caller.userId, clientId);
+  // What it was allowed of API resources goes too, or the next sign-in would grant those scopes without asking.
+  await deleteResourceConsentsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   const grantIds = await findUnrevokedGrantIdsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   await deps.revokeGrants(grantIds);
   await recordAudit(

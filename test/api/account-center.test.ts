@@ -9,6 +9,7 @@ import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { updateUserProfile } from '../../src/db/queries/users.ts';
+import { createApiResource, setClientResourceScopes } from '../../src/services/api-resources.ts';
 
 const PASSWORD = 'correct horse battery';
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -335,4 +336,43 @@ it('counts email changes against the per-IP registration budget: a signed-in per
   } finally {
     await limited.stop();
   }
+});
+
+it('disconnecting an app withdraws what it was allowed of an API too: the next sign-in asks for those scopes again', async () => {
+  const NOTES = 'https://notes.example/api';
+  const notes = await createApiResource(
+    server.ctx,
+    'acme',
+    { identifier: NOTES, name: 'Notes', scopes: [{ name: 'notes:read', description: 'Read your notes' }] },
+    { actorId: 'test' },
+  );
+  const { client, clientSecret } = await makeClient(server.ctx, {
+    tenantId: 'acme',
+    name: 'Notes Viewer',
+    redirectUris: [REDIRECT_URI],
+    grantTypes: ['authorization_code', 'refresh_token'],
+  });
+  await setClientResourceScopes(server.ctx, 'acme', client.clientId, notes.id, ['notes:read'], { actorId: 'test' });
+  await makeUser(server.ctx, 'acme', 'nia@acme.test', PASSWORD);
+  const notesRp = await discoverRp(server.url, client.clientId, clientSecret);
+  const consentPage = async () => {
+    let page = '';
+    await signInThroughPages({
+      baseUrl: server.url,
+      rp: notesRp,
+      redirectUri: REDIRECT_URI,
+      login: 'nia@acme.test',
+      password: PASSWORD,
+      scope: 'openid notes:read',
+      params: { resource: NOTES },
+      onConsentPage: (html) => (page = html),
+    });
+    return page;
+  };
+  expect(await consentPage()).toContain('Read your notes');
+
+  const me = await login('acme', 'nia@acme.test');
+  expect((await api('DELETE', `/apps/${client.clientId}`, { token: me.accessToken })).status).toBe(200);
+  // Disconnected: a new sign-in of the app asks again for everything, the API's scopes included.
+  expect(await consentPage()).toContain('Read your notes');
 });

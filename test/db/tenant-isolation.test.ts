@@ -284,6 +284,12 @@ const PROBES: Record<string, () => Promise<void>> = {
       { resourceId: fx.resourceId, scope: 'contacts:read' },
     ]);
   },
+  'resource-consents.deleteResourceConsentsOfUserAndClient': async () => {
+    expect(await resourceConsents.deleteResourceConsentsOfUserAndClient(db, 'two', fx.userId, fx.clientId)).toBe(0);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
   'resource-consents.findResourceConsents': async () => {
     expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },
