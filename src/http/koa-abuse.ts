@@ -45,6 +45,8 @@ const REGISTRATION_API = new Set([
   // Password checks of a signed-in person: the same small budget per IP as the other self-service routes.
   '/api/v1/auth/reauthenticate',
   '/api/v1/auth/password/change',
+  // Mails a link to any address the signed-in person names: the same budget, so it cannot mail addresses at will.
+  '/api/v1/auth/email/change',
 ]);
 const SELF_SERVICE_PAGES = new Set(['/password/forgot', '/password/reset', '/email/verify', '/signup']);
 const CLIENT_AUTH_ENDPOINTS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke', '/oauth2/par', '/oauth2/device/auth']);
@@ -58,7 +60,10 @@ function classify(ctx: Context): Classified | undefined {
 }
 
 function classifyRoute(ctx: Context): Classified | undefined {
-  const { path, method } = ctx;
+  const { method } = ctx;
+  // The path as the routers match it (without regard to case, a trailing slash allowed): `/API/v1/auth/Login/` is
+  // the login route, so it must meet the login route's limits.
+  const path = ctx.path.toLowerCase().replace(/(.)\/+$/, '$1');
   if (path.startsWith('/api/v1/admin/')) return { cls: 'admin', surface: 'api', isLogin: false };
   if (LOGIN_API.has(path) && method === 'POST') {
     const body = ctx.request.body as { usernameOrEmail?: unknown } | undefined;

@@ -7,8 +7,9 @@ import type { ServiceDeps } from '../context.ts';
 import { findAuditEvents } from '../db/queries/audit-events.ts';
 import { deleteConsent, findThirdPartyConsentsOfUser } from '../db/queries/consents.ts';
 import { findMfa } from '../db/queries/mfa.ts';
+import { deleteResourceConsentsOfUserAndClient } from '../db/queries/resource-consents.ts';
 import { findUnrevokedGrantIdsOfUserAndClient } from '../db/queries/sessions.ts';
-import { insertUserToken } from '../db/queries/user-tokens.ts';
+import { insertUserToken, voidUserTokens } from '../db/queries/user-tokens.ts';
 import { findPasswordHash, findUserById, findUserByLogin, updatePasswordHash } from '../db/queries/users.ts';
 import { AppError } from '../errors/app-error.ts';
 import type { KvStore } from '../store/kv-store.ts';
@@ -54,26 +55,35 @@ export async function reauthenticate(
 ): Promise<{ validUntil: Date }> {
   const audit = { ...meta, actorId: caller.userId };
   const tenant = await getTenant(deps, caller.tenantId, 'cache');
-  const hash = await findPasswordHash(deps.db, caller.tenantId, caller.userId);
-  if (!hash || !(await verifyPassword(proof.password, hash))) {
+  const [user, hash] = await Promise.all([
+    findUserById(deps.db, caller.tenantId, caller.userId),
+    findPasswordHash(deps.db, caller.tenantId, caller.userId),
+  ]);
+  const passwordOk = hash !== undefined && (await verifyPassword(proof.password, hash));
+  // A locked account re-authenticates no more than it signs in: the right password is refused like a wrong one, so
+  // a held token cannot go on guessing past the lockout (docs/security.md, "Sign-in limits and lockout").
+  const locked = user?.lockedUntil != null && user.lockedUntil > new Date();
+  if (!user || locked || !passwordOk) {
+    const reason = locked ? 'locked' : 'wrong_password';
     await recordAudit(
       deps.db,
-      {
-        tenantId: caller.tenantId,
-        type: 'reauth.failed',
-        outcome: 'failure',
-        subjectId: caller.userId,
-        data: { reason: 'wrong_password' },
-      },
+      { tenantId: caller.tenantId, type: 'reauth.failed', outcome: 'failure', subjectId: caller.userId, data: { reason } },
       audit,
     );
-    await countSignInFailure(deps, tenant, caller.userId, audit);
-    throw new AppError('INVALID_CREDENTIALS', { detail: 'wrong password at re-authentication' });
+    if (user && !locked) await countSignInFailure(deps, tenant, caller.userId, audit);
+    throw new AppError('INVALID_CREDENTIALS', { detail: `${reason} at re-authentication` });
   }
   const mfa = await findMfa(deps.db, caller.tenantId, caller.userId);
   if (mfa?.status === 'active') {
     if (!proof.code) throw new AppError('INVALID_MFA_CODE', { field: 'code', detail: 'a second factor is enrolled' });
-    await verifySecondFactor(deps, caller.tenantId, caller.userId, proof.code, audit);
+    try {
+      await verifySecondFactor(deps, caller.tenantId, caller.userId, proof.code, audit);
+    } catch (err) {
+      // A wrong code counts towards the lockout as at sign-in: wrong passwords and wrong codes, on any surface.
+      if (err instanceof AppError && err.errors[0]?.code === 'INVALID_MFA_CODE')
+        await countSignInFailure(deps, tenant, caller.userId, audit);
+      throw err;
+    }
   }
   await deps.store.set(reauthKey(caller.tenantId, caller.sessionId), '1', REAUTH_WINDOW_SECONDS);
   await recordAudit(deps.db, { tenantId: caller.tenantId, type: 'reauth.succeeded', subjectId: caller.userId }, audit);
@@ -172,6 +182,8 @@ export async function requestEmailChange(
     });
     return;
   }
+  // Only the latest change can be confirmed: an earlier link (a mistyped address, someone else's mailbox) dies now.
+  await voidUserTokens(deps.db, tenant.id, user.id, 'change_email');
   const token = randomBytes(32).toString('base64url');
   await insertUserToken(deps.db, {
     tokenHash: hashUserToken(deps.config.secretKey, token),
@@ -258,6 +270,8 @@ export async function revokeConnectedApp(
   if (!apps.some((a) => a.clientId === clientId))
     throw new AppError('NOT_FOUND', { field: 'clientId', detail: `no consent to ${clientId}` });
   await deleteConsent(deps.db, caller.tenantId, caller.userId, clientId);
+  // What it was allowed of API resources goes too, or the next sign-in would grant those scopes without asking.
+  await deleteResourceConsentsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   const grantIds = await findUnrevokedGrantIdsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   await deps.revokeGrants(grantIds);
   await recordAudit(

@@ -8,7 +8,7 @@ import { AppError } from '../errors/app-error.ts';
 import { parseOrThrow } from '../errors/validation.ts';
 import type { ServiceDeps } from '../context.ts';
 import { findTenantById } from '../db/queries/tenants.ts';
-import { insertUserToken, useEmailChangeToken, useUserToken, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
+import { insertUserToken, useEmailChangeToken, useUserToken, voidUserTokens, type UserTokenPurpose } from '../db/queries/user-tokens.ts';
 import { findUserById, findUserByLogin, markEmailVerified, updatePasswordHash, updateUserProfile } from '../db/queries/users.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 import type { MailComposer, Mailer } from './mail.ts';
@@ -154,6 +154,8 @@ async function confirmEmailChange(deps: ServiceDeps, tenantId: string, tokenHash
   const before = await findUserById(deps.db, tenantId, change.userId);
   if (!before) throw new AppError('INVALID_TOKEN', { detail: 'the account is gone' });
   await updateUserProfile(deps.db, tenantId, change.userId, { email: change.newEmail, emailVerified: true });
+  // The links mailed to the old address (a reset, a verification) no longer speak for the account.
+  for (const purpose of ['password_reset', 'verify_email'] as const) await voidUserTokens(deps.db, tenantId, change.userId, purpose);
   await recordAudit(deps.db, { tenantId, type: 'email.changed', subjectId: change.userId }, { ...meta, actorId: change.userId });
   return true;
 }
@@ -271,6 +273,8 @@ export async function resetPassword(
   const user = userId ? await findUserById(deps.db, tenant.id, userId) : undefined;
   if (!user) throw new AppError('INVALID_TOKEN', { detail: 'reset token unknown, used or expired' });
   await updatePasswordHash(deps.db, tenant.id, user.id, await hashPassword(password, deps.config));
+  // One link set the password: any other still in a mailbox (asked twice, the lockout mail) sets none after it.
+  await voidUserTokens(deps.db, tenant.id, user.id, 'password_reset');
   await recordAudit(deps.db, { tenantId: tenant.id, type: 'password.reset', subjectId: user.id }, { ...meta, actorId: user.id });
   return { tenantId: tenant.id, userId: user.id };
 }

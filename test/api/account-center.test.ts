@@ -9,6 +9,7 @@ import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
 import { totp } from '../helpers/totp.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { updateUserProfile } from '../../src/db/queries/users.ts';
+import { createApiResource, setClientResourceScopes } from '../../src/services/api-resources.ts';
 
 const PASSWORD = 'correct horse battery';
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -230,3 +231,148 @@ function basic(config: oidc.Configuration): string {
   const secret = config.clientMetadata().client_secret as string;
   return Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
 }
+
+describe('re-authentication and the account lockout', () => {
+  beforeAll(async () => {
+    await makeUser(server.ctx, 'acme', 'gus@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'hal@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'kim@acme.test', PASSWORD);
+    await makeUser(server.ctx, 'acme', 'lia@acme.test', PASSWORD);
+  });
+
+  it('refuses a locked account even with the right password, and opens no window', async () => {
+    const me = await login('acme', 'gus@acme.test');
+    await age(me.sessionId);
+    // Someone holding the token guesses the password until the account locks (tenant policy: 5 failures).
+    for (let i = 0; i < 5; i++) {
+      const wrong = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: `guess number ${i}` } });
+      expect(wrong.status).toBe(401);
+    }
+    const locked = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: PASSWORD } });
+    expect(locked.status).toBe(401);
+    expect(locked.body.errors[0].code).toBe('INVALID_CREDENTIALS');
+    const change = await api('POST', '/email/change', { token: me.accessToken, body: { email: 'gus.new@acme.test' } });
+    expect(change.status).toBe(403);
+    expect(change.body.errors[0].code).toBe('REAUTHENTICATION_REQUIRED');
+  });
+
+  it('counts a wrong second-factor code towards the lockout, as at sign-in', async () => {
+    const me = await login('acme', 'hal@acme.test');
+    const { secret } = (await api('POST', '/mfa/totp/enroll', { token: me.accessToken })).body.data;
+    expect((await api('POST', '/mfa/totp/activate', { token: me.accessToken, body: { code: await totp(secret) } })).status).toBe(200);
+    await age(me.sessionId);
+    // The password is known (phished, say), the second factor is not: codes are guessed at the re-authentication.
+    const valid = await Promise.all([-1, 0, 1, 2].map((step) => totp(secret, step)));
+    const wrongCodes = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].filter((c) => !valid.includes(c));
+    for (const code of wrongCodes.slice(0, 5)) {
+      const wrong = await api('POST', '/reauthenticate', { token: me.accessToken, body: { password: PASSWORD, code } });
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.errors[0].code).toBe('INVALID_MFA_CODE');
+    }
+    // Locked now: the right password and code are refused too, and a sign-in meets the lockout.
+    const right = await api('POST', '/reauthenticate', {
+      token: me.accessToken,
+      body: { password: PASSWORD, code: await totp(secret, 1) },
+    });
+    expect(right.status).toBe(401);
+    const signIn = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'hal@acme.test', password: PASSWORD } });
+    expect(signIn.status).toBe(401);
+    expect(signIn.body.errors[0].code).toBe('INVALID_CREDENTIALS');
+    expect(signIn.body.mfaRequired).toBeUndefined();
+  });
+});
+
+it('voids an earlier email-change link when a newer change is asked: a mistyped address cannot take the account later', async () => {
+  const me = await login('acme', 'kim@acme.test');
+  const linkTo = async (address: string) =>
+    new URL(/http\S+\/email\/verify\?\S+/.exec((await server.mail.take(address, 'email_change')).body)![0]).searchParams.get('token');
+  // A typo first (someone else's mailbox), then the address meant.
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'kim@acme-typo.test' } })).status).toBe(202);
+  const typo = await linkTo('kim@acme-typo.test');
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'kim.new@acme.test' } })).status).toBe(202);
+  const meant = await linkTo('kim.new@acme.test');
+
+  const stale = await api('POST', '/verify-email', { tenant: 'acme', body: { token: typo } });
+  expect(stale.status).toBe(401);
+  expect(stale.body.errors[0].code).toBe('INVALID_TOKEN');
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: meant } })).status).toBe(200);
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: typo } })).status).toBe(401);
+  expect((await api('GET', '/me', { token: me.accessToken })).body.data.user.email).toBe('kim.new@acme.test');
+});
+
+it('voids the reset links mailed to the old address once the new one is confirmed', async () => {
+  // A reset link sits in the old mailbox (the reason to move away from it, say) when the email changes.
+  expect((await api('POST', '/password/forgot', { tenant: 'acme', body: { email: 'lia@acme.test' } })).status).toBe(202);
+  const resetLink = new URL(/http\S+\/password\/reset\?\S+/.exec((await server.mail.take('lia@acme.test', 'password_reset')).body)![0]);
+  const me = await login('acme', 'lia@acme.test');
+  expect((await api('POST', '/email/change', { token: me.accessToken, body: { email: 'lia.new@acme.test' } })).status).toBe(202);
+  const change = new URL(/http\S+\/email\/verify\?\S+/.exec((await server.mail.take('lia.new@acme.test', 'email_change')).body)![0]);
+  expect((await api('POST', '/verify-email', { tenant: 'acme', body: { token: change.searchParams.get('token') } })).status).toBe(200);
+
+  const reset = await api('POST', '/password/reset', {
+    tenant: 'acme',
+    body: { token: resetLink.searchParams.get('token'), password: 'whoever reads the old mailbox' },
+  });
+  expect(reset.status).toBe(401);
+  expect(reset.body.errors[0].code).toBe('INVALID_TOKEN');
+  await login('acme', 'lia.new@acme.test');
+});
+
+it('counts email changes against the per-IP registration budget: a signed-in person cannot mail any address at will', async () => {
+  const limited = await startTestServer({ RATE_LIMIT_REGISTRATION: '2/600' });
+  try {
+    await makeTenant(limited.ctx, 'acme');
+    await makeUser(limited.ctx, 'acme', 'max@acme.test', PASSWORD);
+    const limitedApi = authApi(() => limited.url);
+    const me = (await limitedApi('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: 'max@acme.test', password: PASSWORD } })).body
+      .data as { accessToken: string };
+    const change = (email: string) => limitedApi('POST', '/email/change', { token: me.accessToken, body: { email } });
+    expect((await change('victim1@elsewhere.test')).status).toBe(202);
+    expect((await change('victim2@elsewhere.test')).status).toBe(202);
+    const refused = await change('victim3@elsewhere.test');
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors[0].code).toBe('RATE_LIMIT_EXCEEDED');
+    expect(limited.mail.delivered.some((m) => m.to === 'victim3@elsewhere.test')).toBe(false);
+  } finally {
+    await limited.stop();
+  }
+});
+
+it('disconnecting an app withdraws what it was allowed of an API too: the next sign-in asks for those scopes again', async () => {
+  const NOTES = 'https://notes.example/api';
+  const notes = await createApiResource(
+    server.ctx,
+    'acme',
+    { identifier: NOTES, name: 'Notes', scopes: [{ name: 'notes:read', description: 'Read your notes' }] },
+    { actorId: 'test' },
+  );
+  const { client, clientSecret } = await makeClient(server.ctx, {
+    tenantId: 'acme',
+    name: 'Notes Viewer',
+    redirectUris: [REDIRECT_URI],
+    grantTypes: ['authorization_code', 'refresh_token'],
+  });
+  await setClientResourceScopes(server.ctx, 'acme', client.clientId, notes.id, ['notes:read'], { actorId: 'test' });
+  await makeUser(server.ctx, 'acme', 'nia@acme.test', PASSWORD);
+  const notesRp = await discoverRp(server.url, client.clientId, clientSecret);
+  const consentPage = async () => {
+    let page = '';
+    await signInThroughPages({
+      baseUrl: server.url,
+      rp: notesRp,
+      redirectUri: REDIRECT_URI,
+      login: 'nia@acme.test',
+      password: PASSWORD,
+      scope: 'openid notes:read',
+      params: { resource: NOTES },
+      onConsentPage: (html) => (page = html),
+    });
+    return page;
+  };
+  expect(await consentPage()).toContain('Read your notes');
+
+  const me = await login('acme', 'nia@acme.test');
+  expect((await api('DELETE', `/apps/${client.clientId}`, { token: me.accessToken })).status).toBe(200);
+  // Disconnected: a new sign-in of the app asks again for everything, the API's scopes included.
+  expect(await consentPage()).toContain('Read your notes');
+});

@@ -406,6 +406,24 @@ describe('registration, email verification and password reset', () => {
     );
   });
 
+  it('a new password voids every other reset link of the account', async () => {
+    await makeUser(server.ctx, 'acme', 'oz@acme.test', PASSWORD);
+    // Two links in the mailbox (asked twice, or a lockout mail beside a request): one is used...
+    await api('POST', '/password/forgot', { tenant: 'acme', body: { email: 'oz@acme.test' } });
+    const first = tokenIn((await server.mail.take('oz@acme.test', 'password_reset')).body);
+    await api('POST', '/password/forgot', { tenant: 'acme', body: { email: 'oz@acme.test' } });
+    const second = tokenIn((await server.mail.take('oz@acme.test', 'password_reset')).body);
+    expect(second).not.toBe(first);
+    expect(
+      (await api('POST', '/password/reset', { tenant: 'acme', body: { token: second, password: 'the one the owner chose' } })).status,
+    ).toBe(200);
+    // ...and the other, wherever it lies, no longer sets a password.
+    const stale = await api('POST', '/password/reset', { tenant: 'acme', body: { token: first, password: 'someone else chose this' } });
+    expect(stale.status).toBe(401);
+    expect(stale.body.errors[0].code).toBe('INVALID_TOKEN');
+    expect((await login('acme', 'oz@acme.test', 'the one the owner chose')).status).toBe(200);
+  });
+
   it('keeps no live token readable in the database: tokens keyed-hashed, mail sealed and redacted', async () => {
     await api('POST', '/password/forgot', { tenant: 'acme', body: { email: 'neo@acme.test' } });
     const token = tokenIn((await server.mail.take('neo@acme.test', 'password_reset')).body);

@@ -18,7 +18,7 @@ import * as outbox from '../../src/db/queries/mail-outbox.ts';
 import * as mfa from '../../src/db/queries/mfa.ts';
 import * as roles from '../../src/db/queries/roles.ts';
 import * as sessions from '../../src/db/queries/sessions.ts';
-import { insertUserToken, useEmailChangeToken, useUserToken } from '../../src/db/queries/user-tokens.ts';
+import { insertUserToken, useEmailChangeToken, useUserToken, voidUserTokens } from '../../src/db/queries/user-tokens.ts';
 import * as users from '../../src/db/queries/users.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSession } from '../../src/services/sessions.ts';
@@ -284,6 +284,12 @@ const PROBES: Record<string, () => Promise<void>> = {
       { resourceId: fx.resourceId, scope: 'contacts:read' },
     ]);
   },
+  'resource-consents.deleteResourceConsentsOfUserAndClient': async () => {
+    expect(await resourceConsents.deleteResourceConsentsOfUserAndClient(db, 'two', fx.userId, fx.clientId)).toBe(0);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
   'resource-consents.findResourceConsents': async () => {
     expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },
@@ -457,6 +463,10 @@ const PROBES: Record<string, () => Promise<void>> = {
     expect((await sessions.findLiveSession(db, 'one', fx.sessionId))?.lastSeenAt).toEqual(before);
   },
   'sessions.findOtherLiveSessionIds': async () => expect(await sessions.findOtherLiveSessionIds(db, 'two', fx.userId, null)).toEqual([]),
+  'user-tokens.voidUserTokens': async () => {
+    expect(await voidUserTokens(db, 'two', fx.userId, 'change_email')).toBe(0);
+    expect(await db('user_tokens').where({ token_hash: 'token-email' }).first()).toMatchObject({ used_at: null });
+  },
   'user-tokens.useUserToken': async () => {
     expect(await useUserToken(db, 'two', 'token-1', 'password_reset')).toBeUndefined();
     expect(await db('user_tokens').where({ token_hash: 'token-1' }).first()).toMatchObject({ used_at: null });

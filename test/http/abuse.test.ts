@@ -179,6 +179,58 @@ describe('sign-in limits (docs/security.md "Sign-in limits and lockout")', () =>
     // The same email in another tenant is another account.
     expect((await login('192.0.2.24', 'other', 'pat@acme.test', PASSWORD)).status).toBe(200);
   });
+
+  it('counts a sign-in route however its path is spelt: another case or a trailing slash meets the same limit', async () => {
+    // The routers match paths case-insensitively and with a trailing slash; so must the limits.
+    const post = (path: string, ip: string, login: string) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Tenant-ID': 'acme', 'X-Forwarded-For': ip },
+        body: JSON.stringify({ usernameOrEmail: login, password: 'wrong password!' }),
+      });
+    const statuses: number[] = [];
+    // Another unknown login each time: only the address's limit can stop these.
+    for (const [i, path] of ['/api/v1/auth/LOGIN', '/api/v1/auth/login/', '/api/v1/auth/Login', '/api/v1/auth/login/'].entries())
+      statuses.push((await post(path, '192.0.2.30', `nobody${i}@acme.test`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+
+    // The device flow's user-code page (RFC 8628 §5.1: guessing codes must be limited), spelt another way.
+    const ip = '192.0.2.31';
+    const opened = await fetch(`${server.url}/oauth2/device`, { headers: { 'X-Forwarded-For': ip, Accept: 'text/html' } });
+    const cookies = new Map<string, string>();
+    const keepCookies = (res: Response) => {
+      for (const line of res.headers.getSetCookie()) {
+        const [pair = ''] = line.split(';');
+        cookies.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+      }
+    };
+    keepCookies(opened);
+    // Each page carries a fresh form token (the library's xsrf, tied to the browser session).
+    let page = await opened.text();
+    const guesses: number[] = [];
+    for (const [path, code] of [
+      ['/oauth2/device/', 'BBBB-BBBB'],
+      ['/oauth2/Device', 'CCCC-CCCC'],
+      ['/OAUTH2/device/', 'DDDD-DDDD'],
+      ['/oauth2/device/', 'FFFF-FFFF'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-Forwarded-For': ip,
+          Accept: 'text/html',
+          Cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        },
+        body: new URLSearchParams({ xsrf: /name="xsrf" value="([^"]*)"/.exec(page)?.[1] ?? '', user_code: code }),
+      });
+      keepCookies(res);
+      guesses.push(res.status);
+      page = await res.text();
+    }
+    expect(guesses).toEqual([401, 401, 401, 429]);
+  });
 });
 
 describe('behind a trusted proxy', () => {

@@ -225,3 +225,59 @@ it('at the session limit, ends only a session of the person signing in that they
   expect(refresh.body.errors[0].code).toBe('SESSION_NOT_FOUND');
   expect((await api('POST', '/refresh', { body: { refreshToken: theirs.body.data.refreshToken } })).status).toBe(200);
 });
+
+describe('a sign-in waiting at the session limit', () => {
+  /** Signs in through the pages up to the session-limit offer (the account already has its one session). */
+  async function atTheLimit(email: string) {
+    const first = await api('POST', '/login', { tenant: 'small', body: { usernameOrEmail: email, password: PASSWORD } });
+    expect(first.status).toBe(200);
+    const browser = new FormBrowser();
+    const start = await browser.follow(
+      await authorizeUrl(
+        { rp: rps.small as oidc.Configuration, redirectUri: REDIRECT_URI },
+        oidc.randomPKCECodeVerifier(),
+        oidc.randomState(),
+      ),
+      server.url,
+    );
+    const limited = await submitLogin(browser, server.url, await start.res.text(), email, PASSWORD);
+    expect(limited.status).toBe(409);
+    return { browser, offer: await limited.text(), first: first.body.data as { sessionId: string } };
+  }
+
+  const liveSessions = (userId: string) => server.ctx.db('sessions').where({ user_id: userId }).whereNull('ended_at').select('id');
+
+  it('does not outlive a password reset by the owner: ending a session there signs nobody in', async () => {
+    const user = await makeUser(server.ctx, 'small', 'ivy@small.test', PASSWORD);
+    const { browser, offer } = await atTheLimit('ivy@small.test');
+
+    // The owner notices and resets the password, which ends every session of the account.
+    expect((await api('POST', '/password/forgot', { tenant: 'small', body: { email: 'ivy@small.test' } })).status).toBe(202);
+    const link = new URL(/http\S+\/password\/reset\?\S+/.exec((await server.mail.take('ivy@small.test', 'password_reset')).body)![0]);
+    const reset = await api('POST', '/password/reset', {
+      tenant: 'small',
+      body: { token: link.searchParams.get('token'), password: 'the owner chose this one' },
+    });
+    expect(reset.status).toBe(200);
+    expect(await liveSessions(user.id)).toEqual([]);
+
+    // Whoever waits at the offer (an intruder who had the old password, say) is sent back to the login page.
+    const evicted = await submit(browser, offer, '/evict');
+    expect(evicted.status).toBe(303);
+    const again = await browser.follow(new URL(evicted.headers.get('location') as string, server.url).href, server.url);
+    expect(await again.res.text()).toContain('name="usernameOrEmail"');
+    expect(await liveSessions(user.id)).toEqual([]);
+  });
+
+  it('does not outlive a lockout: the waiting sign-in ends no session and starts none', async () => {
+    const user = await makeUser(server.ctx, 'small', 'jo@small.test', PASSWORD);
+    const { browser, offer, first } = await atTheLimit('jo@small.test');
+    for (let i = 0; i < 5; i++)
+      await api('POST', '/login', { tenant: 'small', body: { usernameOrEmail: 'jo@small.test', password: `wrong guess ${i}` } });
+
+    const chosen = await submit(browser, offer, '/end-session', { sessionId: first.sessionId });
+    expect(chosen.status).toBe(303);
+    expect(chosen.headers.get('location')).toMatch(/^\/interaction\/[\w-]+$/);
+    expect((await liveSessions(user.id)).map((s: { id: string }) => s.id)).toEqual([first.sessionId]);
+  });
+});

@@ -38,6 +38,11 @@ export async function addResourceConsents(
   );
 }
 
+/** Withdraws everything a user allowed a client of any API resource (the app is disconnected). */
+export async function deleteResourceConsentsOfUserAndClient(db: Knex, tenantId: string, userId: string, clientId: string): Promise<number> {
+  return db('resource_consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete();
+}
+
 /**
  * After a resource of `tenantId` lost scopes: what anyone allowed of them goes too, so a scope added again later under
  * the same name is asked about afresh. Another tenant's resource is not touched.

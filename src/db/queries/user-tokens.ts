@@ -32,6 +32,11 @@ export async function useEmailChangeToken(
   return row?.newEmail ? { userId: row.userId, newEmail: row.newEmail } : undefined;
 }
 
+/** Marks every unused token of one purpose of a user as used (a newer one replaces them); returns how many. */
+export async function voidUserTokens(db: Knex, tenantId: string, userId: string, purpose: UserTokenPurpose): Promise<number> {
+  return db('user_tokens').where({ tenant_id: tenantId, user_id: userId, purpose }).whereNull('used_at').update({ used_at: db.fn.now() });
+}
+
 async function spendUserToken(db: Knex, tenantId: string, tokenHash: string, purpose: UserTokenPurpose) {
   const [row] = await db('user_tokens')
     .where({ tenant_id: tenantId, token_hash: tokenHash, purpose })

@@ -14,6 +14,8 @@ import {
   enrolDuringSignIn,
   findChallenge,
   MFA_TOKEN_TTL_SECONDS,
+  passedSignInHolds,
+  passedSignInStamp,
   passSecondFactor,
   signInWithPassword,
   type SignInDeps,
@@ -53,6 +55,8 @@ interface PendingSignIn {
   requirement?: 'verify' | 'enrol';
   /** Every factor passed with these methods; only the session is still to start. */
   passed?: string[];
+  /** The password the factors proved (passedSignInStamp): a reset or change since then voids this sign-in. */
+  stamp?: string;
 }
 
 /** `parseForm` reads the form bodies of these pages (the app's body parser: oidc/ does not import http/). */
@@ -172,7 +176,8 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     }
     const amr = ['pwd', 'otp'];
     if (passed.backupCodes) {
-      await app.store.set(signInKey(details.uid), JSON.stringify({ userId: passed.userId, passed: amr }), CSRF_TTL_SECONDS);
+      const stamp = await passedSignInStamp(deps, view.tenantId, passed.userId);
+      await app.store.set(signInKey(details.uid), JSON.stringify({ userId: passed.userId, passed: amr, stamp }), CSRF_TTL_SECONDS);
       ctx.body = await renderView('backup-codes', { ...view, csrf: await issueCsrf(app, details.uid), backupCodes: passed.backupCodes });
       return;
     }
@@ -185,6 +190,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     await assertCsrf(app, details.uid, ctx);
     const pending = await readPending(app, details.uid);
     if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no completed enrolment to continue' });
+    if (!(await stillHolds(app, provider(), details, pending))) return seeOther(ctx, `/interaction/${details.uid}`);
     await finishSignIn(deps, provider(), ctx, details, await viewModel(app, provider(), details), pending.userId, pending.passed);
   });
 
@@ -194,6 +200,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     await assertCsrf(app, details.uid, ctx);
     const pending = await readPending(app, details.uid);
     if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
+    if (!(await stillHolds(app, provider(), details, pending))) return seeOther(ctx, `/interaction/${details.uid}`);
     const view = await viewModel(app, provider(), details);
     await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed, { evictOldest: true });
   });
@@ -207,6 +214,7 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     await assertCsrf(app, details.uid, ctx);
     const pending = await readPending(app, details.uid);
     if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
+    if (!(await stillHolds(app, provider(), details, pending))) return seeOther(ctx, `/interaction/${details.uid}`);
     const view = await viewModel(app, provider(), details);
     const chosen = String((ctx.request.body as Record<string, unknown> | undefined)?.sessionId ?? '');
     // Only a live session of the person signing in, in this tenant: any other id ends nothing.
@@ -329,7 +337,8 @@ async function finishSignIn(
     sessionId = session.id;
   } catch (err) {
     if (!(err instanceof AppError) || err.errors[0]?.code !== 'SESSION_LIMIT_EXCEEDED') throw err;
-    await app.store.set(signInKey(details.uid), JSON.stringify({ userId, passed: amr } satisfies PendingSignIn), CSRF_TTL_SECONDS);
+    const stamp = await passedSignInStamp(deps, view.tenantId, userId);
+    await app.store.set(signInKey(details.uid), JSON.stringify({ userId, passed: amr, stamp } satisfies PendingSignIn), CSRF_TTL_SECONDS);
     const tenant = await lookupTenant(deps, view.tenantId);
     ctx.status = err.status;
     const sessions = (await listSessions(deps, view.tenantId, userId)).map((s) => ({
@@ -357,6 +366,18 @@ async function finishSignIn(
     { mergeWithLastSubmission: false },
   );
   seeOther(ctx, redirectTo);
+}
+
+/**
+ * A sign-in that passed every factor and waits for the person may go on only while the account is as it proved it:
+ * still active, not locked, the same password. Otherwise it is dropped, and the login page asks again.
+ */
+async function stillHolds(app: AppContext, provider: Provider, details: Details, pending: PendingSignIn): Promise<boolean> {
+  const client = await provider.Client.find(String(details.params.client_id));
+  const tenantId = String(client?.['tenant_id']);
+  if (await passedSignInHolds(app, tenantId, pending.userId, pending.stamp)) return true;
+  await app.store.del(signInKey(details.uid));
+  return false;
 }
 
 async function readPending(app: AppContext, uid: string): Promise<PendingSignIn | undefined> {

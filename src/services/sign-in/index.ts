@@ -9,12 +9,13 @@
 // - nothing is signed in before the last factor: no session, no `signin.succeeded`, no failure-counter reset.
 import type { KvStore } from '../../store/kv-store.ts';
 import type { Metrics } from '../metrics.ts';
-import { findUserById } from '../../db/queries/users.ts';
+import { findPasswordHash, findUserById } from '../../db/queries/users.ts';
 import type { SessionRecord } from '../../db/queries/sessions.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { recordAudit, type AuditMeta } from '../audit.ts';
 import { activateEnrolment, beginEnrolment, mfaRequirement, verifySecondFactor, type Enrolment } from '../mfa.ts';
 import { startSession, type SessionDeps } from '../sessions.ts';
+import { hashTokenId } from '../secrets.ts';
 import { getTenant, lookupTenant } from '../tenants.ts';
 import { countAccountAttempt } from './attempt-limit.ts';
 import { consumeMfaChallenge, createMfaChallenge, readMfaChallenge, recordWrongCode, type MfaChallenge } from './challenges.ts';
@@ -142,4 +143,28 @@ export async function completeSignIn<T = undefined>(
     meta,
   );
   return { session, tokens };
+}
+
+/**
+ * A fingerprint of the account's password as it is now (a keyed hash of its hash), kept with a sign-in that passed
+ * every factor but waits for the person (the session-limit offer, backup codes shown once) before it starts a session.
+ */
+export async function passedSignInStamp(deps: Pick<SignInDeps, 'db' | 'config'>, tenantId: string, userId: string): Promise<string> {
+  const hash = await findPasswordHash(deps.db, tenantId, userId);
+  return hashTokenId(deps.config.secretKey, `passed-sign-in:${tenantId}:${userId}:${hash ?? ''}`);
+}
+
+/**
+ * Whether a waiting sign-in may still start its session: the account is active and not locked, and its password is
+ * the one the sign-in proved. A reset, a change, a lockout or a disabled account since then ends it.
+ */
+export async function passedSignInHolds(
+  deps: Pick<SignInDeps, 'db' | 'config'>,
+  tenantId: string,
+  userId: string,
+  stamp: string | undefined,
+): Promise<boolean> {
+  const user = await findUserById(deps.db, tenantId, userId);
+  if (!user || user.status !== 'active' || (user.lockedUntil && user.lockedUntil > new Date())) return false;
+  return stamp !== undefined && stamp === (await passedSignInStamp(deps, tenantId, userId));
 }
