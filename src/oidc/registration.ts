@@ -61,6 +61,11 @@ function assertRegistrable(properties: ClientMetadata): void {
   if (properties.jwks_uri !== undefined && !jwksUriSchema.safeParse(properties.jwks_uri).success) {
     throw new errors.InvalidClientMetadata('jwks_uri must be an https URL without a fragment');
   }
+  // Pairwise subjects are not offered, so a sector identifier has no use; the library would fetch it during
+  // registration (dropping a special-use address only once connected), letting a registrant probe what the server reaches.
+  if (properties.sector_identifier_uri !== undefined) {
+    throw new errors.InvalidClientMetadata('sector_identifier_uri is not supported: subject identifiers are public');
+  }
   const backchannel = properties['backchannel_logout_uri'];
   if (backchannel !== undefined && !redirectUriSchema.safeParse(backchannel).success) {
     throw new errors.InvalidClientMetadata('backchannel_logout_uri must be absolute, without a fragment, and https except for loopback');

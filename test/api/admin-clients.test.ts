@@ -1,6 +1,7 @@
 // The admin API's clients and initial access tokens (issue 7) against the real server: the guard on every route,
 // a client registered here completing the code flow, secret rotation, deletion revoking refresh tokens, dynamic
 // registration landing in the initial access token's tenant only, and client_credentials tokens as admins.
+import { createServer, type AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { signedInUser } from '../helpers/admin.ts';
@@ -339,6 +340,31 @@ describe('dynamic registration with an initial access token', () => {
       expect((await readJson(res)).error).toBe('invalid_token');
     }
     expect(await server.ctx.db('clients').where({ name: 'Nope' }).first()).toBeUndefined();
+  });
+
+  it('makes the server fetch no URL a registrant chose: sector_identifier_uri is refused without a request', async () => {
+    // Pairwise subjects are not offered, so a sector identifier has no use; oidc-provider would GET it during
+    // registration (it drops a special-use address only after connecting), a probe of whatever the server can reach.
+    const connections: string[] = [];
+    const listener = createServer((socket) => {
+      connections.push(socket.remoteAddress ?? '');
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    try {
+      const iat = await initialAccessToken();
+      const res = await register(
+        { client_name: 'Sector probe', redirect_uris: [REDIRECT_URI], sector_identifier_uri: `https://127.0.0.1:${port}/sector` },
+        iat,
+      );
+      expect(res.status).toBe(400);
+      expect((await readJson(res)).error).toBe('invalid_client_metadata');
+      expect(connections).toEqual([]);
+      expect(await server.ctx.db('clients').where({ name: 'Sector probe' }).first()).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
   });
 
   it('applies the admin rules: redirect URIs, no permission scopes, unique names', async () => {
