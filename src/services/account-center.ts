@@ -7,6 +7,7 @@ import type { ServiceDeps } from '../context.ts';
 import { findAuditEvents } from '../db/queries/audit-events.ts';
 import { deleteConsent, findThirdPartyConsentsOfUser } from '../db/queries/consents.ts';
 import { findMfa } from '../db/queries/mfa.ts';
+import { deleteResourceConsentsOf } from '../db/queries/resource-consents.ts';
 import { findUnrevokedGrantIdsOfUserAndClient } from '../db/queries/sessions.ts';
 import { insertUserToken } from '../db/queries/user-tokens.ts';
 import { findPasswordHash, findUserById, findUserByLogin, updatePasswordHash } from '../db/queries/users.ts';
@@ -244,7 +245,7 @@ export function listConnectedApps(deps: ServiceDeps, caller: Pick<Caller, 'tenan
 }
 
 /**
- * Disconnects a third-party app: the consent goes (the next sign-in asks again) and so does every grant the app holds
+ * Disconnects a third-party app: the consent goes, API resource scopes included (the next sign-in asks again), and so does every grant the app holds
  * from the person's sign-ins, with its refresh tokens, at once. A first-party app, another tenant's client or one the
  * person never allowed is NOT_FOUND.
  */
@@ -257,7 +258,10 @@ export async function revokeConnectedApp(
   const apps = await findThirdPartyConsentsOfUser(deps.db, caller.tenantId, caller.userId);
   if (!apps.some((a) => a.clientId === clientId))
     throw new AppError('NOT_FOUND', { field: 'clientId', detail: `no consent to ${clientId}` });
-  await deleteConsent(deps.db, caller.tenantId, caller.userId, clientId);
+  await deps.db.transaction(async (trx) => {
+    await deleteConsent(trx, caller.tenantId, caller.userId, clientId);
+    await deleteResourceConsentsOf(trx, caller.tenantId, caller.userId, clientId);
+  });
   const grantIds = await findUnrevokedGrantIdsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   await deps.revokeGrants(grantIds);
   await recordAudit(

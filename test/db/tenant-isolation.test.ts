@@ -284,6 +284,12 @@ const PROBES: Record<string, () => Promise<void>> = {
       { resourceId: fx.resourceId, scope: 'contacts:read' },
     ]);
   },
+  'resource-consents.deleteResourceConsentsOf': async () => {
+    await resourceConsents.deleteResourceConsentsOf(db, 'two', fx.userId, fx.clientId);
+    expect(await resourceConsents.findResourceConsents(db, 'one', fx.userId, fx.clientId)).toEqual([
+      { resourceId: fx.resourceId, scope: 'contacts:read' },
+    ]);
+  },
   'resource-consents.findResourceConsents': async () => {
     expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },

@@ -345,3 +345,21 @@ it('a refresh for an API that stopped allowing refresh tokens is refused with in
   const refreshed = await oidc.refreshTokenGrant(reader.rp, tokens.refresh_token as string);
   expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: CALENDAR, scope: 'events:read' });
 });
+
+it('disconnecting an app in the account center withdraws what the person allowed it on APIs too: the next sign-in asks again', async () => {
+  const app = await thirdPartyApp('acme', 'Disconnected app');
+  const crm = (await server.ctx.db('api_resources').where({ tenant_id: 'acme', identifier: CRM }).first('id')) as { id: string };
+  await setClientResourceScopes(server.ctx, 'acme', app.clientId, crm.id, ['contacts:read'], ACTOR);
+  let first = '';
+  await signIn(app, 'openid contacts:read', CRM, (html) => (first = html));
+  expect(listed(first)).toEqual(['Know who you are', 'Read your contacts']);
+
+  const signedIn = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: ann.email, password: ann.password } });
+  const disconnected = await api('DELETE', `/apps/${app.clientId}`, { tenant: 'acme', token: signedIn.body.data.accessToken });
+  expect(disconnected.status).toBe(200);
+
+  // The page lists the API scope again, rather than handing it over under "Know who you are" alone.
+  let again = '';
+  await signIn(app, 'openid contacts:read', CRM, (html) => (again = html));
+  expect(listed(again)).toEqual(['Know who you are', 'Read your contacts']);
+});

@@ -54,3 +54,8 @@ export async function pruneResourceConsentsOfResource(
     .whereNotIn('scope', [...keep])
     .delete();
 }
+
+/** Withdraws everything a user allowed a client on every API resource (the account center's "disconnect"). */
+export async function deleteResourceConsentsOf(db: Knex, tenantId: string, userId: string, clientId: string): Promise<void> {
+  await db('resource_consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete();
+}
