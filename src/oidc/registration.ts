@@ -49,8 +49,25 @@ export function registrationFeature(app: AppContext): NonNullable<Configuration[
   };
 }
 
+/** A NUL character, or a UTF-16 surrogate without its pair (not text PostgreSQL can store). */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether a string anywhere in the metadata (or a key) holds a NUL character or an unpaired surrogate. */
+function holdsUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.some(holdsUnstorableText);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([key, item]) => holdsUnstorableText(key) || holdsUnstorableText(item));
+  }
+  return false;
+}
+
 /** The admin API's rules for what a client may be, in RFC 7591 §3.2.2 errors. */
 function assertRegistrable(properties: ClientMetadata): void {
+  // PostgreSQL stores neither: refused here as bad metadata rather than failing the insert with a server error.
+  if (holdsUnstorableText(properties)) {
+    throw new errors.InvalidClientMetadata('metadata must not contain NUL characters or unpaired surrogates');
+  }
   const invalidUri = (uris: unknown) => Array.isArray(uris) && uris.some((uri) => !redirectUriSchema.safeParse(uri).success);
   if (invalidUri(properties.redirect_uris)) {
     throw new errors.InvalidRedirectUri('redirect_uris must be absolute, without a fragment, and https except for loopback');

@@ -367,6 +367,32 @@ describe('dynamic registration with an initial access token', () => {
     }
   });
 
+  it('refuses a NUL character or an unpaired surrogate anywhere in the metadata as invalid_client_metadata, not a 500', async () => {
+    const iat = await initialAccessToken();
+    const bodies = [
+      { client_name: 'Nul\u0000name', redirect_uris: [REDIRECT_URI] },
+      { client_name: 'Nul redirect', redirect_uris: [`${REDIRECT_URI}\u0000`] },
+      { client_name: 'Nul policy', redirect_uris: [REDIRECT_URI], policy_uri: 'https://app.example/\u0000' },
+      { client_name: 'Surrogate \ud800', redirect_uris: [REDIRECT_URI] },
+      {
+        client_name: 'Nul key',
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k\u0000', x: 'x', y: 'y' }] },
+      },
+    ];
+    for (const body of bodies) {
+      const res = await register(body, iat);
+      expect({ name: body.client_name, status: res.status, error: (await readJson(res)).error }).toEqual({
+        name: body.client_name,
+        status: 400,
+        error: 'invalid_client_metadata',
+      });
+    }
+    // Paired surrogates are ordinary text.
+    expect((await register({ client_name: 'Rocket \u{1F680} app', redirect_uris: [REDIRECT_URI] }, iat)).status).toBe(201);
+  });
+
   it('applies the admin rules: redirect URIs, no permission scopes, unique names', async () => {
     const iat = await initialAccessToken();
     const http = await register({ client_name: 'Plain http', redirect_uris: ['http://app.example/cb'] }, iat);
