@@ -247,3 +247,28 @@ it("a platform resource can be granted to any tenant's client; its tokens name t
     tenant_id: 'globex',
   });
 });
+
+it('refuses an unpaired surrogate in a body as 400 INVALID_FORMAT, like a NUL character, instead of failing the insert', async () => {
+  const description = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://surrogates.example/api', scopes: [{ name: 'notes:read', description: 'Read \udc00' }] },
+  });
+  expect(description.status).toBe(400);
+  expect(description.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'scopes.0.description', constraint: 'PATTERN' });
+  const name = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://lone.example/api', name: 'CRM \ud800' },
+  });
+  expect(name.status).toBe(400);
+  expect(name.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'name' });
+  const client = await api('POST', '/clients', { token: acmeAdmin, body: { name: 'Machine \ud83d', grantTypes: ['client_credentials'] } });
+  expect(client.status).toBe(400);
+  expect(client.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'name' });
+  // A paired surrogate is ordinary text.
+  const emoji = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://rocket.example/api', name: 'Rocket \u{1F680} API' },
+  });
+  expect(emoji.status).toBe(201);
+  expect(emoji.body.data.apiResource.name).toBe('Rocket \u{1F680} API');
+});
