@@ -272,3 +272,19 @@ it('refuses an unpaired surrogate in a body as 400 INVALID_FORMAT, like a NUL ch
   expect(emoji.status).toBe(201);
   expect(emoji.body.data.apiResource.name).toBe('Rocket \u{1F680} API');
 });
+
+it('a double-submitted grant is no conflict: concurrent PUTs all succeed and leave exactly one of the lists', async () => {
+  const resource = (
+    await api('POST', '/api-resources', {
+      token: acmeAdmin,
+      body: { ...crmBody, identifier: 'https://double-submit.example/api' },
+    })
+  ).body.data.apiResource;
+  const client = await machineClient(acmeAdmin);
+  const path = `/clients/${client.client.clientId}/resource-scopes/${resource.id}`;
+  const lists = [['contacts:read', 'contacts:write'], ['contacts:read'], ['contacts:read', 'contacts:write'], ['contacts:write']];
+  const answers = await Promise.all([...lists, ...lists].map((scopes) => api('PUT', path, { token: acmeAdmin, body: { scopes } })));
+  expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+  const now = (await api('GET', `/clients/${client.client.clientId}/resource-scopes`, { token: acmeAdmin })).body.data.resources;
+  expect(lists.map((l) => JSON.stringify(l))).toContain(JSON.stringify(now[0].scopes));
+});
