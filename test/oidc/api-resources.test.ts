@@ -363,3 +363,31 @@ it('disconnecting an app in the account center withdraws what the person allowed
   await signIn(app, 'openid contacts:read', CRM, (html) => (again = html));
   expect(listed(again)).toEqual(['Know who you are', 'Read your contacts']);
 });
+
+it('answers a resource indicator with a NUL character as invalid_target, at the token and authorization endpoints', async () => {
+  const token = await fetch(`${server.url}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from(`${reader.clientId}:${reader.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'contacts:read', resource: `${CRM}\u0000` }),
+  });
+  expect(token.status).toBe(400);
+  expect(((await token.json()) as { error: string }).error).toBe('invalid_target');
+
+  const url = new URL(`${server.url}/oauth2/authorize`);
+  for (const [name, value] of Object.entries({
+    client_id: reader.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid contacts:read',
+    resource: `${CRM}\u0000`,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }))
+    url.searchParams.set(name, value);
+  const authorize = await fetch(url, { redirect: 'manual' });
+  expect(authorize.status).toBe(303);
+  expect(new URL(authorize.headers.get('location') as string).searchParams.get('error')).toBe('invalid_target');
+});
