@@ -87,6 +87,10 @@ function assertRegistrable(properties: ClientMetadata): void {
   if (backchannel !== undefined && !redirectUriSchema.safeParse(backchannel).success) {
     throw new errors.InvalidClientMetadata('backchannel_logout_uri must be absolute, without a fragment, and https except for loopback');
   }
+  // A public client proves nothing at the token endpoint: with client_credentials its client_id alone would get tokens.
+  if (properties.token_endpoint_auth_method === 'none' && properties.grant_types?.includes('client_credentials')) {
+    throw new errors.InvalidClientMetadata('a public client (token_endpoint_auth_method none) cannot use client_credentials');
+  }
   // Permission scopes make a client an admin through client_credentials: only an admin may grant them.
   if (typeof properties.scope === 'string' && properties.scope.split(' ').some(isPermission)) {
     throw new errors.InvalidClientMetadata('permission scopes are granted through the admin API only');

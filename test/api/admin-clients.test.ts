@@ -393,6 +393,17 @@ describe('dynamic registration with an initial access token', () => {
     expect((await register({ client_name: 'Rocket \u{1F680} app', redirect_uris: [REDIRECT_URI] }, iat)).status).toBe(201);
   });
 
+  it('refuses a public client with client_credentials, which would get client tokens for its client_id alone', async () => {
+    const iat = await initialAccessToken();
+    const res = await register(
+      { client_name: 'Keyless machine', grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'none' },
+      iat,
+    );
+    expect(res.status).toBe(400);
+    expect((await readJson(res)).error).toBe('invalid_client_metadata');
+    expect(await server.ctx.db('clients').where({ name: 'Keyless machine' }).first()).toBeUndefined();
+  });
+
   it('applies the admin rules: redirect URIs, no permission scopes, unique names', async () => {
     const iat = await initialAccessToken();
     const http = await register({ client_name: 'Plain http', redirect_uris: ['http://app.example/cb'] }, iat);
