@@ -29,6 +29,7 @@ import * as apiResources from './20261201110000_api-resources.ts';
 import * as clientResourceScopes from './20261201110100_client-resource-scopes.ts';
 import * as resourceConsents from './20261201110200_resource-consents.ts';
 import * as backchannelLogouts from './20261201120000_backchannel-logouts.ts';
+import * as globalResourceIdentifiers from './20261201150000_global-resource-identifiers.ts';
 
 type Migration = { up(knex: Knex, options?: MigrationOptions): Promise<void>; down(knex: Knex, options?: MigrationOptions): Promise<void> };
 
@@ -61,4 +62,5 @@ export const MIGRATIONS: ReadonlyArray<[name: string, migration: Migration]> = [
   ['20261201110100_client-resource-scopes', clientResourceScopes],
   ['20261201110200_resource-consents', resourceConsents],
   ['20261201120000_backchannel-logouts', backchannelLogouts],
+  ['20261201150000_global-resource-identifiers', globalResourceIdentifiers],
 ];

@@ -13,6 +13,7 @@ const UNIQUE_FIELDS: Record<string, string> = {
   clients_tenant_lower_name_unique: 'name',
   roles_tenant_name_unique: 'name',
   api_resources_tenant_identifier_unique: 'identifier',
+  api_resources_identifier_unique: 'identifier',
 };
 
 export function fromDatabaseError(err: unknown): AppError | undefined {

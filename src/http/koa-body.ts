@@ -1,6 +1,7 @@
 // Request bodies for our own routes only (oidc-provider reads its raw bodies itself): JSON for the JSON API, forms
 // for the login pages. A body of another type is refused (415), and a NUL character in any input — path, query or
-// body — is refused at the edge (400 INVALID_FORMAT) before it can reach PostgreSQL, which cannot store it.
+// body — is refused at the edge (400 INVALID_FORMAT) before it can reach PostgreSQL, which cannot store it; so is an
+// unpaired UTF-16 surrogate in a body (a JSON `\ud800` escape), which no UTF-8 text or jsonb column can hold.
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import { AppError } from '../errors/app-error.ts';
@@ -30,7 +31,11 @@ export function koaBody(limitBytes: number, kind: BodyKind = 'json'): Middleware
     await parse(ctx, async () => {
       const field = nulField(ctx.request.body);
       if (field !== undefined)
-        throw new AppError('INVALID_FORMAT', { field: field || 'body', constraint: 'PATTERN', detail: 'NUL character' });
+        throw new AppError('INVALID_FORMAT', {
+          field: field || 'body',
+          constraint: 'PATTERN',
+          detail: 'NUL character or unpaired surrogate',
+        });
       await next();
     });
   };
@@ -51,9 +56,12 @@ function assertNoNul(ctx: Context): void {
   }
 }
 
-/** The dotted path of the first string (or key) holding a NUL character, '' for the body itself, else undefined. */
+/** A NUL character, or a UTF-16 surrogate without its pair. */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The dotted path of the first string (or key) holding unstorable text, '' for the body itself, else undefined. */
 function nulField(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
       const found = nulField(item, path ? `${path}.${index}` : String(index));
@@ -64,7 +72,7 @@ function nulField(value: unknown, path = ''): string | undefined {
   if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       const keyPath = path ? `${path}.${key}` : key;
-      if (key.includes('\0')) return keyPath.replace(/\0/g, '');
+      if (UNSTORABLE.test(key)) return keyPath.replace(/\0/g, '');
       const found = nulField(item, keyPath);
       if (found !== undefined) return found;
     }

@@ -49,8 +49,25 @@ export function registrationFeature(app: AppContext): NonNullable<Configuration[
   };
 }
 
+/** A NUL character, or a UTF-16 surrogate without its pair (not text PostgreSQL can store). */
+const UNSTORABLE = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Whether a string anywhere in the metadata (or a key) holds a NUL character or an unpaired surrogate. */
+function holdsUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.some(holdsUnstorableText);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([key, item]) => holdsUnstorableText(key) || holdsUnstorableText(item));
+  }
+  return false;
+}
+
 /** The admin API's rules for what a client may be, in RFC 7591 §3.2.2 errors. */
 function assertRegistrable(properties: ClientMetadata): void {
+  // PostgreSQL stores neither: refused here as bad metadata rather than failing the insert with a server error.
+  if (holdsUnstorableText(properties)) {
+    throw new errors.InvalidClientMetadata('metadata must not contain NUL characters or unpaired surrogates');
+  }
   const invalidUri = (uris: unknown) => Array.isArray(uris) && uris.some((uri) => !redirectUriSchema.safeParse(uri).success);
   if (invalidUri(properties.redirect_uris)) {
     throw new errors.InvalidRedirectUri('redirect_uris must be absolute, without a fragment, and https except for loopback');
@@ -61,9 +78,18 @@ function assertRegistrable(properties: ClientMetadata): void {
   if (properties.jwks_uri !== undefined && !jwksUriSchema.safeParse(properties.jwks_uri).success) {
     throw new errors.InvalidClientMetadata('jwks_uri must be an https URL without a fragment');
   }
+  // Pairwise subjects are not offered, so a sector identifier has no use; the library would fetch it during
+  // registration (dropping a special-use address only once connected), letting a registrant probe what the server reaches.
+  if (properties.sector_identifier_uri !== undefined) {
+    throw new errors.InvalidClientMetadata('sector_identifier_uri is not supported: subject identifiers are public');
+  }
   const backchannel = properties['backchannel_logout_uri'];
   if (backchannel !== undefined && !redirectUriSchema.safeParse(backchannel).success) {
     throw new errors.InvalidClientMetadata('backchannel_logout_uri must be absolute, without a fragment, and https except for loopback');
+  }
+  // A public client proves nothing at the token endpoint: with client_credentials its client_id alone would get tokens.
+  if (properties.token_endpoint_auth_method === 'none' && properties.grant_types?.includes('client_credentials')) {
+    throw new errors.InvalidClientMetadata('a public client (token_endpoint_auth_method none) cannot use client_credentials');
   }
   // Permission scopes make a client an admin through client_credentials: only an admin may grant them.
   if (typeof properties.scope === 'string' && properties.scope.split(' ').some(isPermission)) {

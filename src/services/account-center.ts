@@ -256,7 +256,7 @@ export function listConnectedApps(deps: ServiceDeps, caller: Pick<Caller, 'tenan
 }
 
 /**
- * Disconnects a third-party app: the consent goes (the next sign-in asks again) and so does every grant the app holds
+ * Disconnects a third-party app: the consent goes, API resource scopes included (the next sign-in asks again), and so does every grant the app holds
  * from the person's sign-ins, with its refresh tokens, at once. A first-party app, another tenant's client or one the
  * person never allowed is NOT_FOUND.
  */
@@ -269,9 +269,11 @@ export async function revokeConnectedApp(
   const apps = await findThirdPartyConsentsOfUser(deps.db, caller.tenantId, caller.userId);
   if (!apps.some((a) => a.clientId === clientId))
     throw new AppError('NOT_FOUND', { field: 'clientId', detail: `no consent to ${clientId}` });
-  await deleteConsent(deps.db, caller.tenantId, caller.userId, clientId);
   // What it was allowed of API resources goes too, or the next sign-in would grant those scopes without asking.
-  await deleteResourceConsentsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
+  await deps.db.transaction(async (trx) => {
+    await deleteConsent(trx, caller.tenantId, caller.userId, clientId);
+    await deleteResourceConsentsOfUserAndClient(trx, caller.tenantId, caller.userId, clientId);
+  });
   const grantIds = await findUnrevokedGrantIdsOfUserAndClient(deps.db, caller.tenantId, caller.userId, clientId);
   await deps.revokeGrants(grantIds);
   await recordAudit(

@@ -38,6 +38,9 @@ export const RESOURCE_TOKEN_TTL = { min: 60, max: 24 * 3600 } as const;
 /** OpenID scopes and permission strings mean something to Gatehouse itself: no resource may reuse them. */
 const RESERVED_SCOPES: ReadonlySet<string> = new Set<string>([...OIDC_SCOPES, ...PERMISSIONS]);
 
+/** A NUL character, or a UTF-16 surrogate without its pair: text PostgreSQL cannot hold. */
+const UNSTORABLE_TEXT = /\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** An absolute URI without a fragment (RFC 8707 §2); it is compared as written. */
 const identifierSchema = z
   .string()
@@ -277,6 +280,8 @@ export async function findResourceForClient(
   clientId: string,
   identifier: string,
 ): Promise<ResourceForClient | undefined> {
+  // No registered identifier holds a NUL character or an unpaired surrogate (PostgreSQL cannot even compare them).
+  if (UNSTORABLE_TEXT.test(identifier)) return undefined;
   const resource = await findUsableApiResource(deps.db, tenantId, PLATFORM_TENANT_ID, identifier);
   if (!resource) return undefined;
   const known = new Set(resource.scopes.map((s) => s.name));

@@ -143,14 +143,36 @@ it("keeps every tenant out of another's resources and clients", async () => {
     body: { scopes: ['contacts:read'] },
   });
   expect(acrossTenants.status).toBe(404);
+});
 
-  // Globex may register the same identifier: it is another resource, of Globex.
-  const globexCrm = await api('POST', '/api-resources', {
-    token: globexAdmin,
-    body: { ...crmBody, identifier: 'https://acme.example/api' },
+it("an identifier names one API in the whole deployment: another tenant's or the platform's cannot be registered again", async () => {
+  // Every tenant's tokens share one issuer, so a second resource with an identifier would mint tokens (its own scopes,
+  // for its own clients) that the first one's API accepts by issuer, audience and scope.
+  const billing = 'https://billing.platform.example/api';
+  const platformBilling = await api('POST', '/api-resources', {
+    token: operator,
+    body: { identifier: billing, name: 'Billing', scopes: [{ name: 'invoices:read', description: 'Read your invoices' }] },
   });
-  expect(globexCrm.status).toBe(201);
-  expect(globexCrm.body.data.apiResource.id).not.toBe(acmeCrm.id);
+  expect(platformBilling.status).toBe(201);
+  const shadow = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { identifier: billing, name: 'Not billing', scopes: [{ name: 'invoices:refund', description: 'Refund anything' }] },
+  });
+  expect(shadow.status).toBe(409);
+  expect(shadow.body.errors[0]).toMatchObject({ code: 'DUPLICATE_RESOURCE', field: 'identifier' });
+  // So an Acme client cannot get a platform-audience token with a scope the platform's API never defined.
+  const acmeClient = await machineClient(acmeAdmin);
+  const forged = await clientCredentials(acmeClient, { resource: billing, scope: 'invoices:refund' });
+  expect(forged.status).toBe(400);
+  expect(((await forged.json()) as { error: string }).error).toBe('invalid_target');
+
+  const acmeOnly = 'https://orders.acme.example/api';
+  expect((await api('POST', '/api-resources', { token: acmeAdmin, body: { ...crmBody, identifier: acmeOnly } })).status).toBe(201);
+  const copy = await api('POST', '/api-resources', { token: globexAdmin, body: { ...crmBody, identifier: acmeOnly } });
+  expect(copy.status).toBe(409);
+  expect(copy.body.errors[0]).toMatchObject({ code: 'DUPLICATE_RESOURCE', field: 'identifier' });
+  // Nor may the platform take over a tenant's identifier later.
+  expect((await api('POST', '/api-resources', { token: operator, body: { ...crmBody, identifier: acmeOnly } })).status).toBe(409);
 });
 
 it('grants decide what client_credentials tokens carry; taking a scope away or deleting the resource stops them', async () => {
@@ -224,4 +246,45 @@ it("a platform resource can be granted to any tenant's client; its tokens name t
     scope: 'invoices:read',
     tenant_id: 'globex',
   });
+});
+
+it('refuses an unpaired surrogate in a body as 400 INVALID_FORMAT, like a NUL character, instead of failing the insert', async () => {
+  const description = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://surrogates.example/api', scopes: [{ name: 'notes:read', description: 'Read \udc00' }] },
+  });
+  expect(description.status).toBe(400);
+  expect(description.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'scopes.0.description', constraint: 'PATTERN' });
+  const name = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://lone.example/api', name: 'CRM \ud800' },
+  });
+  expect(name.status).toBe(400);
+  expect(name.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'name' });
+  const client = await api('POST', '/clients', { token: acmeAdmin, body: { name: 'Machine \ud83d', grantTypes: ['client_credentials'] } });
+  expect(client.status).toBe(400);
+  expect(client.body.errors[0]).toMatchObject({ code: 'INVALID_FORMAT', field: 'name' });
+  // A paired surrogate is ordinary text.
+  const emoji = await api('POST', '/api-resources', {
+    token: acmeAdmin,
+    body: { ...crmBody, identifier: 'https://rocket.example/api', name: 'Rocket \u{1F680} API' },
+  });
+  expect(emoji.status).toBe(201);
+  expect(emoji.body.data.apiResource.name).toBe('Rocket \u{1F680} API');
+});
+
+it('a double-submitted grant is no conflict: concurrent PUTs all succeed and leave exactly one of the lists', async () => {
+  const resource = (
+    await api('POST', '/api-resources', {
+      token: acmeAdmin,
+      body: { ...crmBody, identifier: 'https://double-submit.example/api' },
+    })
+  ).body.data.apiResource;
+  const client = await machineClient(acmeAdmin);
+  const path = `/clients/${client.client.clientId}/resource-scopes/${resource.id}`;
+  const lists = [['contacts:read', 'contacts:write'], ['contacts:read'], ['contacts:read', 'contacts:write'], ['contacts:write']];
+  const answers = await Promise.all([...lists, ...lists].map((scopes) => api('PUT', path, { token: acmeAdmin, body: { scopes } })));
+  expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+  const now = (await api('GET', `/clients/${client.client.clientId}/resource-scopes`, { token: acmeAdmin })).body.data.resources;
+  expect(lists.map((l) => JSON.stringify(l))).toContain(JSON.stringify(now[0].scopes));
 });

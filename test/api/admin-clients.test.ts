@@ -1,6 +1,7 @@
 // The admin API's clients and initial access tokens (issue 7) against the real server: the guard on every route,
 // a client registered here completing the code flow, secret rotation, deletion revoking refresh tokens, dynamic
 // registration landing in the initial access token's tenant only, and client_credentials tokens as admins.
+import { createServer, type AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { signedInUser } from '../helpers/admin.ts';
@@ -339,6 +340,68 @@ describe('dynamic registration with an initial access token', () => {
       expect((await readJson(res)).error).toBe('invalid_token');
     }
     expect(await server.ctx.db('clients').where({ name: 'Nope' }).first()).toBeUndefined();
+  });
+
+  it('makes the server fetch no URL a registrant chose: sector_identifier_uri is refused without a request', async () => {
+    // Pairwise subjects are not offered, so a sector identifier has no use; oidc-provider would GET it during
+    // registration (it drops a special-use address only after connecting), a probe of whatever the server can reach.
+    const connections: string[] = [];
+    const listener = createServer((socket) => {
+      connections.push(socket.remoteAddress ?? '');
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as AddressInfo;
+    try {
+      const iat = await initialAccessToken();
+      const res = await register(
+        { client_name: 'Sector probe', redirect_uris: [REDIRECT_URI], sector_identifier_uri: `https://127.0.0.1:${port}/sector` },
+        iat,
+      );
+      expect(res.status).toBe(400);
+      expect((await readJson(res)).error).toBe('invalid_client_metadata');
+      expect(connections).toEqual([]);
+      expect(await server.ctx.db('clients').where({ name: 'Sector probe' }).first()).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
+  it('refuses a NUL character or an unpaired surrogate anywhere in the metadata as invalid_client_metadata, not a 500', async () => {
+    const iat = await initialAccessToken();
+    const bodies = [
+      { client_name: 'Nul\u0000name', redirect_uris: [REDIRECT_URI] },
+      { client_name: 'Nul redirect', redirect_uris: [`${REDIRECT_URI}\u0000`] },
+      { client_name: 'Nul policy', redirect_uris: [REDIRECT_URI], policy_uri: 'https://app.example/\u0000' },
+      { client_name: 'Surrogate \ud800', redirect_uris: [REDIRECT_URI] },
+      {
+        client_name: 'Nul key',
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'EC', crv: 'P-256', kid: 'k\u0000', x: 'x', y: 'y' }] },
+      },
+    ];
+    for (const body of bodies) {
+      const res = await register(body, iat);
+      expect({ name: body.client_name, status: res.status, error: (await readJson(res)).error }).toEqual({
+        name: body.client_name,
+        status: 400,
+        error: 'invalid_client_metadata',
+      });
+    }
+    // Paired surrogates are ordinary text.
+    expect((await register({ client_name: 'Rocket \u{1F680} app', redirect_uris: [REDIRECT_URI] }, iat)).status).toBe(201);
+  });
+
+  it('refuses a public client with client_credentials, which would get client tokens for its client_id alone', async () => {
+    const iat = await initialAccessToken();
+    const res = await register(
+      { client_name: 'Keyless machine', grant_types: ['client_credentials'], response_types: [], token_endpoint_auth_method: 'none' },
+      iat,
+    );
+    expect(res.status).toBe(400);
+    expect((await readJson(res)).error).toBe('invalid_client_metadata');
+    expect(await server.ctx.db('clients').where({ name: 'Keyless machine' }).first()).toBeUndefined();
   });
 
   it('applies the admin rules: redirect URIs, no permission scopes, unique names', async () => {

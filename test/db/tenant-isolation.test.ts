@@ -231,9 +231,9 @@ const PROBES: Record<string, () => Promise<void>> = {
     expect(await consents.findConsentedScope(db, 'one', fx.userId, fx.clientId)).toEqual(['email', 'openid']);
   },
   'api-resources.insertApiResource': async () => {
-    // The same identifier in another tenant is another resource; tenant one's is untouched.
-    const theirs = await apiResources.insertApiResource(db, 'two', { ...crmFields, name: 'Two CRM' });
-    expect(theirs).toMatchObject({ tenantId: 'two', identifier: CRM });
+    // Another tenant's resource is its own; tenant one's is untouched.
+    const theirs = await apiResources.insertApiResource(db, 'two', { ...crmFields, identifier: `${CRM}/two`, name: 'Two CRM' });
+    expect(theirs).toMatchObject({ tenantId: 'two', identifier: `${CRM}/two` });
     expect(await apiResources.findApiResourceById(db, 'one', fx.resourceId)).toMatchObject({ name: 'CRM' });
     await apiResources.deleteApiResourceById(db, 'two', theirs.id);
   },

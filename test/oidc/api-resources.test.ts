@@ -345,3 +345,49 @@ it('a refresh for an API that stopped allowing refresh tokens is refused with in
   const refreshed = await oidc.refreshTokenGrant(reader.rp, tokens.refresh_token as string);
   expect(decodeJwt(refreshed.access_token)).toMatchObject({ aud: CALENDAR, scope: 'events:read' });
 });
+
+it('disconnecting an app in the account center withdraws what the person allowed it on APIs too: the next sign-in asks again', async () => {
+  const app = await thirdPartyApp('acme', 'Disconnected app');
+  const crm = (await server.ctx.db('api_resources').where({ tenant_id: 'acme', identifier: CRM }).first('id')) as { id: string };
+  await setClientResourceScopes(server.ctx, 'acme', app.clientId, crm.id, ['contacts:read'], ACTOR);
+  let first = '';
+  await signIn(app, 'openid contacts:read', CRM, (html) => (first = html));
+  expect(listed(first)).toEqual(['Know who you are', 'Read your contacts']);
+
+  const signedIn = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: ann.email, password: ann.password } });
+  const disconnected = await api('DELETE', `/apps/${app.clientId}`, { tenant: 'acme', token: signedIn.body.data.accessToken });
+  expect(disconnected.status).toBe(200);
+
+  // The page lists the API scope again, rather than handing it over under "Know who you are" alone.
+  let again = '';
+  await signIn(app, 'openid contacts:read', CRM, (html) => (again = html));
+  expect(listed(again)).toEqual(['Know who you are', 'Read your contacts']);
+});
+
+it('answers a resource indicator with a NUL character as invalid_target, at the token and authorization endpoints', async () => {
+  const token = await fetch(`${server.url}/oauth2/token`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `Basic ${Buffer.from(`${reader.clientId}:${reader.secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'contacts:read', resource: `${CRM}\u0000` }),
+  });
+  expect(token.status).toBe(400);
+  expect(((await token.json()) as { error: string }).error).toBe('invalid_target');
+
+  const url = new URL(`${server.url}/oauth2/authorize`);
+  for (const [name, value] of Object.entries({
+    client_id: reader.clientId,
+    redirect_uri: REDIRECT_URI,
+    response_type: 'code',
+    scope: 'openid contacts:read',
+    resource: `${CRM}\u0000`,
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+  }))
+    url.searchParams.set(name, value);
+  const authorize = await fetch(url, { redirect: 'manual' });
+  expect(authorize.status).toBe(303);
+  expect(new URL(authorize.headers.get('location') as string).searchParams.get('error')).toBe('invalid_target');
+});

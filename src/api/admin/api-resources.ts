@@ -66,7 +66,7 @@ export function apiResourceRoutes(app: AppContext): RouteSpec[] {
       name: 'createApiResource',
       summary: 'Register an API resource (a resource server and its scopes)',
       description:
-        'The identifier is an absolute URI without a fragment, unique in the tenant; access tokens for it carry it as ' +
+        'The identifier is an absolute URI without a fragment, unique across all tenants (tokens of every tenant share one issuer); access tokens for it carry it as ' +
         '`aud`. Scope descriptions are what the consent page shows. `accessTokenTtl` defaults to ACCESS_TOKEN_TTL and ' +
         '`signingAlg` to ACCESS_TOKEN_ALG.',
       auth: 'admin',

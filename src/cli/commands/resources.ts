@@ -87,7 +87,7 @@ export const resourceCreate: Command = {
   usage: `--tenant SLUG --identifier URI --name N ${SETTINGS_USAGE}`,
   summary: 'Register an API resource: the identifier is the `aud` of its access tokens',
   description:
-    'The identifier is an absolute URI without a fragment, unique in the tenant; a resource of the `platform` tenant may be granted to any tenant’s clients. Each --scope is NAME=description: the description is what the consent page shows. The token lifetime defaults to ACCESS_TOKEN_TTL, the algorithm to ACCESS_TOKEN_ALG.',
+    'The identifier is an absolute URI without a fragment, unique across all tenants (tokens of every tenant share one issuer); a resource of the `platform` tenant may be granted to any tenant’s clients. Each --scope is NAME=description: the description is what the consent page shows. The token lifetime defaults to ACCESS_TOKEN_TTL, the algorithm to ACCESS_TOKEN_ALG.',
   options: { tenant: { type: 'string' }, identifier: { type: 'string' }, ...SETTINGS },
   run: async (deps, values) => {
     const resource = await createApiResource(

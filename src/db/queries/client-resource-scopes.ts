@@ -37,9 +37,11 @@ export async function replaceClientScopesOfResource(
   scopes: readonly string[],
 ): Promise<boolean> {
   return db.transaction(async (trx) => {
+    // Locking the client row serializes replacements for it: a double submit waits instead of colliding on insert.
     const { rows } = await trx.raw<{ rows: unknown[] }>(
       `SELECT 1 FROM clients c, api_resources r
-        WHERE c.client_id = ? AND c.tenant_id = ? AND r.id = ?::uuid AND r.tenant_id IN (?, ?)`,
+        WHERE c.client_id = ? AND c.tenant_id = ? AND r.id = ?::uuid AND r.tenant_id IN (?, ?)
+        FOR UPDATE OF c`,
       [clientId, tenantId, resourceId, tenantId, platformTenantId],
     );
     if (rows.length === 0) return false;
