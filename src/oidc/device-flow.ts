@@ -7,6 +7,7 @@ import type { AppContext } from '../context.ts';
 import { DEVICE_CODE_GRANT_TYPE } from '../services/clients.ts';
 import { hashTokenId } from '../services/secrets.ts';
 import { pageSecurityHeaders, renderView } from '../views.ts';
+import { isRoutePath } from './route-path.ts';
 
 /** RFC 8628 §3.5: each slow_down adds five seconds to the interval, for this and every later request. */
 const SLOW_DOWN_STEP_SECONDS = 5;
@@ -92,7 +93,7 @@ export function deviceFlowFeature(app: AppContext) {
  */
 export function prefillUserCode(path: string): Middleware {
   return async (ctx, next) => {
-    const code = ctx.method === 'GET' && ctx.path === path ? ctx.query.user_code : undefined;
+    const code = ctx.method === 'GET' && isRoutePath(ctx.path, path) ? ctx.query.user_code : undefined;
     if (typeof code === 'string') {
       prefilled.set(ctx, code.slice(0, 32));
       ctx.querystring = '';

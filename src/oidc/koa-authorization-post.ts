@@ -4,11 +4,12 @@
 // finds no browser session and the person signs in again, which is the safe outcome.
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
+import { isRoutePath } from './route-path.ts';
 
 export function acceptAuthorizationPost(path: string, limitBytes: number): Middleware {
   const parseForm = bodyParser({ enableTypes: ['form'], formLimit: limitBytes, encoding: 'utf-8' });
   return async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== path) return next();
+    if (ctx.method !== 'POST' || !isRoutePath(ctx.path, path)) return next();
     await parseForm(ctx, async () => {});
     const form = (ctx.request.body ?? {}) as Record<string, unknown>;
     const params = new URLSearchParams();

@@ -5,10 +5,11 @@
 // treated as prompt=consent (first-party clients consent without a page). prompt=none cannot ask, so there it is
 // dropped, and the token response's scope says so.
 import type { Middleware } from 'koa';
+import { isRoutePath } from './route-path.ts';
 
 export function offlineAccessAsksConsent(path: string): Middleware {
   return async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === path) {
+    if (ctx.method === 'GET' && isRoutePath(ctx.path, path)) {
       const query = new URLSearchParams(ctx.querystring);
       const scope = (query.get('scope') ?? '').split(' ');
       const prompt = (query.get('prompt') ?? '').split(' ').filter(Boolean);
