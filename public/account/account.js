@@ -363,7 +363,7 @@ async function appsPage({ refresh }) {
   const out = outcomeArea();
   const rows = apps.map((a) => [
     a.name,
-    a.scope.join(' '),
+    [a.scope.join(' '), ...a.apiScopes.map((s) => T.apiScope(s.resourceName, s.description ?? s.scope))].join(' · '),
     formatTime(a.updatedAt),
     actionButton(
       T.disconnect,

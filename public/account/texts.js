@@ -102,6 +102,7 @@ export const T = {
   disconnectTitle: 'Disconnect this app?',
   disconnectText: 'It loses access at once and will ask for your permission again next time.',
   disconnected: (name) => `${name} is disconnected.`,
+  apiScope: (api, what) => `${api}: ${what}`,
   noApps: 'You have not connected any app.',
 
   activity: 'Security activity',

@@ -165,6 +165,8 @@ export interface ConnectedApp {
   clientId: string;
   name: string;
   scope: string[];
+  /** What the app may do on which API: the API's identifier and name, the scope and its description. */
+  apiScopes: Array<{ resource: string; resourceName: string; scope: string; description: string | null }>;
   /** When the user last allowed the app something (ISO 8601). */
   updatedAt: string;
 }

@@ -7,7 +7,7 @@ import type { ServiceDeps } from '../context.ts';
 import { findAuditEvents } from '../db/queries/audit-events.ts';
 import { deleteConsent, findThirdPartyConsentsOfUser } from '../db/queries/consents.ts';
 import { findMfa } from '../db/queries/mfa.ts';
-import { deleteResourceConsentsOfUserAndClient } from '../db/queries/resource-consents.ts';
+import { deleteResourceConsentsOfUserAndClient, findResourceConsentsOfUser } from '../db/queries/resource-consents.ts';
 import { findUnrevokedGrantIdsOfUserAndClient } from '../db/queries/sessions.ts';
 import { insertUserToken, voidUserTokens } from '../db/queries/user-tokens.ts';
 import { findPasswordHash, findUserById, findUserByLogin, updatePasswordHash } from '../db/queries/users.ts';
@@ -251,8 +251,18 @@ export async function resendVerification(
 }
 
 /** The third-party apps a person has allowed something, with the scopes and when. */
-export function listConnectedApps(deps: ServiceDeps, caller: Pick<Caller, 'tenantId' | 'userId'>) {
-  return findThirdPartyConsentsOfUser(deps.db, caller.tenantId, caller.userId);
+/** The third-party apps the person allowed, each with its OpenID scopes and what it may do on which API. */
+export async function listConnectedApps(deps: ServiceDeps, caller: Pick<Caller, 'tenantId' | 'userId'>) {
+  const [apps, apiScopes] = await Promise.all([
+    findThirdPartyConsentsOfUser(deps.db, caller.tenantId, caller.userId),
+    findResourceConsentsOfUser(deps.db, caller.tenantId, caller.userId),
+  ]);
+  return apps.map((app) => ({
+    ...app,
+    apiScopes: apiScopes
+      .filter((s) => s.clientId === app.clientId)
+      .map(({ resource, resourceName, scope, description }) => ({ resource, resourceName, scope, description })),
+  }));
 }
 
 /**

@@ -167,7 +167,13 @@ it('lists a connected third-party app and disconnecting it kills its refresh tok
   const listed = await api('GET', '/apps', { token: me.accessToken });
   expect(listed.status).toBe(200);
   expect(listed.body.data.apps).toEqual([
-    { clientId: partnerId, name: 'Partner App', scope: expect.arrayContaining(['openid', 'email']), updatedAt: expect.any(String) },
+    {
+      clientId: partnerId,
+      name: 'Partner App',
+      scope: expect.arrayContaining(['openid', 'email']),
+      apiScopes: [],
+      updatedAt: expect.any(String),
+    },
   ]);
   // The app's own token cannot use the account API; nor can another user or tenant touch the consent.
   expect((await api('GET', '/apps', { token: tokens.access_token })).status).toBe(403);

@@ -290,6 +290,12 @@ const PROBES: Record<string, () => Promise<void>> = {
       { resourceId: fx.resourceId, scope: 'contacts:read' },
     ]);
   },
+  'resource-consents.findResourceConsentsOfUser': async () => {
+    expect(await resourceConsents.findResourceConsentsOfUser(db, 'two', fx.userId)).toEqual([]);
+    expect(await resourceConsents.findResourceConsentsOfUser(db, 'one', fx.userId)).toEqual([
+      expect.objectContaining({ clientId: fx.clientId, resource: CRM, scope: 'contacts:read', description: 'Read your contacts' }),
+    ]);
+  },
   'resource-consents.findResourceConsents': async () => {
     expect(await resourceConsents.findResourceConsents(db, 'two', fx.userId, fx.clientId)).toEqual([]);
   },

@@ -355,6 +355,11 @@ it('disconnecting an app in the account center withdraws what the person allowed
   expect(listed(first)).toEqual(['Know who you are', 'Read your contacts']);
 
   const signedIn = await api('POST', '/login', { tenant: 'acme', body: { usernameOrEmail: ann.email, password: ann.password } });
+  // Connected apps shows what the app may do on the API, in the API's words.
+  const apps = await api('GET', '/apps', { tenant: 'acme', token: signedIn.body.data.accessToken });
+  expect(apps.body.data.apps.find((a: { clientId: string }) => a.clientId === app.clientId)?.apiScopes).toEqual([
+    { resource: CRM, resourceName: expect.any(String), scope: 'contacts:read', description: 'Read your contacts' },
+  ]);
   const disconnected = await api('DELETE', `/apps/${app.clientId}`, { tenant: 'acme', token: signedIn.body.data.accessToken });
   expect(disconnected.status).toBe(200);
 

@@ -35,6 +35,16 @@ const connectedApp = z.object({
   clientId: z.string(),
   name: z.string(),
   scope: z.array(z.string()),
+  apiScopes: z
+    .array(
+      z.object({
+        resource: z.string().describe("The API's identifier (the access tokens' `aud`)"),
+        resourceName: z.string(),
+        scope: z.string(),
+        description: z.string().nullable().describe('The words the consent page showed; null once the API no longer defines the scope'),
+      }),
+    )
+    .describe('What the app may do on which API (API resources)'),
   updatedAt: z.iso.datetime().describe('When the person last allowed the app something'),
 });
 

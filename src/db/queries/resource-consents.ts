@@ -14,6 +14,36 @@ export async function findResourceConsents(db: Knex, tenantId: string, userId: s
   return rows.map((r) => ({ resourceId: r.resource_id, scope: r.scope }));
 }
 
+export interface AllowedResourceScope {
+  clientId: string;
+  /** The API's identifier (the tokens' `aud`) and name. */
+  resource: string;
+  resourceName: string;
+  scope: string;
+  /** The words the consent page showed; null once the API no longer defines the scope. */
+  description: string | null;
+}
+
+/** Every API scope a user has allowed any client, with the API's name and the scope's description (connected apps). */
+export async function findResourceConsentsOfUser(db: Knex, tenantId: string, userId: string): Promise<AllowedResourceScope[]> {
+  const { rows } = (await db.raw(
+    `SELECT rc.client_id, r.identifier, r.name, rc.scope,
+            (SELECT s->>'description' FROM jsonb_array_elements(r.scopes) s WHERE s->>'name' = rc.scope LIMIT 1) AS description
+       FROM resource_consents rc
+       JOIN api_resources r ON r.id = rc.resource_id
+      WHERE rc.tenant_id = ? AND rc.user_id = ?
+      ORDER BY rc.client_id, r.identifier, rc.scope`,
+    [tenantId, userId],
+  )) as { rows: Array<{ client_id: string; identifier: string; name: string; scope: string; description: string | null }> };
+  return rows.map((r) => ({
+    clientId: r.client_id,
+    resource: r.identifier,
+    resourceName: r.name,
+    scope: r.scope,
+    description: r.description,
+  }));
+}
+
 /**
  * Adds what the user allowed (never removes: a narrower later request is no withdrawal). Only for a user and a client
  * of the tenant: another tenant's ids insert nothing.
