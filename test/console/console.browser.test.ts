@@ -321,7 +321,7 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByLabel('Logout and ID tokens carry the session id (sid)').check();
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Register client' }).click();
-    await page.getByRole('heading', { name: 'Lobby screen', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Lobby screen', exact: true, level: 1 }).waitFor();
     await page.getByText('https://lobby.beta.test/backchannel-logout (with sid)').waitFor();
     const clientId = ((await page.locator('dd .mono').first().textContent()) ?? '').trim();
     const stored = await admin('GET', `/clients/${clientId}`, { token: await accessTokenOf(page) });
@@ -336,7 +336,7 @@ describeInBrowser('admin console in Chromium', () => {
     await page.getByRole('heading', { name: /^Edit /, level: 1 }).waitFor();
     await page.getByLabel('Back-channel logout URI').fill('');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('heading', { name: 'Lobby screen', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Lobby screen', exact: true, level: 1 }).waitFor();
     const changed = await admin('GET', `/clients/${clientId}`, { token: await accessTokenOf(page) });
     expect(changed.body.data.client.backchannelLogoutUri).toBeNull();
     await page.context().close();
