@@ -479,17 +479,13 @@ async function render() {
 }
 
 async function boot() {
-  if (location.pathname === '/account/callback') {
-    try {
-      const returnTo = await session.completeCallback(location.href);
-      history.replaceState(null, '', `/account/${returnTo}`);
-    } catch (err) {
-      history.replaceState(null, '', '/account/');
-      signInScreen(err.message, true);
-      return;
-    }
+  let current;
+  try {
+    current = await session.resume();
+  } catch (err) {
+    signInScreen(err.message, true);
+    return;
   }
-  const current = session.current();
   if (!current) {
     signInScreen();
     return;

@@ -84,6 +84,23 @@ export class OidcSession {
     return JSON.parse(sessionStorage.getItem(`${this.key}.tokens`) ?? 'null');
   }
 
+  /**
+   * At start-up: on the callback page, finishes the sign-in and moves to the route it started from (a failed one
+   * throws, back at the app's root); then the live session, or null when nobody is signed in.
+   */
+  async resume() {
+    if (location.pathname === `${this.basePath}/callback`) {
+      try {
+        const returnTo = await this.completeCallback(location.href);
+        history.replaceState(null, '', `${this.basePath}/${returnTo}`);
+      } catch (err) {
+        history.replaceState(null, '', `${this.basePath}/`);
+        throw err;
+      }
+    }
+    return this.current();
+  }
+
   /** Calls `listener(reason)` when the session ends (refresh refused, sign-out). */
   onEnd(listener) {
     this.listeners.add(listener);

@@ -178,17 +178,13 @@ async function render() {
 }
 
 async function boot() {
-  if (location.pathname === '/admin/callback') {
-    try {
-      const returnTo = await session.completeCallback(location.href);
-      history.replaceState(null, '', `/admin/${returnTo}`);
-    } catch (err) {
-      history.replaceState(null, '', '/admin/');
-      signInScreen(err.message, true);
-      return;
-    }
+  let current;
+  try {
+    current = await session.resume();
+  } catch (err) {
+    signInScreen(err.message, true);
+    return;
   }
-  const current = session.current();
   if (!current) {
     signInScreen();
     return;
