@@ -59,6 +59,8 @@ const { values: args } = parseArgs({
     'bcrypt-cost': { type: 'string', default: '12' },
     'log-level': { type: 'string', default: 'info' },
     'pool-max': { type: 'string', default: '10' },
+    /** Unmeasured seconds of each scenario on each server before its first measured run (the JIT's compile threads). */
+    warmup: { type: 'string', default: '5' },
     /** Writes V8 CPU profiles of the Gatehouse processes to bench/results/profiles (open in Chrome DevTools). */
     profile: { type: 'boolean', default: false },
   },
@@ -68,6 +70,9 @@ const DURATION = Number(args.duration);
 const ROUNDS = Number(args.rounds);
 /** Seconds of the autocannon run in progress. */
 let roundSeconds = DURATION;
+const WARMUP = Number(args.warmup);
+/** `scenario|target` pairs already warmed up. */
+const warmed = new Set<string>();
 const CONNECTIONS = Number(args.connections);
 const FLOW_CONCURRENCY = 10;
 const only = new Set((args.only?.split(',') ?? SCENARIOS).map((s) => s.trim()) as Scenario[]);
@@ -405,8 +410,21 @@ async function measured(
   t: Target,
   oidcPaths: { token: string; introspect: string },
 ): Promise<Row> {
-  if (scenario === 'refresh_token') await fillRefreshPool(t, CONNECTIONS + 20);
-  if (scenario === 'json_refresh') await fillJsonRefreshPool(t, CONNECTIONS + 20);
+  const fillPools = async () => {
+    if (scenario === 'refresh_token') await fillRefreshPool(t, CONNECTIONS + 20);
+    if (scenario === 'json_refresh') await fillJsonRefreshPool(t, CONNECTIONS + 20);
+  };
+  await fillPools();
+  // A fresh process spends its first seconds compiling (V8's optimising compiler runs on threads of the process
+  // and its CPU counts): each server runs each scenario unmeasured first, so the figures are of warm servers.
+  if (WARMUP > 0 && scenario !== 'code_flow' && !warmed.has(`${scenario}|${t.name}`)) {
+    warmed.add(`${scenario}|${t.name}`);
+    const measuredSeconds = roundSeconds;
+    roundSeconds = WARMUP;
+    await load(scenario, t, oidcPaths);
+    roundSeconds = measuredSeconds;
+    await fillPools(); // the tokens of the responses cut off at the end are lost
+  }
   const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid, await benchBackends());
   const row = await load(scenario, t, oidcPaths);
   if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid, await benchBackends()), row.requests);
