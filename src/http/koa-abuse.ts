@@ -16,7 +16,7 @@ import type { RateLimitClass } from '../config/index.ts';
 import type { AppContext } from '../context.ts';
 import { AppError } from '../errors/app-error.ts';
 import { ERROR_CATALOGUE } from '../errors/catalogue.ts';
-import { blockedFor, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
+import { blockedFor, blockedForAndCount, recordFailedLogin, recordLimitTrip } from '../services/ip-blocks.ts';
 import { RedisStore } from '../store/redis-store.ts';
 import { renderView } from '../views.ts';
 import type { AuditMeta } from '../services/audit.ts';
@@ -127,47 +127,80 @@ export function koaAbuseProtection(app: AppContext): Middleware {
       return false;
     }
   };
+  /** The counters a request spends: per IP, and per client at the token endpoints, under the limits that apply. */
+  const countersOf = async (ip: string, classified: Classified) => {
+    // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
+    const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
+    const consumptions = [{ cls: classified.cls, key: `ip:${ip}` }, ...(classified.subject ? [classified.subject] : [])];
+    return consumptions.map(({ cls, key }) => {
+      const limit = own?.[cls] ?? app.config.rateLimits[cls];
+      return { cls, limit, key: `${own?.[cls] ? `tenant:${classified.tenantId}:` : ''}${key}` };
+    });
+  };
+
+  /**
+   * The block check and the counters in one Redis round trip (RedisStore.ttlAndCount), for every limited request
+   * but the sign-ins, which count failures only. Undefined where the store cannot (memory, a Redis Cluster).
+   */
+  const checkAndCountTogether = async (ip: string, classified: Classified) => {
+    const counters = await countersOf(ip, classified);
+    const together = await blockedForAndCount(
+      app.store,
+      ip,
+      counters.map(({ cls, limit, key }) => ({ key: limiter(cls, limit).getKey(key), windowSeconds: limit.duration })),
+    );
+    if (!together) return undefined;
+    const outcomes = together.counts.map(({ consumed, msLeft }, i): Outcome => {
+      const { points } = (counters[i] as (typeof counters)[number]).limit;
+      return {
+        res: new RateLimiterRes(Math.max(points - consumed, 0), msLeft, consumed, consumed === 1),
+        limited: consumed > points,
+        points,
+      };
+    });
+    return { blocked: together.blocked, outcomes };
+  };
+
+  /** The same in separate commands, sent at once (one round trip of waiting): a blocked address spends points it could not use anyway. */
+  const checkAndCount = async (ip: string, classified: Classified) => {
+    const blockedCheck = blockedFor(app.store, ip);
+    blockedCheck.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+    const counted = Promise.all(
+      (await countersOf(ip, classified)).map(async ({ cls, limit, key }): Promise<Outcome> => {
+        const { points } = limit;
+        try {
+          if (classified.signIn) {
+            // Failures only: read the count here, add to it below when this attempt fails.
+            const used = await limiter(cls, limit).get(key);
+            const res = used ?? new RateLimiterRes(points, 0, 0, false);
+            return { res, limited: used !== null && used.consumedPoints >= points, points, failureKey: key, limit };
+          }
+          return { res: await limiter(cls, limit).consume(key), limited: false, points };
+        } catch (rejected) {
+          // The library rejects with a RateLimiterRes when over the limit, with an Error when its store fails.
+          if (rejected instanceof RateLimiterRes) return { res: rejected, limited: true, points };
+          throw rejected;
+        }
+      }),
+    );
+    counted.catch(() => {}); // as above
+    return { blocked: await blockedCheck, outcomes: await counted };
+  };
+
   return async (ctx, next) => {
     const classified = classify(ctx);
     if (!classified || isTrusted(ctx.ip)) return next();
     const meta = auditMetaOf(ctx);
 
-    let outcomes: Array<{ res: RateLimiterRes; limited: boolean; points: number; failureKey?: string; limit?: Limit }>;
+    let outcomes: Outcome[];
     try {
-      // The block check and the counters go to Redis at once (one round trip of waiting, not two): a blocked
-      // address spends points it could not use anyway.
-      const blockedCheck = blockedFor(app.store, ctx.ip);
-      blockedCheck.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
-      // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
-      const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
-      const scope = (cls: RateLimitClass) => (own?.[cls] ? `tenant:${classified.tenantId}:` : '');
-      const consumptions = [{ cls: classified.cls, key: `ip:${ctx.ip}` }, ...(classified.subject ? [classified.subject] : [])];
-      const counted = Promise.all(
-        consumptions.map(async ({ cls, key }) => {
-          const limit = own?.[cls] ?? app.config.rateLimits[cls];
-          const { points } = limit;
-          try {
-            if (classified.signIn) {
-              // Failures only: read the count here, add to it below when this attempt fails.
-              const used = await limiter(cls, limit).get(`${scope(cls)}${key}`);
-              const res = used ?? new RateLimiterRes(points, 0, 0, false);
-              return { res, limited: used !== null && used.consumedPoints >= points, points, failureKey: `${scope(cls)}${key}`, limit };
-            }
-            return { res: await limiter(cls, limit).consume(`${scope(cls)}${key}`), limited: false, points };
-          } catch (rejected) {
-            // The library rejects with a RateLimiterRes when over the limit, with an Error when its store fails.
-            if (rejected instanceof RateLimiterRes) return { res: rejected, limited: true, points };
-            throw rejected;
-          }
-        }),
-      );
-      counted.catch(() => {}); // as above
-      const blocked = await blockedCheck;
-      if (blocked) {
+      const checked =
+        (classified.signIn ? undefined : await checkAndCountTogether(ctx.ip, classified)) ?? (await checkAndCount(ctx.ip, classified));
+      if (checked.blocked) {
         app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'ip_blocked' });
-        return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(blocked) });
+        return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(checked.blocked) });
       }
-      outcomes = await counted;
+      outcomes = checked.outcomes;
     } catch (err) {
       if (err instanceof AppError) throw err;
       app.logger.warn({ err: (err as Error).message }, 'rate limiting unavailable');
@@ -227,6 +260,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
 const SIGN_IN_FAILURES = new Set(['INVALID_CREDENTIALS', 'INVALID_MFA_CODE', 'INVALID_MFA_TOKEN']);
 
 type Limit = { points: number; duration: number };
+type Outcome = { res: RateLimiterRes; limited: boolean; points: number; failureKey?: string; limit?: Limit };
 
 /**
  * Tenants' own limits, from the entity cache (a change through the admin API or the CLI reaches every process at

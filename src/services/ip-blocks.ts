@@ -4,6 +4,7 @@
 import type { AppContext } from '../context.ts';
 import { findActiveIpBlocks, insertIpBlock, liftIpBlocks, type IpBlock } from '../db/queries/ip-blocks.ts';
 import type { KvStore } from '../store/kv-store.ts';
+import { RedisStore, type WindowCount } from '../store/redis-store.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
 
 type AbuseDeps = Pick<AppContext, 'config' | 'db' | 'store' | 'logger'>;
@@ -14,6 +15,20 @@ const WINDOW_SECONDS = 900;
 const blockKey = (ip: string) => `abuse:block:{${ip}}`;
 const tripsKey = (ip: string) => `abuse:trips:{${ip}}`;
 const failedAccountsKey = (ip: string) => `abuse:failed-accounts:{${ip}}`;
+
+/**
+ * `blockedFor` and, in the same Redis round trip, one more request on each fixed-window counter (the rate limits of
+ * a request); undefined where the store cannot do both in one step (memory, a Redis Cluster).
+ */
+export async function blockedForAndCount(
+  store: KvStore,
+  ip: string,
+  counters: ReadonlyArray<{ key: string; windowSeconds: number }>,
+): Promise<{ blocked: number | undefined; counts: WindowCount[] } | undefined> {
+  if (!(store instanceof RedisStore)) return undefined;
+  const found = await store.ttlAndCount(blockKey(ip), counters);
+  return found && { blocked: found.ttl > 0 ? found.ttl : undefined, counts: found.counts };
+}
 
 /** Seconds the address stays blocked, or undefined when it is not blocked. */
 export async function blockedFor(store: KvStore, ip: string): Promise<number | undefined> {

@@ -17,7 +17,35 @@ return 0`;
 
 export type RedisClient = Redis | Cluster;
 
-type ScriptedRedis = RedisClient & { consumeOnce(record: string, marker: string, value: string): Promise<number> };
+// TTL of KEYS[1], then a fixed-window counter for each further key, laid out as rate-limiter-flexible's
+// RateLimiterRedis keeps its own (SET NX with the window, INCRBY, PTTL), so both read and write the same counters.
+// ARGV[i] is the window in seconds of KEYS[i + 1]. Returns { ttl, consumed1, msLeft1, consumed2, msLeft2, ... }.
+const TTL_AND_COUNT = `
+local out = { redis.call('TTL', KEYS[1]) }
+for i = 2, #KEYS do
+  local window = ARGV[i - 1]
+  redis.call('SET', KEYS[i], 0, 'EX', window, 'NX')
+  local consumed = redis.call('INCRBY', KEYS[i], 1)
+  local ms = redis.call('PTTL', KEYS[i])
+  if ms == -1 then
+    redis.call('EXPIRE', KEYS[i], window)
+    ms = 1000 * window
+  end
+  out[#out + 1] = consumed
+  out[#out + 1] = ms
+end
+return out`;
+
+type ScriptedRedis = RedisClient & {
+  consumeOnce(record: string, marker: string, value: string): Promise<number>;
+  ttlAndCount(numberOfKeys: number, ...keysThenArgs: string[]): Promise<number[]>;
+};
+
+/** One counter of `ttlAndCount`: its count in the current window, and the milliseconds left of that window. */
+export interface WindowCount {
+  consumed: number;
+  msLeft: number;
+}
 
 export interface RedisTarget {
   url: string;
@@ -70,6 +98,7 @@ export class RedisStore implements KvStore {
     }) as ScriptedRedis;
     this.#subscriberConnectTimeout = redisOptions.connectTimeout ?? DEFAULT_DEADLINES.redisConnectMs;
     this.client.defineCommand('consumeOnce', { numberOfKeys: 2, lua: CONSUME_ONCE });
+    this.client.defineCommand('ttlAndCount', { lua: TTL_AND_COUNT });
     let down = false;
     this.client.on('error', (err: Error) => {
       if (!down) logger.warn({ err: err.message }, 'redis unavailable');
@@ -138,6 +167,25 @@ export class RedisStore implements KvStore {
 
   async ttl(key: string): Promise<number> {
     return this.client.ttl(key);
+  }
+
+  /**
+   * The TTL of `key` (as `ttl`) and one more request on each fixed-window counter, in one round trip: what the abuse
+   * protection asks of every limited request. Undefined on a Redis Cluster, whose keys of one script must share a
+   * hash slot: the caller asks in separate commands there.
+   */
+  async ttlAndCount(
+    key: string,
+    counters: ReadonlyArray<{ key: string; windowSeconds: number }>,
+  ): Promise<{ ttl: number; counts: WindowCount[] } | undefined> {
+    if (this.#target.cluster) return undefined;
+    const [ttl = -2, ...flat] = await this.client.ttlAndCount(
+      1 + counters.length,
+      key,
+      ...counters.map((c) => c.key),
+      ...counters.map((c) => String(c.windowSeconds)),
+    );
+    return { ttl, counts: counters.map((_, i) => ({ consumed: Number(flat[2 * i]), msLeft: Number(flat[2 * i + 1]) })) };
   }
 
   async consumeOnce(recordKey: string, markerKey: string, value: string): Promise<'consumed' | 'already' | 'missing'> {

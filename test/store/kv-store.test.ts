@@ -3,6 +3,7 @@
 import { createLogger } from '../../src/logger.ts';
 import type { KvStore } from '../../src/store/kv-store.ts';
 import { MemoryStore } from '../../src/store/memory-store.ts';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { RedisStore } from '../../src/store/redis-store.ts';
 import { redisClusterAvailable, startRedisCluster, type RedisCluster } from '../helpers/redis-cluster.ts';
 import { serviceMode } from '../helpers/services.ts';
@@ -124,5 +125,45 @@ describe.each(kinds)('%s store', (_kind, open) => {
     expect(await a.ttl(k)).toBeGreaterThan(55);
     expect((await b.setTake(k)).sort()).toEqual(['one', 'two']);
     expect(await a.setTake(k)).toEqual([]);
+  });
+});
+
+// The abuse protection's one round trip per request: the block's TTL and its rate counters together, in the layout
+// rate-limiter-flexible keeps (the sign-in routes still count through the library, on the same keys).
+describe('RedisStore.ttlAndCount', () => {
+  const run = serviceMode() === 'services' ? it : it.skip;
+
+  run('reads a TTL and counts fixed windows that rate-limiter-flexible reads and continues', async () => {
+    const [store] = await redisPair();
+    const redis = (store as RedisStore).client;
+    const limiter = new RateLimiterRedis({ storeClient: redis, keyPrefix: 'test:rl', points: 3, duration: 60 });
+    const id = `${Date.now()}-${Math.random()}`;
+    await store.set(`test:block:${id}`, 'x', 120);
+
+    const first = await (store as RedisStore).ttlAndCount(`test:block:${id}`, [
+      { key: limiter.getKey(`ip:${id}`), windowSeconds: 60 },
+      { key: limiter.getKey(`client:${id}`), windowSeconds: 30 },
+    ]);
+    expect(first?.ttl).toBeGreaterThan(100);
+    expect(first?.counts.map((c) => c.consumed)).toEqual([1, 1]);
+    expect(first?.counts[0]?.msLeft).toBeGreaterThan(55_000);
+    expect(first?.counts[1]?.msLeft).toBeLessThanOrEqual(30_000);
+
+    // The library sees the count and carries on from it; the next combined call sees the library's.
+    expect((await limiter.get(`ip:${id}`))?.consumedPoints).toBe(1);
+    await limiter.consume(`ip:${id}`);
+    const second = await (store as RedisStore).ttlAndCount(`test:none:${id}`, [{ key: limiter.getKey(`ip:${id}`), windowSeconds: 60 }]);
+    expect(second).toEqual({ ttl: -2, counts: [{ consumed: 3, msLeft: expect.any(Number) }] });
+    await expect(limiter.consume(`ip:${id}`)).rejects.toMatchObject({ consumedPoints: 4, remainingPoints: 0 });
+  });
+
+  const clusterRun = redisClusterAvailable() || process.env.CI === 'true' ? it : it.skip;
+  clusterRun('declines on a Redis Cluster, whose keys of one script must share a slot', async () => {
+    const store = new RedisStore(cluster?.url ?? (await startRedisCluster().then((c) => ((cluster = c), c.url))), 'gh_t_cluster:', logger, {
+      cluster: true,
+    });
+    opened.push(store);
+    await store.connect();
+    expect(await store.ttlAndCount('test:block:{x}', [{ key: 'test:rl:{y}', windowSeconds: 60 }])).toBeUndefined();
   });
 });
