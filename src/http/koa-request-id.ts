@@ -8,9 +8,17 @@ const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function koaRequestId(logger: Logger): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('X-Request-ID');
-    ctx.state.requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.state.log = logger.child({ requestId: ctx.state.requestId });
-    ctx.set('X-Request-ID', ctx.state.requestId);
+    const requestId = SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.state.requestId = requestId;
+    // The request's logger (`ctx.state.log`) is made when first used: most requests log nothing but their access line.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (log ??= logger.child({ requestId })),
+      set: (value: Logger) => (log = value),
+      enumerable: true,
+      configurable: true,
+    });
+    ctx.set('X-Request-ID', requestId);
     await next();
   };
 }
