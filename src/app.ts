@@ -15,6 +15,7 @@ import { koaSecurityHeaders } from './http/koa-security-headers.ts';
 import { accountRouter, consoleRouter } from './console/routes.ts';
 import type { OidcRuntime } from './oidc/index.ts';
 import { interactionRouter } from './oidc/interactions/routes.ts';
+import { isProviderOnlyPath } from './oidc/provider.ts';
 import { renderErrorPage } from './oidc/render-error.ts';
 import { userinfoRouter } from './oidc/userinfo.ts';
 import { selfServiceRouter } from './pages/self-service.ts';
@@ -30,7 +31,7 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   app.on('error', (err: Error) => ctx.logger.error({ err }, 'unhandled koa error'));
 
   app.use(koaRequestId(ctx.logger));
-  app.use(koaAccessLog());
+  app.use(koaAccessLog(ctx.logger));
   app.use(koaSecurityHeaders());
   app.use(koaErrorEnvelope(ctx.config.publicUrl, { isPage: (c) => c.path.startsWith('/interaction/'), render: renderErrorPage }));
   app.use(koaMetrics(ctx));
@@ -40,6 +41,9 @@ export function createApp(ctx: AppContext, oidc: OidcRuntime): Koa {
   const parseBody = koaBody(ctx.config.bodyLimitBytes, 'json');
   app.use((koaCtx, next) => (koaCtx.path.startsWith('/api/') ? parseBody(koaCtx, next) : next()));
   app.use(koaAbuseProtection(ctx));
+  // The provider's machine-to-machine endpoints and its metadata are served by none of the routers below: they go
+  // to the provider at once instead of through every router's matching.
+  app.use((koaCtx, next) => (isProviderOnlyPath(koaCtx.path) ? oidc.middleware(koaCtx, next) : next()));
 
   app.use(healthRouter(ctx).routes());
   app.use(metricsRouter(ctx).routes());

@@ -20,6 +20,7 @@ import { extraTokenClaims } from './token-claims.ts';
 import { renderOidcError } from './render-error.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { registrationFeature } from './registration.ts';
+import { routeKey } from './route-path.ts';
 import { registeredResourceServer, resourcesAllowRefresh, resourceTokenTtl } from './resource-servers.ts';
 import { ACR_VALUES, stepUpCheck } from './step-up.ts';
 import { clientProtocolFeatures, SIGNING_JWA } from './client-protocols.ts';
@@ -38,6 +39,24 @@ export const OIDC_ROUTES = {
   device_authorization: '/oauth2/device/auth',
   code_verification: '/oauth2/device',
 } as const;
+
+/** Provider routes that no router of the app serves (userinfo, the authorization and logout pages have middleware of ours). */
+const PROVIDER_ONLY_PATHS = new Set(
+  [
+    OIDC_ROUTES.token,
+    OIDC_ROUTES.introspection,
+    OIDC_ROUTES.revocation,
+    OIDC_ROUTES.pushed_authorization_request,
+    OIDC_ROUTES.device_authorization,
+    OIDC_ROUTES.jwks,
+    '/.well-known/openid-configuration',
+  ].map(routeKey),
+);
+
+/** Whether `path` (ctx.path) names one of those, matched as the provider's router matches (route-path.ts). */
+export function isProviderOnlyPath(path: string): boolean {
+  return PROVIDER_ONLY_PATHS.has(routeKey(path));
+}
 
 /** docs/security.md lifetimes, in seconds; access tokens live `config.accessTokenTtl` (ACCESS_TOKEN_TTL). */
 export const TTL = {

@@ -2,8 +2,12 @@
 // slash. Our middleware in front of its routes must match the same way, or `/OAuth2/Authorize/` would reach the
 // endpoint without passing through it.
 
+/** The form in which two paths that the provider's router takes for one route are equal. */
+export function routeKey(path: string): string {
+  return (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).toUpperCase();
+}
+
 /** Whether `path` (ctx.path) names the provider route `route`. */
 export function isRoutePath(path: string, route: string): boolean {
-  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  return trimmed.length === route.length && trimmed.toUpperCase() === route.toUpperCase();
+  return routeKey(path) === route.toUpperCase();
 }
