@@ -191,3 +191,74 @@ async function loadLargeTenant(): Promise<void> {
     expectIndexed(plan);
   });
 });
+
+// A young installation: the planner's statistics still describe nearly empty tables while thousands of grants and
+// refresh tokens have arrived, and a prepared statement runs its generic plan. The refresh lookup must still read
+// each part by its key; as plain joins it read every Grant and every refresh token per refresh (4–5 ms instead of
+// 0.05 ms at 20,000 grants).
+(serviceMode() === 'services' ? describe : describe.skip)('the refresh lookup under stale statistics', () => {
+  let young: TestEnv;
+  let ydb: Knex;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    young = await createTestEnv();
+    ydb = knex({
+      client: 'pg',
+      connection: young.vars.DATABASE_URL as string,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: unknown) => void) => {
+          conn.on('notice', (notice) => {
+            if (/plan:/.test(notice.message ?? '')) seen.push(notice.message as string);
+          });
+          conn.query(
+            `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice;
+             set client_min_messages = notice; set plan_cache_mode = force_generic_plan`,
+            (err) => done(err, conn),
+          );
+        },
+      },
+    });
+    await migrateToLatest(ydb);
+    await ydb.raw(
+      `insert into tenants (id, name) values ('young', 'Young');
+       insert into users (id, tenant_id, email, password_hash) values ('00000000-0000-4000-8000-000000000001', 'young', 'a@young.test', 'x');
+       insert into oidc_payloads (model_name, id, payload, expires_at) values ('Grant', 'g0', '{}', now() + interval '1 day');
+       analyze`,
+    );
+    for (const table of ['oidc_payloads', 'sessions', 'session_grants', 'users'])
+      await ydb.raw(`alter table ${table} set (autovacuum_enabled = false)`);
+    await ydb.raw(
+      `insert into oidc_payloads (model_name, id, payload, expires_at)
+         select 'Grant', 'g' || i, '{}', now() + interval '1 day' from generate_series(1, 5000) i;
+       insert into oidc_payloads (model_name, id, payload, grant_id, expires_at)
+         select 'RefreshToken', 'r' || i, '{"accountId": "00000000-0000-4000-8000-000000000001"}', 'g' || i, now() + interval '1 day'
+           from generate_series(1, 5000) i;
+       insert into sessions (id, tenant_id, user_id, expires_at)
+         select 's' || i, 'young', '00000000-0000-4000-8000-000000000001', now() + interval '1 day' from generate_series(1, 5000) i;
+       insert into session_grants (grant_id, session_id, client_id) select 'g' || i, 's' || i, 'app' from generate_series(1, 5000) i`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await ydb?.destroy();
+    await young?.destroy();
+  });
+
+  it('reads the token, its grant, successor, session and account each by key', async () => {
+    seen.length = 0;
+    const found = await findOidcPayloadWithGrant(ydb, 'RefreshToken', 'r4321', 5);
+    expect(found?.grant).toBeDefined();
+    expect(found?.session?.id).toBe('s4321');
+    expect(found?.account?.email).toBe('a@young.test');
+    const plan = seen.join('\n');
+    expect(plan).toMatch(/Index Cond: \(\(model_name = 'Grant'::text\) AND \(id = t\.grant_id\)\)/);
+    expect(plan).toMatch(/Index Cond: \(\(model_name = t\.model_name\) AND \(id = t\.successor_id\)\)/);
+    expect(plan).toMatch(/Index Cond: \(grant_id = t\.grant_id\)/);
+    expect(plan).toMatch(/Index Cond: \(id = sg\.session_id\)/);
+    // No part is read whole and matched afterwards (the roles subquery's tables are empty here, and may be).
+    expect(plan).not.toMatch(/Join Filter: .*\b(g|nx|sg|s|u)\.(id|grant_id|session_id)\b/);
+  });
+});

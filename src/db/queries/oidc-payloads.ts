@@ -52,7 +52,9 @@ export interface TokenWithGrant {
 /**
  * A live durable token together with what redeeming it reads next — its grant, the grant's session and the account
  * with its roles — in one round trip instead of four (the refresh_token grant). Each part has the same conditions
- * as its own lookup.
+ * as its own lookup. Each part is a LATERAL subquery with LIMIT 1, which the planner cannot turn into a join: it is
+ * always a lookup by primary key with the token's values. As plain joins, a generic plan made while the statistics
+ * still described a young, small table read every Grant and every refresh token of the table per refresh.
  */
 export async function findOidcPayloadWithGrant(
   db: Knex,
@@ -67,13 +69,20 @@ export async function findOidcPayloadWithGrant(
             case when ?::int > 0 and t.consumed_at > now() - make_interval(secs => ?::int) then nx.id end as reusable_successor,
             ${GRANT_SESSION_SELECT}, ${USER_WITH_ROLE_NAMES_SELECT}
        from oidc_payloads t
-       left join oidc_payloads g on g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null
-         and (g.expires_at is null or g.expires_at > ?)
-       left join oidc_payloads nx on nx.model_name = t.model_name and nx.id = t.successor_id and nx.consumed_at is null
-         and nx.revoked_at is null and (nx.expires_at is null or nx.expires_at > ?)
-       left join session_grants sg on sg.grant_id = t.grant_id
-       left join sessions s on s.id = sg.session_id
-       left join users u on u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
+       left join lateral (
+         select payload, consumed_at from oidc_payloads g
+          where g.model_name = 'Grant' and g.id = t.grant_id and g.revoked_at is null and (g.expires_at is null or g.expires_at > ?)
+          limit 1) g on true
+       left join lateral (
+         select id from oidc_payloads nx
+          where nx.model_name = t.model_name and nx.id = t.successor_id and nx.consumed_at is null and nx.revoked_at is null
+            and (nx.expires_at is null or nx.expires_at > ?)
+          limit 1) nx on true
+       left join lateral (select * from session_grants sg where sg.grant_id = t.grant_id limit 1) sg on true
+       left join lateral (select * from sessions s where s.id = sg.session_id limit 1) s on true
+       left join lateral (
+         select * from users u where u.id = case when t.payload->>'accountId' ~* ? then (t.payload->>'accountId')::uuid end
+          limit 1) u on true
       where t.model_name = ? and t.id = ? and t.revoked_at is null and (t.expires_at is null or t.expires_at > ?)
       limit 1`,
       [reuseIntervalSeconds, reuseIntervalSeconds, now, now, UUID_PATTERN, modelName, id, now],
