@@ -8,6 +8,7 @@ import { getTenant } from './tenants.ts';
 import {
   endSessionRow,
   findLiveSessionIdsByOidcUid,
+  findLiveSessionIdsBeyond,
   findLiveSessionsOfUser,
   findOtherLiveSessionIds,
   findSessionByGrantId,
@@ -63,21 +64,22 @@ export async function startSession(
   try {
     const { session, evictedGrantIds, logoutsQueued } = await deps.db.transaction(async (trx) => {
       await lockUserSessions(trx, input.tenantId, input.userId);
-      const live = await findLiveSessionsOfUser(trx, input.tenantId, input.userId);
-      const excess = live.length + 1 - tenant.sessionLimit;
+      // The sessions a new one would push over the limit (none while under it), oldest first.
+      const excess = await findLiveSessionIdsBeyond(trx, input.tenantId, input.userId, Math.max(0, tenant.sessionLimit - 1));
       const evictedGrantIds: string[] = [];
       let logoutsQueued = 0;
-      if (excess > 0) {
+      if (excess.length > 0) {
         if (tenant.sessionStrategy === 'reject' && !options.evictOldest) {
           refused = true;
-          throw new AppError('SESSION_LIMIT_EXCEEDED', { detail: `${live.length} live sessions, limit ${tenant.sessionLimit}` });
+          const liveCount = tenant.sessionLimit - 1 + excess.length;
+          throw new AppError('SESSION_LIMIT_EXCEEDED', { detail: `${liveCount} live sessions, limit ${tenant.sessionLimit}` });
         }
-        for (const oldest of live.slice(0, excess)) {
-          evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldest.id, 'evicted'))?.grantIds ?? []));
-          logoutsQueued += await enqueueBackchannelLogouts(trx, input.tenantId, oldest.id);
+        for (const oldestId of excess) {
+          evictedGrantIds.push(...((await endSessionRow(trx, input.tenantId, oldestId, 'evicted'))?.grantIds ?? []));
+          logoutsQueued += await enqueueBackchannelLogouts(trx, input.tenantId, oldestId);
           await recordAudit(
             trx,
-            { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldest.id } },
+            { tenantId: input.tenantId, type: 'session.evicted', subjectId: input.userId, data: { sessionId: oldestId } },
             actor,
           );
         }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
 import { findClientsPage } from '../../src/db/queries/clients.ts';
 import { findOidcPayloadWithGrant, rotateOidcPayload } from '../../src/db/queries/oidc-payloads.ts';
-import { findLiveSessionsOfUser, findLiveSessionWithGrant, touchSession } from '../../src/db/queries/sessions.ts';
+import { findLiveSessionIdsBeyond, findLiveSessionsOfUser, findLiveSessionWithGrant, touchSession } from '../../src/db/queries/sessions.ts';
 import { findUserByLogin, findUsersPage } from '../../src/db/queries/users.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { serviceMode } from '../helpers/services.ts';
@@ -159,6 +159,9 @@ async function loadLargeTenant(): Promise<void> {
     const plan = await plansOf(async () => {
       expect((await findLiveSessionWithGrant(db, 'big', 's1235', 'client36'))?.hasLiveGrant).toBe(true);
       expect(await findLiveSessionsOfUser(db, 'big', userId)).toHaveLength(1);
+      // A sign-in's session-limit check: under the limit, nothing to evict; at a limit of one, the one session.
+      expect(await findLiveSessionIdsBeyond(db, 'big', userId, 9)).toEqual([]);
+      expect(await findLiveSessionIdsBeyond(db, 'big', userId, 0)).toEqual(['s1235']);
     });
     expectIndexed(plan);
   });

@@ -454,6 +454,7 @@ const PROBES: Record<string, () => Promise<void>> = {
     expect(await sessions.findLiveSession(db, 'one', fx.sessionId)).toMatchObject({ endedAt: null });
   },
   'sessions.findLiveSessionsOfUser': async () => expect(await sessions.findLiveSessionsOfUser(db, 'two', fx.userId)).toEqual([]),
+  'sessions.findLiveSessionIdsBeyond': async () => expect(await sessions.findLiveSessionIdsBeyond(db, 'two', fx.userId, 0)).toEqual([]),
   'sessions.lockUserSessions': async () => {
     await db.transaction(async (one) => {
       await sessions.lockUserSessions(one, 'one', fx.userId);
@@ -562,6 +563,7 @@ it('the owning tenant sees its rows (the control)', async () => {
   expect(await sessions.findLiveSession(db, 'one', fx.sessionId)).toBeDefined();
   expect(await sessions.findLiveSessionByOidcUid(db, 'one', 'browser-1')).toBeDefined();
   expect(await sessions.findLiveSessionsOfUser(db, 'one', fx.userId)).toHaveLength(1);
+  expect(await sessions.findLiveSessionIdsBeyond(db, 'one', fx.userId, 0)).toEqual([fx.sessionId]);
   expect(await mfa.findMfa(db, 'one', fx.userId)).toMatchObject({ status: 'active' });
   expect(await mfa.countUnusedBackupCodes(db, 'one', fx.userId)).toBe(2);
   expect(await mfa.findUserIdsWithActiveMfa(db, 'one', [fx.userId])).toEqual(new Set([fx.userId]));

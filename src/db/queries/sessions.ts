@@ -205,6 +205,19 @@ export async function findLiveSessionsOfUser(db: Knex, tenantId: string, userId:
   return rows.map(toSession);
 }
 
+/**
+ * The ids of a user's live sessions beyond their newest `keep`, oldest first: those a new session would push over a
+ * limit of `keep + 1`. Reads no more rows than that, however many sessions the user holds (an account that signs in
+ * all day keeps its limit's worth of them live).
+ */
+export async function findLiveSessionIdsBeyond(db: Knex, tenantId: string, userId: string, keep: number): Promise<string[]> {
+  const rows = await live(db('sessions').where({ tenant_id: tenantId, user_id: userId }))
+    .orderBy('created_at', 'desc')
+    .offset(keep)
+    .select<{ id: string }[]>('id');
+  return rows.map((r) => r.id).reverse();
+}
+
 /** Serialises sign-ins of one user across processes for the rest of the transaction (session limits). */
 export async function lockUserSessions(trx: Knex.Transaction, tenantId: string, userId: string): Promise<void> {
   await trx.raw('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`sessions:${tenantId}:${userId}`]);
