@@ -424,11 +424,26 @@ async function measured(
     await load(scenario, t, oidcPaths);
     roundSeconds = measuredSeconds;
     await fillPools(); // the tokens of the responses cut off at the end are lost
+    // Requests cut off at the end of the warm-up are still being served (a queue of password hashes can take
+    // seconds): their CPU must not fall into the measured run.
+    if (serverPid !== undefined) await settled(serverPid);
   }
   const before = serverPid === undefined ? undefined : cpuSnapshot(serverPid, await benchBackends());
   const row = await load(scenario, t, oidcPaths);
   if (before && serverPid !== undefined) row.cpu = cpuUse(before, cpuSnapshot(serverPid, await benchBackends()), row.requests);
   return row;
+}
+
+/** Waits (up to 30 s) until the server's process tree uses less than a tenth of a core. */
+async function settled(serverPid: number): Promise<void> {
+  const until = Date.now() + 30_000;
+  let last = cpuSnapshot(serverPid, new Set()).server;
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = cpuSnapshot(serverPid, new Set()).server;
+    if (now - last < 25) return;
+    last = now;
+  }
 }
 
 /** Complete authorization-code flows per second with FLOW_CONCURRENCY browsers; each flow's refresh token joins the pool. */

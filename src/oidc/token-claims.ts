@@ -16,6 +16,14 @@ interface TokenLike {
   client?: Client;
 }
 
+/** What the minting code already knows of a token it saves in process, so that its claims need no second lookup. */
+const knownOfMinted = new WeakMap<object, { sessionId: string }>();
+
+/** Tells extraTokenClaims the session of a token about to be saved in process (token-issuer.ts). */
+export function rememberMintedSession(token: object, sessionId: string): void {
+  knownOfMinted.set(token, { sessionId });
+}
+
 export async function extraTokenClaims(
   app: AppContext,
   ctx: KoaContextWithOIDC | undefined,
@@ -25,9 +33,16 @@ export async function extraTokenClaims(
   const tenantId = (ctx?.oidc.client ?? client)?.['tenant_id'];
   if (typeof tenantId !== 'string') return undefined;
   if (!accountId) return { tenant_id: tenantId }; // client_credentials: the client acts for itself
+  const known = knownOfMinted.get(token as object);
   const [roles, session] = await Promise.all([
     (ctx && rolesReadWithAccount(ctx, tenantId, accountId)) ?? roleNamesOfUser(app, tenantId, accountId),
-    grantId ? (ctx ? findSessionOfGrant(app, ctx, grantId) : findSessionOfGrantId(app, grantId)) : undefined,
+    known
+      ? { id: known.sessionId }
+      : grantId
+        ? ctx
+          ? findSessionOfGrant(app, ctx, grantId)
+          : findSessionOfGrantId(app, grantId)
+        : undefined,
   ]);
   return { tenant_id: tenantId, roles, ...(session && { sid: session.id }) };
 }

@@ -20,6 +20,7 @@ import { API_SCOPE, ensureApiClient } from '../services/api-client.ts';
 import type { RequestOrigin } from '../services/request-origin.ts';
 import { attachGrant, findSessionOfRefreshToken } from '../services/sessions.ts';
 import { OIDC_ROUTES, ownResourceServer } from './provider.ts';
+import { rememberMintedSession } from './token-claims.ts';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -46,7 +47,7 @@ export async function mintSessionTokens(
   grant.addOIDCScope(API_SCOPE);
   grant.addResourceScope(audience, API_SCOPE);
   const grantId = await grant.save();
-  // The session link first: the access token's `sid` claim is read from it (token-claims.ts).
+  // The session link first: access tokens issued under the grant are checked against it from the moment they exist.
   await attachGrant(app, { id: args.sessionId, tenantId: args.tenantId }, grantId, clientId);
 
   const authTime = Math.floor(Date.now() / 1000);
@@ -56,6 +57,7 @@ export async function mintSessionTokens(
   const accessToken = new provider.AccessToken(common);
   accessToken.resourceServer = resourceServer;
   accessToken.scope = grant.getResourceScopeFiltered(audience, scopes);
+  rememberMintedSession(accessToken, args.sessionId); // its `sid` claim: the session just linked above
   const refreshToken = new provider.RefreshToken({
     ...common,
     amr: args.amr,

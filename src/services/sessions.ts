@@ -131,9 +131,10 @@ export async function attachGrant(
   clientId: string,
   oidcSessionUid?: string,
 ): Promise<void> {
+  if (!oidcSessionUid) return insertSessionGrant(deps.db, session.id, grantId, clientId);
   await deps.db.transaction(async (trx) => {
     await insertSessionGrant(trx, session.id, grantId, clientId);
-    if (oidcSessionUid) await setOidcSessionUid(trx, session.tenantId, session.id, oidcSessionUid);
+    await setOidcSessionUid(trx, session.tenantId, session.id, oidcSessionUid);
   });
 }
 
