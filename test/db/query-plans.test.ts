@@ -21,11 +21,11 @@ const BIG_TABLES = ['users', 'sessions', 'session_grants', 'oidc_payloads', 'aud
 let env: TestEnv;
 let db: Knex;
 /** Plans auto_explain reported since the last `plansOf` (text format, one per executed statement). */
-let plans: string[] = [];
+const plans: string[] = [];
 
 /** Runs `work` and returns the plans of the statements it executed, joined. */
 async function plansOf(work: () => Promise<unknown>): Promise<string> {
-  plans = [];
+  plans.length = 0;
   await work();
   expect(plans.length).toBeGreaterThan(0);
   return plans.join('\n');
@@ -94,28 +94,35 @@ async function loadLargeTenant(): Promise<void> {
   await db.raw('analyze');
 }
 
+/**
+ * One connection, so every statement runs where auto_explain is loaded and reports its plan to us (into `into`);
+ * `settings` are more statements run on it first.
+ */
+function explainingKnex(url: string, into: string[], settings = ''): Knex {
+  return knex({
+    client: 'pg',
+    connection: url,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: pg.Client, done: (err: Error | null, conn: unknown) => void) => {
+        conn.on('notice', (notice) => {
+          if (/plan:/.test(notice.message ?? '')) into.push(notice.message as string);
+        });
+        conn.query(
+          `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice;
+           set client_min_messages = notice; ${settings}`,
+          (err) => done(err, conn),
+        );
+      },
+    },
+  });
+}
+
 (serviceMode() === 'services' ? describe : describe.skip)('hot queries in a large tenant', () => {
   beforeAll(async () => {
     env = await createTestEnv();
-    // One connection, so every statement runs where auto_explain is loaded and reports to us.
-    db = knex({
-      client: 'pg',
-      connection: env.vars.DATABASE_URL as string,
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: unknown) => void) => {
-          conn.on('notice', (notice) => {
-            if (/plan:/.test(notice.message ?? '')) plans.push(notice.message as string);
-          });
-          conn.query(
-            `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice;
-             set client_min_messages = notice`,
-            (err) => done(err, conn),
-          );
-        },
-      },
-    });
+    db = explainingKnex(env.vars.DATABASE_URL as string, plans);
     await migrateToLatest(db);
     await loadLargeTenant();
   }, 120_000);
@@ -206,24 +213,7 @@ async function loadLargeTenant(): Promise<void> {
 
   beforeAll(async () => {
     young = await createTestEnv();
-    ydb = knex({
-      client: 'pg',
-      connection: young.vars.DATABASE_URL as string,
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate: (conn: pg.Client, done: (err: Error | null, conn: unknown) => void) => {
-          conn.on('notice', (notice) => {
-            if (/plan:/.test(notice.message ?? '')) seen.push(notice.message as string);
-          });
-          conn.query(
-            `load 'auto_explain'; set auto_explain.log_min_duration = 0; set auto_explain.log_level = notice;
-             set client_min_messages = notice; set plan_cache_mode = force_generic_plan`,
-            (err) => done(err, conn),
-          );
-        },
-      },
-    });
+    ydb = explainingKnex(young.vars.DATABASE_URL as string, seen, 'set plan_cache_mode = force_generic_plan');
     await migrateToLatest(ydb);
     await ydb.raw(
       `insert into tenants (id, name) values ('young', 'Young');
