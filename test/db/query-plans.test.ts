@@ -7,7 +7,13 @@ import type pg from 'pg';
 import { findAuditEvents } from '../../src/db/queries/audit-events.ts';
 import { findClientsPage } from '../../src/db/queries/clients.ts';
 import { findOidcPayloadWithGrant, rotateOidcPayload } from '../../src/db/queries/oidc-payloads.ts';
-import { findLiveSessionIdsBeyond, findLiveSessionsOfUser, findLiveSessionWithGrant, touchSession } from '../../src/db/queries/sessions.ts';
+import {
+  findLiveSessionIdsBeyond,
+  findLiveSessionsOfUser,
+  findLiveSessionWithGrant,
+  findSessionByPayloadId,
+  touchSession,
+} from '../../src/db/queries/sessions.ts';
 import { findUserByLogin, findUsersPage } from '../../src/db/queries/users.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { serviceMode } from '../helpers/services.ts';
@@ -253,5 +259,14 @@ function explainingKnex(url: string, into: string[], settings = ''): Knex {
     expect(plan).toMatch(/Index Cond: \(id = sg\.session_id\)/);
     // No part is read whole and matched afterwards (the roles subquery's tables are empty here, and may be).
     expect(plan).not.toMatch(/Join Filter: .*\b(g|nx|sg|s|u)\.(id|grant_id|session_id)\b/);
+  });
+
+  it('finds the session of a JSON API refresh token by key', async () => {
+    seen.length = 0;
+    expect((await findSessionByPayloadId(ydb, 'RefreshToken', 'r2468'))?.id).toBe('s2468');
+    const plan = seen.join('\n');
+    expect(plan).toMatch(/Index Cond: \(grant_id = t\.grant_id\)/);
+    expect(plan).toMatch(/Index Cond: \(id = sg\.session_id\)/);
+    expect(plan).not.toMatch(/Seq Scan on (sessions|session_grants|oidc_payloads)\b/);
   });
 });

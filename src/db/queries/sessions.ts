@@ -1,5 +1,6 @@
 // SQL for sessions and session_grants.
 import type { Knex } from 'knex';
+import { prepared } from '../knex.ts';
 
 export interface SessionRecord {
   id: string;
@@ -128,13 +129,19 @@ export async function findSessionByGrantId(db: Knex, grantId: string): Promise<G
  * state: one round trip from token to grant to session.
  */
 export async function findSessionByPayloadId(db: Knex, modelName: string, payloadId: string): Promise<GrantSession | undefined> {
-  const row = await db('oidc_payloads as t')
-    .join('session_grants as g', 'g.grant_id', 't.grant_id')
-    .join('sessions as s', 's.id', 'g.session_id')
-    .where({ 't.model_name': modelName, 't.id': payloadId })
-    .select('s.*', 'g.revoked_at as grant_revoked_at', 'g.client_id as grant_client_id')
-    .first();
-  return row && { ...toSession(row), grantRevokedAt: row.grant_revoked_at, grantClientId: row.grant_client_id };
+  // Every JSON API refresh runs it: prepared once per connection, and each step a lookup by key (as the refresh
+  // token lookup in oidc-payloads.ts, whatever the statistics say).
+  const { rows } = (await db
+    .raw(
+      `select ${GRANT_SESSION_SELECT}
+         from oidc_payloads t
+         join lateral (select * from session_grants sg where sg.grant_id = t.grant_id limit 1) sg on true
+         join lateral (select * from sessions s where s.id = sg.session_id limit 1) s on true
+        where t.model_name = ? and t.id = ?`,
+      [modelName, payloadId],
+    )
+    .options(prepared('gh_session_by_payload'))) as { rows: Array<Record<string, unknown>> };
+  return rows[0] && grantSessionFromRow(rows[0]);
 }
 
 const SESSION_COLUMNS: ReadonlyArray<keyof SessionRow> = [
