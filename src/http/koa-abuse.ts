@@ -128,7 +128,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     }
   };
   /** The counters a request spends: per IP, and per client at the token endpoints, under the limits that apply. */
-  const countersOf = async (ip: string, classified: Classified) => {
+  const countersOf = async (ip: string, classified: Classified): Promise<Counter[]> => {
     // A tenant's own limits replace the global ones, counted apart from other tenants' traffic.
     const own = classified.tenantId ? await tenantLimits(classified.tenantId) : undefined;
     const consumptions = [{ cls: classified.cls, key: `ip:${ip}` }, ...(classified.subject ? [classified.subject] : [])];
@@ -142,8 +142,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
    * The block check and the counters in one Redis round trip (RedisStore.ttlAndCount), for every limited request
    * but the sign-ins, which count failures only. Undefined where the store cannot (memory, a Redis Cluster).
    */
-  const checkAndCountTogether = async (ip: string, classified: Classified) => {
-    const counters = await countersOf(ip, classified);
+  const checkAndCountTogether = async (ip: string, counters: Counter[]) => {
     const together = await blockedForAndCount(
       app.store,
       ip,
@@ -151,7 +150,7 @@ export function koaAbuseProtection(app: AppContext): Middleware {
     );
     if (!together) return undefined;
     const outcomes = together.counts.map(({ consumed, msLeft }, i): Outcome => {
-      const { points } = (counters[i] as (typeof counters)[number]).limit;
+      const { points } = (counters[i] as Counter).limit;
       return {
         res: new RateLimiterRes(Math.max(points - consumed, 0), msLeft, consumed, consumed === 1),
         limited: consumed > points,
@@ -162,11 +161,11 @@ export function koaAbuseProtection(app: AppContext): Middleware {
   };
 
   /** The same in separate commands, sent at once (one round trip of waiting): a blocked address spends points it could not use anyway. */
-  const checkAndCount = async (ip: string, classified: Classified) => {
+  const checkAndCount = async (ip: string, classified: Classified, counters: Counter[]) => {
     const blockedCheck = blockedFor(app.store, ip);
     blockedCheck.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     const counted = Promise.all(
-      (await countersOf(ip, classified)).map(async ({ cls, limit, key }): Promise<Outcome> => {
+      counters.map(async ({ cls, limit, key }): Promise<Outcome> => {
         const { points } = limit;
         try {
           if (classified.signIn) {
@@ -194,8 +193,10 @@ export function koaAbuseProtection(app: AppContext): Middleware {
 
     let outcomes: Outcome[];
     try {
+      const counters = await countersOf(ctx.ip, classified);
       const checked =
-        (classified.signIn ? undefined : await checkAndCountTogether(ctx.ip, classified)) ?? (await checkAndCount(ctx.ip, classified));
+        (classified.signIn ? undefined : await checkAndCountTogether(ctx.ip, counters)) ??
+        (await checkAndCount(ctx.ip, classified, counters));
       if (checked.blocked) {
         app.metrics.rateLimitRejections.inc({ class: classified.cls, reason: 'ip_blocked' });
         return await refuse(ctx, classified.surface, 'IP_BLOCKED', { 'Retry-After': String(checked.blocked) });
@@ -260,6 +261,8 @@ export function koaAbuseProtection(app: AppContext): Middleware {
 const SIGN_IN_FAILURES = new Set(['INVALID_CREDENTIALS', 'INVALID_MFA_CODE', 'INVALID_MFA_TOKEN']);
 
 type Limit = { points: number; duration: number };
+/** A counter a request spends: its class, the limit that applies and its key (scoped to a tenant with limits of its own). */
+type Counter = { cls: RateLimitClass; limit: Limit; key: string };
 type Outcome = { res: RateLimiterRes; limited: boolean; points: number; failureKey?: string; limit?: Limit };
 
 /**
