@@ -34,15 +34,14 @@ export async function extraTokenClaims(
   if (typeof tenantId !== 'string') return undefined;
   if (!accountId) return { tenant_id: tenantId }; // client_credentials: the client acts for itself
   const known = knownOfMinted.get(token as object);
+  const sessionOf = async (): Promise<{ id: string } | undefined> => {
+    if (known) return { id: known.sessionId };
+    if (!grantId) return undefined;
+    return ctx ? findSessionOfGrant(app, ctx, grantId) : findSessionOfGrantId(app, grantId);
+  };
   const [roles, session] = await Promise.all([
     (ctx && rolesReadWithAccount(ctx, tenantId, accountId)) ?? roleNamesOfUser(app, tenantId, accountId),
-    known
-      ? { id: known.sessionId }
-      : grantId
-        ? ctx
-          ? findSessionOfGrant(app, ctx, grantId)
-          : findSessionOfGrantId(app, grantId)
-        : undefined,
+    sessionOf(),
   ]);
   return { tenant_id: tenantId, roles, ...(session && { sid: session.id }) };
 }
