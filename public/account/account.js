@@ -289,38 +289,12 @@ function backupCodesView(codes, context) {
   ];
 }
 
-/** A short name for a user agent: browser and system, or the agent itself for apps and scripts. */
-function deviceName(userAgent) {
-  if (!userAgent) return '—';
-  const browser = /Edg\//.test(userAgent)
-    ? 'Edge'
-    : /Firefox\//.test(userAgent)
-      ? 'Firefox'
-      : /Chrom(e|ium)\//.test(userAgent)
-        ? 'Chrome'
-        : /Safari\//.test(userAgent)
-          ? 'Safari'
-          : null;
-  const system = /Android/.test(userAgent)
-    ? 'Android'
-    : /iPhone|iPad/.test(userAgent)
-      ? 'iOS'
-      : /Windows/.test(userAgent)
-        ? 'Windows'
-        : /Mac OS X/.test(userAgent)
-          ? 'macOS'
-          : /Linux/.test(userAgent)
-            ? 'Linux'
-            : null;
-  return browser ? `${browser}${system ? ` · ${system}` : ''}` : userAgent.slice(0, 60);
-}
-
 async function sessionsPage({ refresh }) {
   const { sessions } = await api('GET', '/api/v1/auth/sessions');
   const out = outcomeArea();
   const others = sessions.filter((s) => !s.current);
   const rows = sessions.map((s) => [
-    deviceName(s.userAgent),
+    s.device ?? '—',
     s.ip ?? '—',
     s.clientId ?? '—',
     formatTime(s.createdAt),
@@ -385,7 +359,7 @@ async function activityPage() {
     e.outcome === 'success' ? badge(T.success, 'ok') : badge(T.failure, 'bad'),
     formatTime(e.createdAt),
     e.ip ?? '—',
-    deviceName(e.userAgent),
+    e.device ?? '—',
   ]);
   return page(
     T.activity,

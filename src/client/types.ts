@@ -55,6 +55,8 @@ export interface Session {
   amr: string[];
   ip: string | null;
   userAgent: string | null;
+  /** A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent. */
+  device: string | null;
   createdAt: string;
   lastSeenAt: string;
   expiresAt: string;
@@ -180,6 +182,8 @@ export interface ActivityEvent {
   clientId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /** A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent. */
+  device: string | null;
   createdAt: string;
 }
 

@@ -22,6 +22,7 @@ import { endSessionsOfUser, findSession, type SessionDeps } from './sessions.ts'
 import { countSignInFailure } from './sign-in/password.ts';
 import { getTenant } from './tenants.ts';
 import { passwordSchema } from './users.ts';
+import { deviceName } from './devices.ts';
 
 /** How long a sign-in or re-authentication allows the sensitive changes (email, password, turning MFA off). */
 export const REAUTH_WINDOW_SECONDS = 5 * 60;
@@ -311,6 +312,7 @@ export async function securityActivity(deps: ServiceDeps, caller: Pick<Caller, '
       clientId: e.clientId,
       ip: e.ip,
       userAgent: e.userAgent,
+      device: deviceName(e.userAgent),
       createdAt: e.createdAt,
     }));
 }

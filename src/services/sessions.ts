@@ -29,6 +29,7 @@ import {
 import { revokeGrantEverywhere } from '../db/queries/oidc-payloads.ts';
 import { enqueueBackchannelLogouts } from '../db/queries/backchannel-logouts.ts';
 import { recordAudit, type AuditMeta } from './audit.ts';
+import { deviceName } from './devices.ts';
 
 /** Sessions live as long as the refresh tokens issued in them (docs/security.md: 30 days). */
 export const SESSION_TTL_SECONDS = 30 * 24 * 3600;
@@ -226,6 +227,7 @@ export function presentSession(session: SessionRecord, currentSessionId: string 
     amr: session.amr,
     ip: session.ip,
     userAgent: session.userAgent,
+    device: deviceName(session.userAgent),
     createdAt: session.createdAt,
     lastSeenAt: session.lastSeenAt,
     expiresAt: session.expiresAt,

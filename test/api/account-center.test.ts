@@ -209,7 +209,16 @@ it("shows a person their own security activity and nobody else's", async () => {
   const types = mine.body.data.events.map((e: { type: string }) => e.type);
   expect(types).toEqual(expect.arrayContaining(['signin.succeeded', 'signin.failed', 'session.started']));
   expect(mine.body.data.events.find((e: { type: string }) => e.type === 'signin.failed')).toMatchObject({ outcome: 'failure' });
-  expect(Object.keys(mine.body.data.events[0]).sort()).toEqual(['clientId', 'createdAt', 'id', 'ip', 'outcome', 'type', 'userAgent']);
+  expect(Object.keys(mine.body.data.events[0]).sort()).toEqual([
+    'clientId',
+    'createdAt',
+    'device',
+    'id',
+    'ip',
+    'outcome',
+    'type',
+    'userAgent',
+  ]);
 
   // What an admin does to another account is that account's activity, not the admin's.
   const boss = await login('acme', 'boss@acme.test');

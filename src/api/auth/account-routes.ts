@@ -55,6 +55,10 @@ const activityEvent = z.object({
   clientId: z.string().nullable(),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
+  device: z
+    .string()
+    .nullable()
+    .describe('A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent'),
   createdAt: z.iso.datetime(),
 });
 

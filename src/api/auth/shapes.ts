@@ -45,6 +45,10 @@ export const session = z.object({
   amr: z.array(z.string()),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
+  device: z
+    .string()
+    .nullable()
+    .describe('A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent'),
   createdAt: z.iso.datetime(),
   lastSeenAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),

@@ -30,6 +30,7 @@ import { defaultAudience } from '../provider.ts';
 import { planResourceConsent, rememberResourceConsent, type ResourceConsentPlan } from './resource-consent.ts';
 import { ACR } from '../step-up.ts';
 import { pageLocale, pageTexts } from './page-texts.ts';
+import { deviceName } from '../../services/devices.ts';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -343,7 +344,7 @@ async function finishSignIn(
     ctx.status = err.status;
     const sessions = (await listSessions(deps, view.tenantId, userId)).map((s) => ({
       id: s.id,
-      device: deviceOf(s.userAgent),
+      device: deviceName(s.userAgent) ?? 'Unknown device',
       ip: s.ip ?? '—',
       started: toMinuteUtc(s.createdAt),
       lastSeen: toMinuteUtc(s.lastSeenAt),
@@ -540,30 +541,4 @@ function toMinuteUtc(date: Date): string {
     .toISOString()
     .replace('T', ' ')
     .replace(/:\d\d\.\d+Z$/, ' UTC');
-}
-
-/** A short name for the device of a session: its browser and system, or the start of its user agent. */
-function deviceOf(userAgent: string | null): string {
-  if (!userAgent) return 'Unknown device';
-  const browser = /Edg\//.test(userAgent)
-    ? 'Edge'
-    : /Firefox\//.test(userAgent)
-      ? 'Firefox'
-      : /Chrom(e|ium)\//.test(userAgent)
-        ? 'Chrome'
-        : /Safari\//.test(userAgent)
-          ? 'Safari'
-          : undefined;
-  const system = /Android/.test(userAgent)
-    ? 'Android'
-    : /iPhone|iPad/.test(userAgent)
-      ? 'iOS'
-      : /Windows/.test(userAgent)
-        ? 'Windows'
-        : /Mac OS X/.test(userAgent)
-          ? 'macOS'
-          : /Linux/.test(userAgent)
-            ? 'Linux'
-            : undefined;
-  return browser ? `${browser}${system ? ` on ${system}` : ''}` : userAgent.slice(0, 60);
 }
