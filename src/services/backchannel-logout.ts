@@ -13,6 +13,7 @@ import {
 } from '../db/queries/backchannel-logouts.ts';
 import { recordAudit } from './audit.ts';
 import { postForm } from './outbound-post.ts';
+import { queueDrainer } from './queue-drain.ts';
 
 export type { BackchannelLogout } from '../db/queries/backchannel-logouts.ts';
 
@@ -108,25 +109,7 @@ export function startBackchannelLogoutWorker(
   }
 
   let closed = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  const drain = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          while (!closed && !deps.shuttingDown && (await processBatch()) === BATCH);
-        } while (again && !closed && !deps.shuttingDown);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const drain = queueDrainer(processBatch, BATCH, () => closed || deps.shuttingDown === true);
   const kick = () => {
     drain().catch((err: Error) => deps.logger.warn({ error: err.message }, 'back-channel logout queue processing failed'));
   };

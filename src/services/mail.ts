@@ -20,6 +20,7 @@ import {
   type QueuedMail,
 } from '../db/queries/mail-outbox.ts';
 import { decryptSecret, encryptSecret } from './encryption.ts';
+import { queueDrainer } from './queue-drain.ts';
 
 export interface MailMessage {
   tenantId: string | null;
@@ -117,25 +118,7 @@ export function createMailer(
     return claimed.count;
   }
 
-  let running: Promise<void> | undefined;
-  let again = false;
-  const drain = (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          while (!deps.shuttingDown && (await processBatch()) === BATCH);
-        } while (again && !deps.shuttingDown);
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const drain = queueDrainer(processBatch, BATCH, () => deps.shuttingDown === true);
   const kick = () => {
     drain().catch((err: Error) => deps.logger.warn({ error: err.message }, 'mail queue processing failed'));
   };
