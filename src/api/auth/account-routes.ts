@@ -25,6 +25,7 @@ import type { Mailer } from '../../services/mail.ts';
 import type { SessionDeps } from '../../services/sessions.ts';
 import { getTenant } from '../../services/tenants.ts';
 import { defineRoute, type RouteSpec } from '../route-spec.ts';
+import { device } from './shapes.ts';
 
 const caller = (ctx: Context): Caller => {
   const { tenantId, userId, sessionId } = ctx.state.auth as AuthState;
@@ -55,10 +56,7 @@ const activityEvent = z.object({
   clientId: z.string().nullable(),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
-  device: z
-    .string()
-    .nullable()
-    .describe('A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent'),
+  device,
   createdAt: z.iso.datetime(),
 });
 

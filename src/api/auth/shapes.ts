@@ -38,6 +38,12 @@ export const enrolment = z.object({
   qrCode: z.string().describe('A PNG data URL of the otpauth URI, for authenticator apps'),
 });
 
+/** The device of a session or event, as services/devices.ts names it from the user agent. */
+export const device = z
+  .string()
+  .nullable()
+  .describe('A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent');
+
 export const session = z.object({
   id: z.string(),
   current: z.boolean(),
@@ -45,10 +51,7 @@ export const session = z.object({
   amr: z.array(z.string()),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),
-  device: z
-    .string()
-    .nullable()
-    .describe('A short name for the device: browser and system ("Chrome · macOS"), or the start of the user agent'),
+  device,
   createdAt: z.iso.datetime(),
   lastSeenAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),

@@ -195,15 +195,28 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
     await finishSignIn(deps, provider(), ctx, details, await viewModel(app, provider(), details), pending.userId, pending.passed);
   });
 
-  /** The session limit was reached after a complete sign-in: the person chose to end their oldest session. */
-  router.post('/:uid/evict', async (ctx) => {
+  /**
+   * The sign-in waiting at the session limit that a form of that page posts to (CSRF checked). Undefined when the
+   * request was answered already: sent back to the interaction, because what it passed no longer holds.
+   */
+  const signInAtLimit = async (ctx: Context) => {
     const details = await provider().interactionDetails(ctx.req, ctx.res);
     await assertCsrf(app, details.uid, ctx);
     const pending = await readPending(app, details.uid);
     if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
-    if (!(await stillHolds(app, provider(), details, pending))) return seeOther(ctx, `/interaction/${details.uid}`);
-    const view = await viewModel(app, provider(), details);
-    await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed, { evictOldest: true });
+    if (!(await stillHolds(app, provider(), details, pending))) {
+      seeOther(ctx, `/interaction/${details.uid}`);
+      return undefined;
+    }
+    return { details, userId: pending.userId, passed: pending.passed, view: await viewModel(app, provider(), details) };
+  };
+
+  /** The session limit was reached after a complete sign-in: the person chose to end their oldest session. */
+  router.post('/:uid/evict', async (ctx) => {
+    const waiting = await signInAtLimit(ctx);
+    if (!waiting) return;
+    const { details, view, userId, passed } = waiting;
+    await finishSignIn(deps, provider(), ctx, details, view, userId, passed, { evictOldest: true });
   });
 
   /**
@@ -211,18 +224,14 @@ export function interactionRouter(app: AppContext, provider: () => Provider, par
    * second factor where enrolled), chose one of their sessions to end. Its tokens die; the sign-in goes on.
    */
   router.post('/:uid/end-session', async (ctx) => {
-    const details = await provider().interactionDetails(ctx.req, ctx.res);
-    await assertCsrf(app, details.uid, ctx);
-    const pending = await readPending(app, details.uid);
-    if (!pending?.passed) throw new AppError('NOT_FOUND', { detail: 'no sign-in waiting at the session limit' });
-    if (!(await stillHolds(app, provider(), details, pending))) return seeOther(ctx, `/interaction/${details.uid}`);
-    const view = await viewModel(app, provider(), details);
+    const waiting = await signInAtLimit(ctx);
+    if (!waiting) return;
+    const { details, view, userId, passed } = waiting;
     const chosen = String((ctx.request.body as Record<string, unknown> | undefined)?.sessionId ?? '');
     // Only a live session of the person signing in, in this tenant: any other id ends nothing.
-    const mine = (await listSessions(deps, view.tenantId, pending.userId)).find((s) => s.id === chosen);
-    if (mine)
-      await endSession(deps, view.tenantId, mine.id, 'ended_at_session_limit', { ...requestOriginOf(ctx), actorId: pending.userId });
-    await finishSignIn(deps, provider(), ctx, details, view, pending.userId, pending.passed);
+    const mine = (await listSessions(deps, view.tenantId, userId)).find((s) => s.id === chosen);
+    if (mine) await endSession(deps, view.tenantId, mine.id, 'ended_at_session_limit', { ...requestOriginOf(ctx), actorId: userId });
+    await finishSignIn(deps, provider(), ctx, details, view, userId, passed);
   });
 
   router.post('/:uid/consent', async (ctx) => {
