@@ -6,7 +6,20 @@ import { createApi } from './api.js';
 import { checkbox, field, formatTime, h, replace } from './dom.js';
 import { OidcSession } from './oidc-session.js';
 import { watchPasswordRules } from './password-rules.js';
-import { actionButton, badge, errorNotice, modal, notice, outcomeArea, page, props, setAppName, table } from './ui.js';
+import {
+  actionButton,
+  badge,
+  errorNotice,
+  markCurrentNavLink,
+  modal,
+  notice,
+  outcomeArea,
+  page,
+  props,
+  setAppName,
+  showPage,
+  table,
+} from './ui.js';
 import { describeEvent, T } from './texts.js';
 
 setAppName(T.appName);
@@ -428,28 +441,13 @@ async function render() {
   if (!mainEl) return;
   const path = location.hash.replace(/^#/, '').split('?')[0] || '/';
   const route = ROUTES.find((r) => r.path.test(path));
-  for (const link of document.querySelectorAll('nav.side a')) {
-    if (link.getAttribute('href') === `#${path}`) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
-  const hash = location.hash;
-  mainEl.removeAttribute('data-rendered');
-  if (!route) {
-    replace(mainEl, page(T.notAvailable, h('p', null, T.notAvailableText), h('a', { href: '#/' }, T.backHome)));
-  } else {
-    replace(mainEl, h('p', { role: 'status' }, T.loading));
-    try {
-      const content = await route.render({ refresh: render });
-      if (hash !== location.hash) return; // the person moved on while this page loaded
-      replace(mainEl, content);
-    } catch (err) {
-      if (!session.current()) return;
-      replace(mainEl, page(T.somethingWrong, errorNotice(err)));
-    }
-  }
-  // Marks the page as complete (tests wait for it) and moves focus to its heading for screen readers.
-  mainEl.setAttribute('data-rendered', hash || '#/');
-  document.getElementById('page-title')?.focus();
+  markCurrentNavLink(path);
+  const notAvailable = async () => page(T.notAvailable, h('p', null, T.notAvailableText), h('a', { href: '#/' }, T.backHome));
+  await showPage(mainEl, route ? () => route.render({ refresh: render }) : notAvailable, {
+    loading: T.loading,
+    somethingWrong: T.somethingWrong,
+    signedIn: () => Boolean(session.current()),
+  });
 }
 
 async function boot() {

@@ -193,3 +193,32 @@ export function pager(base, query, nextCursor) {
     nextCursor ? link('Next page', nextCursor) : null,
   );
 }
+
+/** Marks the side navigation's link to `path` as the current page. */
+export function markCurrentNavLink(path) {
+  for (const link of document.querySelectorAll('nav.side a')) {
+    if (link.getAttribute('href') === `#${path}`) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+/**
+ * Shows the page `load` builds in `main`: a loading line first, then the page, or an error page while the person is
+ * still signed in (`signedIn`). A page the person navigated away from meanwhile is dropped. Once shown, `main` is
+ * marked rendered (tests wait for it) and focus moves to the page's heading for screen readers.
+ */
+export async function showPage(main, load, { loading, somethingWrong, signedIn }) {
+  const hash = location.hash;
+  main.removeAttribute('data-rendered');
+  replace(main, h('p', { role: 'status' }, loading));
+  try {
+    const content = await load();
+    if (hash !== location.hash) return;
+    replace(main, content);
+  } catch (err) {
+    if (!signedIn()) return;
+    replace(main, page(somethingWrong, errorNotice(err)));
+  }
+  main.setAttribute('data-rendered', hash || '#/');
+  document.getElementById('page-title')?.focus();
+}

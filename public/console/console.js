@@ -3,7 +3,7 @@
 import { createApi } from './api.js';
 import { field, h, replace } from './dom.js';
 import { OidcSession } from './oidc-session.js';
-import { errorNotice, notice, page } from './ui.js';
+import { errorNotice, markCurrentNavLink, notice, page, showPage } from './ui.js';
 import { clientPage, clientsPage, newClientPage } from './clients.js';
 import { newResourcePage, resourcePage, resourcesPage } from './resources.js';
 import { newUserPage, userPage, usersPage } from './users.js';
@@ -145,10 +145,7 @@ async function render() {
   const { path, query } = parseHash();
   const route = ROUTES.find((r) => r.path.test(path));
   const context = { api, state, can, query, params: route ? path.match(route.path).slice(1) : [], refresh: render };
-  for (const link of document.querySelectorAll('nav.side a')) {
-    if (link.getAttribute('href') === `#${path}`) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
+  markCurrentNavLink(path);
   if (!route || !route.when()) {
     mainEl.setAttribute('data-rendered', location.hash || '#/');
     replace(
@@ -161,20 +158,11 @@ async function render() {
     );
     return;
   }
-  const hash = location.hash;
-  mainEl.removeAttribute('data-rendered');
-  replace(mainEl, h('p', { role: 'status' }, 'Loading…'));
-  try {
-    const content = await route.render(context);
-    if (hash !== location.hash) return; // the person moved on while this page loaded
-    replace(mainEl, content);
-  } catch (err) {
-    if (!session.current()) return;
-    replace(mainEl, page('Something went wrong', errorNotice(err)));
-  }
-  // Marks the page as complete (tests wait for it) and moves focus to its heading for screen readers.
-  mainEl.setAttribute('data-rendered', hash || '#/');
-  document.getElementById('page-title')?.focus();
+  await showPage(mainEl, () => route.render(context), {
+    loading: 'Loading…',
+    somethingWrong: 'Something went wrong',
+    signedIn: () => Boolean(session.current()),
+  });
 }
 
 async function boot() {
