@@ -451,17 +451,8 @@ async function render() {
 }
 
 async function boot() {
-  let current;
-  try {
-    current = await session.resume();
-  } catch (err) {
-    signInScreen(err.message, true);
-    return;
-  }
-  if (!current) {
-    signInScreen();
-    return;
-  }
+  const current = await session.resumeOrSignIn(signInScreen);
+  if (!current) return;
   state.config = current.config;
   try {
     state.me = (await api('GET', '/api/v1/auth/me')).user;

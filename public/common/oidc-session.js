@@ -80,6 +80,22 @@ export class OidcSession {
     return pending.returnTo;
   }
 
+  /**
+   * `resume`, with the sign-in screen shown instead when nobody is signed in (`signInScreen()`) or the sign-in that
+   * just came back failed (`signInScreen(message, true)`): the live session, or null once the screen is shown.
+   */
+  async resumeOrSignIn(signInScreen) {
+    let current;
+    try {
+      current = await this.resume();
+    } catch (err) {
+      signInScreen(err.message, true);
+      return null;
+    }
+    if (!current) signInScreen();
+    return current;
+  }
+
   current() {
     return JSON.parse(sessionStorage.getItem(`${this.key}.tokens`) ?? 'null');
   }

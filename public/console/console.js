@@ -166,17 +166,8 @@ async function render() {
 }
 
 async function boot() {
-  let current;
-  try {
-    current = await session.resume();
-  } catch (err) {
-    signInScreen(err.message, true);
-    return;
-  }
-  if (!current) {
-    signInScreen();
-    return;
-  }
+  const current = await session.resumeOrSignIn(signInScreen);
+  if (!current) return;
   state.homeTenant = current.config.tenantId;
   state.tenant = sessionStorage.getItem(TARGET_KEY) || state.homeTenant;
   try {
