@@ -3,10 +3,9 @@
 // the app receives the code at its registered redirect_uri and redeems it at /oauth2/token. Chromium applies the
 // login pages' form-action to every redirect after a form post, so this fails unless the policy lets the chain end
 // at the client's origin.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
+import { OtherOriginApp, type AppAnswer } from '../helpers/other-origin-app.ts';
 import { describeInBrowser, launchChromium } from '../helpers/browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { discoverRp } from '../helpers/oidc-flow.ts';
@@ -23,36 +22,12 @@ interface Redeemed {
 }
 
 /** A relying party on its own origin: /start/:name begins the flow, /callback redeems the code at the token endpoint. */
-class RelyingPartyApp {
+class RelyingPartyApp extends OtherOriginApp {
   readonly rps = new Map<string, oidc.Configuration>();
   readonly pending = new Map<string, { rp: string; verifier: string }>();
   readonly redeemed: Redeemed[] = [];
-  readonly failures: string[] = [];
-  #server: Server | undefined;
-  origin = '';
 
-  get redirectUri(): string {
-    return `${this.origin}/callback`;
-  }
-
-  async listen(): Promise<void> {
-    this.#server = createServer((req, res) => {
-      this.#handle(new URL(req.url ?? '/', this.origin))
-        .then(({ status, location, body }) => {
-          res.writeHead(status, location ? { Location: location } : { 'Content-Type': 'text/html; charset=utf-8' });
-          res.end(body ?? '');
-        })
-        .catch((err: Error) => {
-          this.failures.push(err.message);
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(`redemption failed: ${err.message}`);
-        });
-    });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  async #handle(url: URL): Promise<{ status: number; location?: string; body?: string }> {
+  protected async handle(url: URL): Promise<AppAnswer> {
     const start = /^\/start\/([a-z-]+)$/.exec(url.pathname);
     if (start?.[1]) {
       const rp = this.rps.get(start[1]) as oidc.Configuration;
@@ -80,10 +55,6 @@ class RelyingPartyApp {
       return { status: 200, body: `<!doctype html><title>App</title><h1>Welcome back</h1><p id="sub">${claims?.sub}</p>` };
     }
     return { status: 404, body: 'not found' };
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
 }
 

@@ -1,12 +1,11 @@
 // The consent page for API resource scopes in Chromium, with the app on another origin: the person reads, per API,
 // what the app asks for in the API's own plain words (only what the app was granted), the app's token then says
 // exactly that, and a later request for more asks only for the new scope. At 390 px the page fits the screen.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
 import { createApiResource, setClientResourceScopes } from '../../src/services/api-resources.ts';
+import { OtherOriginApp, type AppAnswer } from '../helpers/other-origin-app.ts';
 import { describeInBrowser, launchChromium } from '../helpers/browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { discoverRp } from '../helpers/oidc-flow.ts';
@@ -16,35 +15,11 @@ const PASSWORD = 'correct horse battery';
 const CRM = 'https://crm.example/api';
 
 /** The app on its own origin: /start?scope=… asks for the CRM, /callback redeems the code and shows the token. */
-class CrmApp {
+class CrmApp extends OtherOriginApp {
   rp: oidc.Configuration | undefined;
   readonly pending = new Map<string, string>();
-  readonly failures: string[] = [];
-  #server: Server | undefined;
-  origin = '';
 
-  get redirectUri(): string {
-    return `${this.origin}/callback`;
-  }
-
-  async listen(): Promise<void> {
-    this.#server = createServer((req, res) => {
-      this.#handle(new URL(req.url ?? '/', this.origin))
-        .then(({ status, location, body }) => {
-          res.writeHead(status, location ? { Location: location } : { 'Content-Type': 'text/html; charset=utf-8' });
-          res.end(body ?? '');
-        })
-        .catch((err: Error) => {
-          this.failures.push(err.message);
-          res.writeHead(500, { 'Content-Type': 'text/plain' });
-          res.end(`redemption failed: ${err.message}`);
-        });
-    });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  async #handle(url: URL): Promise<{ status: number; location?: string; body?: string }> {
+  protected async handle(url: URL): Promise<AppAnswer> {
     const rp = this.rp as oidc.Configuration;
     if (url.pathname === '/start') {
       const verifier = oidc.randomPKCECodeVerifier();
@@ -72,10 +47,6 @@ class CrmApp {
       };
     }
     return { status: 404, body: 'not found' };
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
   }
 }
 
