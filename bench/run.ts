@@ -1,5 +1,5 @@
 // `npm run bench`: starts Gatehouse (child process, real PostgreSQL and Redis, WORKERS=1 then 2), a bare
-// oidc-provider (bench/bare-provider.ts) and the peer (bench/peer-server.ts: @node-oauth/oauth2-server on Koa),
+// oidc-provider (bench/bare-provider.ts) in memory and with its models in PostgreSQL (`bare-pg`), and the peer (bench/peer-server.ts: @node-oauth/oauth2-server on Koa),
 // loads each with autocannon, prints req/s, p50, p99, errors, CPU per request and the ratios to the bare provider,
 // and cleans up its database and Redis keys. Figures come from here, never from tests.
 //   npm run bench -- [--duration 10] [--only client_credentials,refresh_token] [--workers 1,2] [--json out.json] [--profile]
@@ -554,7 +554,14 @@ function printTable(
   const pad = (s: string, n: number) => s.padEnd(n);
   const num = (n: number) => (Number.isFinite(n) ? n.toFixed(n >= 100 ? 0 : 1) : '—');
   const cpuNum = (ms: number) => ms.toFixed(ms >= 10 ? 0 : 2);
-  const targets = ['gatehouse-w1', ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`), 'gatehouse-argon2id', 'bare', 'peer'];
+  const targets = [
+    'gatehouse-w1',
+    ...workers.filter((w) => w !== 1).map((w) => `gatehouse-w${w}`),
+    'gatehouse-argon2id',
+    'bare',
+    'bare-pg',
+    'peer',
+  ];
   const cpuOf = (r: Row) => (r.cpu ? r.cpu.serverMs + r.cpu.postgresMs : NaN);
   const lines = [
     `${pad('scenario', 20)}${pad('target', 15)}${pad('req/s', 10)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}${pad('errors', 8)}${pad('cpu ms/req srv+pg', 26)}${pad('busy/steal', 12)}ratio`,
@@ -566,6 +573,8 @@ function printTable(
       if (!r) continue;
       let ratio = '';
       if (target !== 'bare' && bare) ratio = `cpu ${(cpuOf(r) / cpuOf(bare)).toFixed(2)}× bare, req/s ${(r.rps / bare.rps).toFixed(2)}×`;
+      const barePg = rows.find((x) => x.scenario === scenario && x.target === 'bare-pg');
+      if (target === 'gatehouse-w1' && barePg) ratio += `, cpu ${(cpuOf(r) / cpuOf(barePg)).toFixed(2)}× bare-pg`;
       if (scenario === 'login' || scenario.startsWith('login_large'))
         ratio = `non-hash cpu ${(cpuOf(r) - ceiling.hashCpuMs).toFixed(1)} ms`;
       if (scenario === 'login')
@@ -761,6 +770,24 @@ async function main(): Promise<void> {
       body: form({ grant_type: 'client_credentials' }),
     });
     bareTarget.introspectToken = ((await opaque.json()) as { access_token: string }).access_token;
+    // The same provider with its models in PostgreSQL (bench/bare-provider.ts): the library plus a database, no more.
+    const barePgPort = await freePort();
+    const barePg = await startChild(
+      'bench/bare-provider.ts',
+      { PORT: String(barePgPort), DATABASE_URL: databaseUrl },
+      join(RESULTS, 'bare-pg.log'),
+      () => answers(`http://127.0.0.1:${barePgPort}/.well-known/openid-configuration`),
+    );
+    children.push(barePg);
+    const barePgUrl = `http://127.0.0.1:${barePgPort}`;
+    const barePgTarget: Target = {
+      ...bareTarget,
+      name: 'bare-pg',
+      url: barePgUrl,
+      refreshPool: [],
+      introspectToken: '',
+      flow: () => bareFlow(barePgUrl),
+    };
     const peerPort = await freePort();
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     const peer = await startChild(
@@ -813,6 +840,7 @@ async function main(): Promise<void> {
       const turns: Array<[Target, number, { token: string; introspect: string }]> = [
         [target, server.child.pid as number, gatehousePaths],
         [bareTarget, bare.child.pid as number, barePaths],
+        [barePgTarget, barePg.child.pid as number, barePaths],
         [peerTarget, peer.child.pid as number, peerPaths],
       ];
       roundSeconds = Math.max(2, Math.round(DURATION / ROUNDS));
