@@ -151,7 +151,7 @@ export const ERROR_CATALOGUE = {
       'The request names a tenant the caller may not use: the token belongs to another tenant, the user is not in the tenant, ' +
       'or the tenant is suspended.',
     causes: [
-      'The `X-Tenant-ID` header differs from the `tenant_id` claim of the token',
+      'The `X-Tenant-ID` header (or the tenant subdomain) differs from the `tenant_id` claim of the token',
       'The user belongs to another tenant',
       'The tenant is suspended',
     ],

@@ -7,6 +7,7 @@ import type { AccessTokenClaims, AccessTokenVerifier, VerifyOptions } from '../s
 import type { Config } from '../config/index.ts';
 import { authenticateChallenge, presentedToken } from '../services/dpop-proofs.ts';
 import { publicOriginFor } from '../services/public-origin.ts';
+import { namedTenantOf } from './koa-tenant.ts';
 
 export interface AuthState {
   claims: AccessTokenClaims;
@@ -54,9 +55,9 @@ export function koaRequireUser(verifier: () => AccessTokenVerifier, config: Pick
   const realm = config.publicUrl;
   return async (ctx, next) => {
     const claims = await verifyBearer(ctx, verifier(), config, { firstPartyOnly: true });
-    const requested = ctx.state.tenantId as string | undefined;
-    if (ctx.get('X-Tenant-ID') && requested !== claims.tenant_id) {
-      throw new AppError('TENANT_ACCESS_DENIED', { detail: `token of ${claims.tenant_id}, request for ${ctx.get('X-Tenant-ID')}` });
+    const named = namedTenantOf(ctx);
+    if (named !== undefined && named !== claims.tenant_id) {
+      throw new AppError('TENANT_ACCESS_DENIED', { detail: `token of ${claims.tenant_id}, request for ${named || 'a malformed tenant'}` });
     }
     if (!claims.sid) {
       throw new AppError('AUTHENTICATION_REQUIRED', {

@@ -1,6 +1,7 @@
 // Finds the tenant of a JSON API request: the X-Tenant-ID header or, with TENANT_DOMAIN, the subdomain
-// `{tenant}.{TENANT_DOMAIN}` (docs/security.md). A malformed value counts as none.
-import type { Middleware } from 'koa';
+// `{tenant}.{TENANT_DOMAIN}` (docs/security.md). A malformed value counts as none, but still as named: a token of
+// one tenant is refused where a request names another, whichever way it names it (namedTenantOf).
+import type { Context, Middleware } from 'koa';
 import type { Config } from '../config/index.ts';
 import { tenantIdSchema } from '../services/tenants.ts';
 
@@ -13,6 +14,13 @@ export function koaTenant(config: Pick<Config, 'tenantDomain'>): Middleware {
       tenantId = ctx.hostname.toLowerCase().slice(0, -suffix.length);
     }
     ctx.state.tenantId = tenantId && tenantIdSchema.safeParse(tenantId).success ? tenantId : undefined;
+    ctx.state.tenantNamed = Boolean(tenantId);
     await next();
   };
+}
+
+/** The tenant a request names: its id, '' when the name is malformed, undefined when the request names none. */
+export function namedTenantOf(ctx: Pick<Context, 'state'>): string | undefined {
+  if (!ctx.state.tenantNamed) return undefined;
+  return (ctx.state.tenantId as string | undefined) ?? '';
 }

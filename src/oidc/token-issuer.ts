@@ -91,12 +91,13 @@ interface TokenEndpointResponse {
 export async function refreshSessionTokens(
   app: AppContext,
   provider: Provider,
+  /** expectedTenantId: the tenant the request names (undefined: none), which must be the token's. */
   args: { refreshToken: string; expectedTenantId: string | undefined; origin: RequestOrigin },
 ): Promise<IssuedTokens> {
   // Read even when revoked: a token whose session has ended answers SESSION_NOT_FOUND, not INVALID_TOKEN.
   const session = await findSessionOfRefreshToken(app, args.refreshToken);
   if (!session) throw new AppError('INVALID_TOKEN', { detail: 'unknown refresh token' });
-  if (args.expectedTenantId && args.expectedTenantId !== session.tenantId)
+  if (args.expectedTenantId !== undefined && args.expectedTenantId !== session.tenantId)
     throw new AppError('TENANT_ACCESS_DENIED', { detail: 'refresh token of another tenant' });
   if (session.endedAt || session.expiresAt <= new Date())
     throw new AppError('SESSION_NOT_FOUND', { detail: `session ${session.id} ended` });

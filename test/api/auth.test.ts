@@ -166,34 +166,49 @@ describe('POST /login', () => {
     expect((await login('acme', 'locky@acme.test')).status).toBe(200);
   });
 
-  it('finds the tenant from the subdomain when TENANT_DOMAIN is set', async () => {
+  it("finds the tenant from the subdomain when TENANT_DOMAIN is set, and refuses another tenant's tokens there", async () => {
     const other = await startTestServer({ TENANT_DOMAIN: 'id.example.test', BCRYPT_COST: '4' });
     try {
       await makeTenant(other.ctx, 'acme');
+      await makeTenant(other.ctx, 'globex');
       await makeUser(other.ctx, 'acme', 'sub@acme.test', PASSWORD);
+      await makeUser(other.ctx, 'globex', 'gus@globex.test', PASSWORD);
       // fetch() will not send a custom Host header; node:http will.
       const { port } = new URL(other.url);
-      const body = JSON.stringify({ usernameOrEmail: 'sub@acme.test', password: PASSWORD });
-      const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = request(
-          {
-            host: '127.0.0.1',
-            port,
-            path: '/api/v1/auth/login',
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', Host: `acme.id.example.test:${port}` },
-          },
-          (r) => {
+      const at = (subdomain: string, method: string, path: string, options: { body?: unknown; token?: string } = {}) =>
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        new Promise<{ status: number; body: any }>((resolve, reject) => {
+          const headers: Record<string, string> = { Host: `${subdomain}.id.example.test:${port}` };
+          if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+          if (options.token) headers['Authorization'] = `Bearer ${options.token}`;
+          const req = request({ host: '127.0.0.1', port, path: `/api/v1/auth${path}`, method, headers }, (r) => {
             let text = '';
             r.on('data', (c: Buffer) => (text += c.toString()));
-            r.on('end', () => resolve({ status: r.statusCode ?? 0, text }));
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
+          });
+          req.on('error', reject);
+          req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+        });
+
+      const signedIn = await at('acme', 'POST', '/login', { body: { usernameOrEmail: 'sub@acme.test', password: PASSWORD } });
+      expect(signedIn.status).toBe(200);
+      expect(signedIn.body.data.user.tenantId).toBe('acme');
+      expect((await at('acme', 'GET', '/me', { token: signedIn.body.data.accessToken })).status).toBe(200);
+
+      // Globex's tokens at acme's subdomain, with no X-Tenant-ID: refused as with the header.
+      const globex = await authApi(() => other.url)('POST', '/login', {
+        tenant: 'globex',
+        body: { usernameOrEmail: 'gus@globex.test', password: PASSWORD },
       });
-      expect(res.status).toBe(200);
-      expect(JSON.parse(res.text).data.user.tenantId).toBe('acme');
+      const { accessToken, refreshToken } = globex.body.data;
+      const me = await at('acme', 'GET', '/me', { token: accessToken });
+      expect(me.status).toBe(403);
+      expectGuideBody(me.body, GUIDE.TENANT_ACCESS_DENIED);
+      const refreshed = await at('acme', 'POST', '/refresh', { body: { refreshToken } });
+      expect(refreshed.status).toBe(403);
+      expectGuideBody(refreshed.body, GUIDE.TENANT_ACCESS_DENIED);
+      // Refused before the token endpoint: the refresh token is still good at its own tenant.
+      expect((await at('globex', 'POST', '/refresh', { body: { refreshToken } })).status).toBe(200);
     } finally {
       await other.stop();
     }

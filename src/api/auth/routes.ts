@@ -6,6 +6,7 @@ import type { AppContext } from '../../context.ts';
 import { AppError } from '../../errors/app-error.ts';
 import { auditMetaOf } from '../../http/audit-meta.ts';
 import type { AuthState } from '../../http/koa-bearer-auth.ts';
+import { namedTenantOf } from '../../http/koa-tenant.ts';
 import { sessionDeps } from '../../oidc/grants.ts';
 import type { OidcRuntime } from '../../oidc/index.ts';
 import { mintSessionTokens, refreshSessionTokens, type IssuedTokens } from '../../oidc/token-issuer.ts';
@@ -210,7 +211,7 @@ export function authRoutes(app: AppContext, oidc: OidcRuntime, mailer: Mailer): 
         tokenData(
           await refreshSessionTokens(app, oidc.provider(), {
             refreshToken: body.refreshToken,
-            expectedTenantId: ctx.get('X-Tenant-ID') ? ctx.state.tenantId : undefined,
+            expectedTenantId: namedTenantOf(ctx),
             origin: auditMetaOf(ctx),
           }),
         ),
