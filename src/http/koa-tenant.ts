@@ -5,13 +5,16 @@ import type { Context, Middleware } from 'koa';
 import type { Config } from '../config/index.ts';
 import { tenantIdSchema } from '../services/tenants.ts';
 
-export function koaTenant(config: Pick<Config, 'tenantDomain'>): Middleware {
+export function koaTenant(config: Pick<Config, 'tenantDomain' | 'publicUrl'>): Middleware {
   const suffix = config.tenantDomain ? `.${config.tenantDomain.toLowerCase()}` : undefined;
+  // PUBLIC_URL's own host may sit under TENANT_DOMAIN (auth.example.com beside acme.example.com): it names no tenant.
+  const publicHost = new URL(config.publicUrl).hostname.toLowerCase();
   return async (ctx, next) => {
     const header = ctx.get('X-Tenant-ID').trim().toLowerCase();
     let tenantId: string | undefined = header || undefined;
-    if (!tenantId && suffix && ctx.hostname.toLowerCase().endsWith(suffix)) {
-      tenantId = ctx.hostname.toLowerCase().slice(0, -suffix.length);
+    const host = ctx.hostname.toLowerCase();
+    if (!tenantId && suffix && host !== publicHost && host.endsWith(suffix)) {
+      tenantId = host.slice(0, -suffix.length);
     }
     ctx.state.tenantId = tenantId && tenantIdSchema.safeParse(tenantId).success ? tenantId : undefined;
     ctx.state.tenantNamed = Boolean(tenantId);
