@@ -113,7 +113,6 @@ export async function setUserStatus(
   });
 }
 
-/** The user as the API shows it: no hash, with role names. */
 /** A user of the tenant with the names of their roles, or undefined (findAccount at the OIDC endpoints). */
 export function findUserWithRoleNames(
   deps: Pick<ServiceDeps, 'db'>,
@@ -128,10 +127,12 @@ export function findUser(deps: Pick<ServiceDeps, 'db'>, tenantId: string, userId
   return findUserById(deps.db, tenantId, userId);
 }
 
+/** The user as the API shows it (no hash, with role names): one statement. */
 export async function getUserProfile(deps: ServiceDeps, tenantId: string, userId: string): Promise<UserWithRoles> {
-  const user = await findUserById(deps.db, tenantId, userId);
-  if (!user) throw new AppError('NOT_FOUND', { detail: `user ${userId}` });
-  return { ...user, roles: await findRoleNamesOfUser(deps.db, tenantId, userId) };
+  const found = await findUserWithRoleNamesById(deps.db, tenantId, userId);
+  if (!found) throw new AppError('NOT_FOUND', { detail: `user ${userId}` });
+  const { roleNames, ...user } = found;
+  return { ...user, roles: roleNames };
 }
 
 export function presentUser(user: UserWithRoles) {

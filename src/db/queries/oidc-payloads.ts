@@ -19,12 +19,14 @@ export async function upsertOidcPayload(
   db: Knex,
   row: { modelName: string; id: string; payload: Record<string, unknown>; grantId?: string; uid?: string; expiresAt: Date | null },
 ): Promise<void> {
-  await db.raw(
-    `insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at) values (?, ?, ?, ?, ?, ?)
+  await db
+    .raw(
+      `insert into oidc_payloads (model_name, id, payload, grant_id, uid, expires_at) values (?, ?, ?, ?, ?, ?)
      on conflict (model_name, id) do update
        set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at`,
-    [row.modelName, row.id, JSON.stringify(row.payload), row.grantId ?? null, row.uid ?? null, row.expiresAt],
-  );
+      [row.modelName, row.id, JSON.stringify(row.payload), row.grantId ?? null, row.uid ?? null, row.expiresAt],
+    )
+    .options(prepared('gh_upsert_payload'));
 }
 
 export async function findOidcPayload(db: Knex, modelName: string, id: string): Promise<OidcPayloadRow | undefined> {

@@ -1,6 +1,6 @@
 // SQL for roles and user_roles.
 import type { Knex } from 'knex';
-import { deletedRows } from '../knex.ts';
+import { deletedRows, prepared } from '../knex.ts';
 
 export interface Role {
   id: string;
@@ -68,12 +68,14 @@ export async function assignRoles(db: Knex, tenantId: string, userId: string, ro
   );
 }
 
+/** Sorted; prepared, as every token minted for a user reads them (its `roles` claim). */
 export async function findRoleNamesOfUser(db: Knex, tenantId: string, userId: string): Promise<string[]> {
-  const rows = await db('user_roles as ur')
-    .join('roles as r', 'r.id', 'ur.role_id')
-    .where({ 'ur.user_id': userId, 'r.tenant_id': tenantId })
-    .orderBy('r.name')
-    .select<{ name: string }[]>('r.name');
+  const { rows } = (await db
+    .raw('select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ? and r.tenant_id = ? order by r.name', [
+      userId,
+      tenantId,
+    ])
+    .options(prepared('gh_role_names_of_user'))) as { rows: Array<{ name: string }> };
   return rows.map((r) => r.name);
 }
 

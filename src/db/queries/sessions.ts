@@ -218,10 +218,13 @@ export async function findLiveSessionsOfUser(db: Knex, tenantId: string, userId:
  * all day keeps its limit's worth of them live).
  */
 export async function findLiveSessionIdsBeyond(db: Knex, tenantId: string, userId: string, keep: number): Promise<string[]> {
-  const rows = await live(db('sessions').where({ tenant_id: tenantId, user_id: userId }))
-    .orderBy('created_at', 'desc')
-    .offset(keep)
-    .select<{ id: string }[]>('id');
+  const { rows } = (await db
+    .raw(
+      `select id from sessions where tenant_id = ? and user_id = ? and ended_at is null and expires_at > ?
+        order by created_at desc offset ?`,
+      [tenantId, userId, new Date(), keep],
+    )
+    .options(prepared('gh_live_sessions_beyond'))) as { rows: Array<{ id: string }> };
   return rows.map((r) => r.id).reverse();
 }
 

@@ -84,15 +84,6 @@ export type UserWithRoleNames = User & { roleNames: string[] };
 const roleNamesOf = (alias: string) =>
   `array(select r.name from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.tenant_id = ${alias}.tenant_id order by r.name)`;
 
-/** A user of one tenant with the names of its roles in that tenant (sorted), in one round trip. */
-export async function findUserWithRoleNamesById(db: Knex, tenantId: string, id: string): Promise<UserWithRoleNames | undefined> {
-  const row = await db<UserRow>('users')
-    .where({ tenant_id: tenantId, id })
-    .select('users.*', db.raw(`${roleNamesOf('users')} as role_names`))
-    .first();
-  return row && { ...toUser(row), roleNames: (row as UserRow & { role_names: string[] }).role_names };
-}
-
 const USER_COLUMNS: ReadonlyArray<Exclude<keyof UserRow, 'password_hash'>> = [
   'id',
   'tenant_id',
@@ -123,6 +114,18 @@ export function userWithRoleNamesFromRow(row: Record<string, unknown>): UserWith
 
 /** Named columns, not `*`: a prepared statement whose result shape changes under a migration fails. */
 const LOGIN_COLUMNS = [...USER_COLUMNS, 'password_hash'].join(', ');
+
+/** A user of one tenant with the names of its roles in that tenant (sorted), in one round trip (prepared: every sign-in). */
+export async function findUserWithRoleNamesById(db: Knex, tenantId: string, id: string): Promise<UserWithRoleNames | undefined> {
+  const { rows } = (await db
+    .raw(`select ${USER_COLUMNS.join(', ')}, ${roleNamesOf('users')} as role_names from users where tenant_id = ? and id = ?`, [
+      tenantId,
+      id,
+    ])
+    .options(prepared('gh_user_with_role_names'))) as { rows: Array<UserRow & { role_names: string[] }> };
+  const row = rows[0];
+  return row && { ...toUser(row), roleNames: row.role_names };
+}
 
 /**
  * Finds a user of one tenant by email or username, case-insensitively, with the password hash. Two index lookups
@@ -183,7 +186,12 @@ export async function recordLoginFailure(
 }
 
 export async function recordLoginSuccess(db: Knex, tenantId: string, id: string): Promise<void> {
-  await db('users').where({ tenant_id: tenantId, id }).update({ failed_login_count: 0, locked_until: null, last_login_at: db.fn.now() });
+  await db
+    .raw('update users set failed_login_count = 0, locked_until = null, last_login_at = now() where tenant_id = ? and id = ?', [
+      tenantId,
+      id,
+    ])
+    .options(prepared('gh_login_success'));
 }
 
 /** Admin unlock: clears the lock and the failure count. */
