@@ -12,6 +12,7 @@ import { findClient, type ClientRecord } from '../services/clients.ts';
 import { permissionsOfUser } from '../services/roles.ts';
 import { verifyBearer } from './koa-bearer-auth.ts';
 import { auditMetaOf } from './audit-meta.ts';
+import { namedTenantOf } from './koa-tenant.ts';
 
 export interface AdminState {
   /** The tenant the request acts on: `:tenantId` in the path, else X-Tenant-ID / subdomain, else the token's. */
@@ -36,8 +37,9 @@ export function koaRequireAdmin(deps: ServiceDeps, verifier: () => AccessTokenVe
     const actorTenantId = claims.tenant_id;
     const platformOperator = actorTenantId === PLATFORM_TENANT_ID;
 
-    if (ctx.get('X-Tenant-ID') && !ctx.state.tenantId) throw new AppError('TENANT_ACCESS_DENIED', { detail: 'malformed X-Tenant-ID' });
-    const tenantId: string = ctx.params?.tenantId ?? ctx.state.tenantId ?? actorTenantId;
+    const named = namedTenantOf(ctx);
+    if (named === '') throw new AppError('TENANT_ACCESS_DENIED', { detail: 'malformed tenant name' });
+    const tenantId: string = ctx.params?.tenantId ?? named ?? actorTenantId;
     if (tenantId !== actorTenantId && !platformOperator) {
       throw new AppError('TENANT_ACCESS_DENIED', { detail: `token of ${actorTenantId}, request for ${tenantId}` });
     }

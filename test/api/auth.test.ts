@@ -175,13 +175,13 @@ describe('POST /login', () => {
       await makeUser(other.ctx, 'globex', 'gus@globex.test', PASSWORD);
       // fetch() will not send a custom Host header; node:http will.
       const { port } = new URL(other.url);
-      const at = (subdomain: string, method: string, path: string, options: { body?: unknown; token?: string } = {}) =>
+      const at = (subdomain: string, method: string, path: string, options: { body?: unknown; token?: string; prefix?: string } = {}) =>
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
         new Promise<{ status: number; body: any }>((resolve, reject) => {
           const headers: Record<string, string> = { Host: `${subdomain}.id.example.test:${port}` };
           if (options.body !== undefined) headers['Content-Type'] = 'application/json';
           if (options.token) headers['Authorization'] = `Bearer ${options.token}`;
-          const req = request({ host: '127.0.0.1', port, path: `/api/v1/auth${path}`, method, headers }, (r) => {
+          const req = request({ host: '127.0.0.1', port, path: `${options.prefix ?? '/api/v1/auth'}${path}`, method, headers }, (r) => {
             let text = '';
             r.on('data', (c: Buffer) => (text += c.toString()));
             r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
@@ -209,6 +209,10 @@ describe('POST /login', () => {
       expectGuideBody(refreshed.body, GUIDE.TENANT_ACCESS_DENIED);
       // Refused before the token endpoint: the refresh token is still good at its own tenant.
       expect((await at('globex', 'POST', '/refresh', { body: { refreshToken } })).status).toBe(200);
+      // A subdomain that is no tenant name is refused too, not read as the token's own tenant.
+      const malformed = await at('no_such', 'GET', '/users', { token: accessToken, prefix: '/api/v1/admin' });
+      expect(malformed.status).toBe(403);
+      expectGuideBody(malformed.body, GUIDE.TENANT_ACCESS_DENIED);
     } finally {
       await other.stop();
     }
