@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
+import { Readable } from 'node:stream';
+import { readFirstLine } from '../../src/cli/prompt.ts';
 import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
 import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authApi, readJson } from '../helpers/http.ts';
@@ -21,8 +23,8 @@ afterAll(() => server.stop());
 
 const api = authApi(() => server.url);
 
-/** The CLI as a child process; `input` goes to its stdin (for --password-stdin). */
-const cli = (args: string[], input = '') =>
+/** The CLI as a child process, the binary a person runs; `input` goes to its stdin (for --password-stdin). */
+const binary = (args: string[], input = '') =>
   new Promise<Completed>((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: ROOT,
@@ -36,6 +38,23 @@ const cli = (args: string[], input = '') =>
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input);
   });
+
+/**
+ * The same CLI in this process, as the binary runs it with pipes (no terminal): its own configuration from the
+ * server's variables, its own connections, `input` read as stdin. A process start costs seconds per call on a slow
+ * machine; the first test and test/cli/cli.test.ts run the binary itself.
+ */
+const cli = async (args: string[], input = ''): Promise<Completed> => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: { PATH: process.env.PATH, ...server.env.vars },
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readFirstLine: () => readFirstLine(Readable.from([input])),
+  });
+  return { code, stdout, stderr };
+};
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ok = async (args: string[], input?: string): Promise<any> => {
   const res = await cli(args, input);
@@ -58,7 +77,9 @@ function tokenRequest(clientId: string, secret: string) {
 }
 
 it('lists, shows and updates tenants; the running server applies the change', async () => {
-  await ok(['tenant', 'create', '--id', 'acme', '--name', 'Acme']);
+  const first = await binary(['tenant', 'create', '--id', 'acme', '--name', 'Acme']);
+  expect(first.code).toBe(0);
+  expect(JSON.parse(first.stdout).tenant).toMatchObject({ id: 'acme', name: 'Acme' });
   await ok(['tenant', 'create', '--id', 'beta', '--name', 'Beta']);
   const list = await ok(['tenant', 'list', '--limit', '1']);
   expect(list.tenants.map((t: { id: string }) => t.id)).toEqual(['acme']);
