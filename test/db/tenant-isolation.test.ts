@@ -490,7 +490,7 @@ const PROBES: Record<string, () => Promise<void>> = {
     expect(await users.findUserById(db, 'one', fx.userId)).toMatchObject({ failedLoginCount: 0, lockedUntil: null });
   },
   'users.recordLoginSuccess': async () => {
-    await users.recordLoginSuccess(db, 'two', fx.userId);
+    await users.recordLoginSuccess(db, 'two', fx.userId, { tenantId: 'two', type: 'signin.succeeded', subjectId: fx.userId });
     expect(await users.findUserById(db, 'one', fx.userId)).toMatchObject({ lastLoginAt: null });
   },
   'users.clearLockout': async () => expect(await users.clearLockout(db, 'two', fx.userId)).toBe(false),

@@ -1,6 +1,7 @@
 // SQL for the users table.
 import type { Knex } from 'knex';
 import { creationOrderPage, prepared } from '../knex.ts';
+import { AUDIT_EVENT_COLUMNS, auditEventValues, type NewAuditEvent } from './audit-events.ts';
 
 export type UserStatus = 'active' | 'disabled';
 
@@ -73,11 +74,6 @@ export async function insertUser(db: Knex, user: NewUser): Promise<User> {
   return toUser(row as UserRow);
 }
 
-export async function findUserById(db: Knex, tenantId: string, id: string): Promise<User | undefined> {
-  const row = await db<UserRow>('users').where({ tenant_id: tenantId, id }).first();
-  return row && toUser(row);
-}
-
 export type UserWithRoleNames = User & { roleNames: string[] };
 
 /** The names of a user's roles in its own tenant, sorted: an SQL array expression over the users row `alias`. */
@@ -114,6 +110,15 @@ export function userWithRoleNamesFromRow(row: Record<string, unknown>): UserWith
 
 /** Named columns, not `*`: a prepared statement whose result shape changes under a migration fails. */
 const LOGIN_COLUMNS = [...USER_COLUMNS, 'password_hash'].join(', ');
+
+/** Prepared: every sign-in reads the account again (the MFA step, the session-limit page, findAccount). */
+export async function findUserById(db: Knex, tenantId: string, id: string): Promise<User | undefined> {
+  const { rows } = (await db
+    .raw(`select ${USER_COLUMNS.join(', ')} from users where tenant_id = ? and id = ?`, [tenantId, id])
+    .options(prepared('gh_user_by_id'))) as { rows: UserRow[] };
+  const row = rows[0];
+  return row && toUser(row);
+}
 
 /** A user of one tenant with the names of its roles in that tenant (sorted), in one round trip (prepared: every sign-in). */
 export async function findUserWithRoleNamesById(db: Knex, tenantId: string, id: string): Promise<UserWithRoleNames | undefined> {
@@ -185,12 +190,19 @@ export async function recordLoginFailure(
   return { failedLoginCount: row?.failed_login_count ?? 0, lockedUntil: row?.locked_until ?? null };
 }
 
-export async function recordLoginSuccess(db: Knex, tenantId: string, id: string): Promise<void> {
+/**
+ * A sign-in that passed every factor: resets the failure count, stamps the time and records the event
+ * (`signin.succeeded`), in one statement: one commit where there were two.
+ */
+export async function recordLoginSuccess(db: Knex, tenantId: string, id: string, audit: NewAuditEvent): Promise<void> {
   await db
-    .raw('update users set failed_login_count = 0, locked_until = null, last_login_at = now() where tenant_id = ? and id = ?', [
-      tenantId,
-      id,
-    ])
+    .raw(
+      `with reset as (
+         update users set failed_login_count = 0, locked_until = null, last_login_at = now() where tenant_id = ? and id = ?
+       )
+       insert into audit_events (${AUDIT_EVENT_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)`,
+      [tenantId, id, ...auditEventValues(audit)],
+    )
     .options(prepared('gh_login_success'));
 }
 

@@ -109,16 +109,13 @@ export async function recordSignInSuccess(
   meta: AuditMeta,
 ): Promise<void> {
   deps.metrics?.logins.inc({ outcome: 'success' });
-  await recordLoginSuccess(deps.db, event.tenantId, event.userId);
-  await recordAudit(
-    deps.db,
-    {
-      tenantId: event.tenantId,
-      type: 'signin.succeeded',
-      clientId: event.clientId,
-      subjectId: event.userId,
-      data: { method: event.amr.join(' '), sessionId: event.sessionId },
-    },
-    { ...meta, actorId: event.userId },
-  );
+  await recordLoginSuccess(deps.db, event.tenantId, event.userId, {
+    ...meta,
+    actorId: event.userId,
+    tenantId: event.tenantId,
+    type: 'signin.succeeded',
+    clientId: event.clientId,
+    subjectId: event.userId,
+    data: { method: event.amr.join(' '), sessionId: event.sessionId },
+  });
 }
