@@ -1,5 +1,6 @@
 // SQL for consents: the scopes each user has allowed each client of their tenant.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export async function findConsentedScope(db: Knex, tenantId: string, userId: string, clientId: string): Promise<string[]> {
   const row = await db('consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).first('scope');
@@ -39,5 +40,5 @@ export async function findThirdPartyConsentsOfUser(db: Knex, tenantId: string, u
 
 /** Withdraws everything a user allowed a client; false when there was nothing. */
 export async function deleteConsent(db: Knex, tenantId: string, userId: string, clientId: string): Promise<boolean> {
-  return (await db('consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete()) > 0;
+  return deletedRows(await db('consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete()) > 0;
 }

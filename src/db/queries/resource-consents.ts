@@ -1,5 +1,6 @@
 // SQL for resource_consents: which scopes of which API resource each user has allowed each client, one row per scope.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export interface ResourceConsent {
   resourceId: string;
@@ -70,7 +71,7 @@ export async function addResourceConsents(
 
 /** Withdraws everything a user allowed a client of any API resource (the app is disconnected). */
 export async function deleteResourceConsentsOfUserAndClient(db: Knex, tenantId: string, userId: string, clientId: string): Promise<number> {
-  return db('resource_consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete();
+  return deletedRows(await db('resource_consents').where({ tenant_id: tenantId, user_id: userId, client_id: clientId }).delete());
 }
 
 /**

@@ -1,5 +1,6 @@
 // SQL for the tenants table.
 import type { Knex } from 'knex';
+import { deletedRows } from '../knex.ts';
 
 export type TenantStatus = 'active' | 'suspended';
 export type MfaPolicy = 'off' | 'optional' | 'required';
@@ -121,5 +122,5 @@ export async function findAllTenantsPage(db: Knex, filter: { afterId?: string | 
 
 /** Platform-operator query: deletes a tenant and, by ON DELETE CASCADE, everything it owns. */
 export async function deleteTenantById(db: Knex, id: string): Promise<boolean> {
-  return (await db('tenants').where({ id }).delete()) > 0;
+  return deletedRows(await db('tenants').where({ id }).delete()) > 0;
 }

@@ -1,6 +1,6 @@
 // SQL for the users table.
 import type { Knex } from 'knex';
-import { creationOrderPage, prepared } from '../knex.ts';
+import { creationOrderPage, deletedRows, prepared } from '../knex.ts';
 import { AUDIT_EVENT_COLUMNS, auditEventValues, type NewAuditEvent } from './audit-events.ts';
 
 export type UserStatus = 'active' | 'disabled';
@@ -277,5 +277,5 @@ export async function updateUserProfile(
 
 /** Deletes a user; sessions, roles, MFA and tokens of theirs go with the row (ON DELETE CASCADE). */
 export async function deleteUserById(db: Knex, tenantId: string, id: string): Promise<boolean> {
-  return (await db('users').where({ tenant_id: tenantId, id }).delete()) > 0;
+  return deletedRows(await db('users').where({ tenant_id: tenantId, id }).delete()) > 0;
 }
