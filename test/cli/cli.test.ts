@@ -1,4 +1,5 @@
-// The gatehouse CLI as a real process on the test file's own database: JSON out, JSON errors, exit codes.
+// The gatehouse CLI on the test file's own database: JSON out, JSON errors, exit codes; the binary as a real process
+// where the process matters.
 import bcrypt from 'bcrypt';
 import { openDatabase, type Db } from '../../src/db/knex.ts';
 import { MIGRATIONS } from '../../migrations/index.ts';
@@ -6,6 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { readFirstLine } from '../../src/cli/prompt.ts';
+import { runCli } from '../../src/cli/run-cli.ts';
 import { ROOT, runScript, spawnServer, type Completed } from '../helpers/processes.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 
@@ -26,7 +30,25 @@ async function inDb<T>(check: (db: Db) => Promise<T>): Promise<T> {
   }
 }
 
-const cli = (...args: string[]) => runScript('bin/gatehouse.js', args, env.vars);
+/** The binary, as a person or a script runs it. */
+const binary = (...args: string[]) => runScript('bin/gatehouse.js', args, env.vars);
+/**
+ * The same CLI in this process, as the binary runs it with pipes (no terminal, empty stdin): its own configuration
+ * from the variables, its own connections. A process start costs seconds on a slow machine, so only what depends on
+ * the process (exit codes, stdout against stderr, stdin, configuration errors, the data directory's lock) and one
+ * run of each kind go through the binary.
+ */
+const cli = async (...args: string[]): Promise<Completed> => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: { PATH: process.env.PATH, ...env.vars },
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+    readFirstLine: () => readFirstLine(Readable.from([''])),
+  });
+  return { code, stdout, stderr };
+};
 /** The CLI with `input` on its stdin, as `printf '%s\\n' "$PASSWORD" | npx gatehouse … --password-stdin` gives it. */
 const cliIn = (input: string, ...args: string[]) =>
   new Promise<Completed>((resolve, reject) => {
@@ -46,7 +68,7 @@ const out = (r: Completed) => JSON.parse(r.stdout);
 const err = (r: Completed) => JSON.parse(r.stderr.trim().split('\n').pop() as string).error;
 
 it('migrates, then has nothing left to apply', async () => {
-  const first = await cli('migrate');
+  const first = await binary('migrate');
   expect(first.code).toBe(0);
   expect(out(first)).toEqual({ applied: MIGRATIONS.map(([name]) => name) });
   const second = await cli('migrate');
@@ -57,7 +79,7 @@ it('migrates, then has nothing left to apply', async () => {
 }, 60_000);
 
 it("prints help as text: every command with a summary, and one command's flags after --help", async () => {
-  const help = await cli('help');
+  const help = await binary('help');
   expect(help.code).toBe(0);
   expect(help.stdout).toMatch(/^Usage: npx gatehouse <command> \[flags\]\n/);
   expect(help.stdout).not.toContain('\\n');
@@ -99,7 +121,7 @@ it("prints help as text: every command with a summary, and one command's flags a
 }, 120_000);
 
 it('creates, suspends and activates a tenant', async () => {
-  const created = await cli('tenant', 'create', '--id', 'acme', '--name', 'Acme Inc', '--session-limit', '3', '--mfa', 'required');
+  const created = await binary('tenant', 'create', '--id', 'acme', '--name', 'Acme Inc', '--session-limit', '3', '--mfa', 'required');
   expect(created.code).toBe(0);
   expect(out(created).tenant).toMatchObject({ id: 'acme', name: 'Acme Inc', status: 'active', sessionLimit: 3, mfaPolicy: 'required' });
   expect(out(await cli('tenant', 'suspend', '--id', 'acme')).tenant.status).toBe('suspended');
@@ -283,7 +305,7 @@ it('rotates signing keys; logs go to stderr and leave stdout one JSON document',
 });
 
 it('answers usage errors with exit 2 and a JSON error', async () => {
-  const unknownFlag = await cli('tenant', 'create', '--id', 'x', '--name', 'y', '--colour', 'red');
+  const unknownFlag = await binary('tenant', 'create', '--id', 'x', '--name', 'y', '--colour', 'red');
   expect(unknownFlag.code).toBe(2);
   expect(err(unknownFlag).code).toBe('USAGE_ERROR');
   const unknownCommand = await cli('frobnicate');
