@@ -15,6 +15,7 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
-  testTimeout: 30000,
+  // Starting a server on embedded PGlite (a new database, every migration) can take half a minute on a slow machine.
+  testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -10,6 +10,7 @@ import { hiddenField, type FormBrowser } from '../helpers/form-browser.ts';
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { adminApi, authApi } from '../helpers/http.ts';
 import { discoverRp, signInThroughPages } from '../helpers/oidc-flow.ts';
+import { describeWithSharedServices } from '../helpers/services.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -342,31 +343,34 @@ describe('delivery', () => {
     ]);
   });
 
-  it('two processes on one database share the queue: each token goes out once', async () => {
-    // One deployment: the same issuer, whichever process signs.
-    const second = await startTestServer(
-      { PUBLIC_URL: server.ctx.config.publicUrl, BACKCHANNEL_LOGOUT_POLL_MS: '50', BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50' },
-      server.env,
-    );
-    try {
-      const user = await makeUser(server.ctx, 'acme', 'jo@acme.test');
-      const app = await rpWithBackchannel('acme', 'Shared app', '/shared');
-      const sids = new Set<unknown>();
-      for (let i = 0; i < 6; i += 1) sids.add((await signInAndRedeem(app.rp, user.email, user.password)).tokens.claims()?.sid);
-      const { token } = await signedInUser(server, 'acme', 'root6@acme.test', ['admin']);
-      const ended = await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions`, { tenant: 'acme', token });
-      expect(ended.body.data.ended).toBe(6);
+  // Two server processes on one database: embedded PGlite is single-process.
+  describeWithSharedServices('across processes', () => {
+    it('two processes on one database share the queue: each token goes out once', async () => {
+      // One deployment: the same issuer, whichever process signs.
+      const second = await startTestServer(
+        { PUBLIC_URL: server.ctx.config.publicUrl, BACKCHANNEL_LOGOUT_POLL_MS: '50', BACKCHANNEL_LOGOUT_RETRY_BASE_MS: '50' },
+        server.env,
+      );
+      try {
+        const user = await makeUser(server.ctx, 'acme', 'jo@acme.test');
+        const app = await rpWithBackchannel('acme', 'Shared app', '/shared');
+        const sids = new Set<unknown>();
+        for (let i = 0; i < 6; i += 1) sids.add((await signInAndRedeem(app.rp, user.email, user.password)).tokens.claims()?.sid);
+        const { token } = await signedInUser(server, 'acme', 'root6@acme.test', ['admin']);
+        const ended = await adminApi(() => server.url)('DELETE', `/users/${user.id}/sessions`, { tenant: 'acme', token });
+        expect(ended.body.data.ended).toBe(6);
 
-      const received = await receiver.tokensAt('/shared', 6);
-      const payloads = await Promise.all(received.map((r) => verifyLogoutToken(r.token, app.clientId)));
-      expect(new Set(payloads.map((p) => p.sid))).toEqual(sids);
-      // Both workers have looked at the queue again since: nothing was sent twice.
-      await Promise.all([server.oidc.backchannelLogouts.drain(), second.oidc.backchannelLogouts.drain()]);
-      expect(receiver.received.filter((r) => r.path === '/shared')).toHaveLength(6);
-      expect(new Set(payloads.map((p) => p.jti)).size).toBe(6);
-    } finally {
-      await second.stop();
-    }
+        const received = await receiver.tokensAt('/shared', 6);
+        const payloads = await Promise.all(received.map((r) => verifyLogoutToken(r.token, app.clientId)));
+        expect(new Set(payloads.map((p) => p.sid))).toEqual(sids);
+        // Both workers have looked at the queue again since: nothing was sent twice.
+        await Promise.all([server.oidc.backchannelLogouts.drain(), second.oidc.backchannelLogouts.drain()]);
+        expect(receiver.received.filter((r) => r.path === '/shared')).toHaveLength(6);
+        expect(new Set(payloads.map((p) => p.jti)).size).toBe(6);
+      } finally {
+        await second.stop();
+      }
+    });
   });
 
   it('gives up after the configured attempts and audits that it did', async () => {

@@ -18,6 +18,7 @@ import {
 import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { readJson } from '../helpers/http.ts';
 import { signInThroughPages } from '../helpers/oidc-flow.ts';
+import { describeWithSharedServices } from '../helpers/services.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const REDIRECT_URI = 'http://127.0.0.1:7777/callback';
@@ -509,7 +510,8 @@ describe('client settings through the admin service', () => {
   });
 });
 
-describe('DPoP proofs on a tenant subdomain (TENANT_DOMAIN)', () => {
+// A second server on the first one's database: embedded PGlite is single-process.
+describeWithSharedServices('DPoP proofs on a tenant subdomain (TENANT_DOMAIN)', () => {
   /** A raw GET with any Host header (fetch cannot set it). */
   function rawGet(base: string, path: string, headers: Record<string, string>): Promise<number> {
     const url = new URL(base);

@@ -239,7 +239,9 @@ describe('guessing codes', () => {
 
 describe('with DEVICE_FLOW=false', () => {
   it('serves no device endpoint and advertises none', async () => {
-    const off = await startTestServer({ DEVICE_FLOW: 'false' }, server.env);
+    // A database of its own (embedded PGlite is single-process): with the route there, even an unknown client would
+    // get 401 invalid_client, not 404.
+    const off = await startTestServer({ DEVICE_FLOW: 'false' });
     try {
       const metadata = (await (await fetch(`${off.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
       expect(metadata).not.toHaveProperty('device_authorization_endpoint');

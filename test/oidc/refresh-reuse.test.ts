@@ -12,6 +12,7 @@ import { makeClient, makeTenant, makeUser } from '../helpers/fixtures.ts';
 import { authApi } from '../helpers/http.ts';
 import { spawnServer } from '../helpers/processes.ts';
 import { createTestEnv, TEST_SECRET_KEY, type TestEnv } from '../helpers/test-env.ts';
+import { describeWithSharedServices } from '../helpers/services.ts';
 import { freePort, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -244,7 +245,8 @@ describe('with a reuse interval', () => {
   }, 60_000);
 });
 
-describe('a process killed after the rotation committed, before answering', () => {
+// Two server processes on one database: embedded PGlite is single-process.
+describeWithSharedServices('a process killed after the rotation committed, before answering', () => {
   let env: TestEnv;
   let database: Database;
   afterAll(async () => {
