@@ -250,7 +250,7 @@ describe('security headers', () => {
     expect(
       (await fetch(`${server.url}/health/live`, { headers: { 'X-Forwarded-Proto': 'https' } })).headers.get('strict-transport-security'),
     ).toBeNull();
-    const proxied = await startTestServer({ TRUST_PROXY: 'true' }, server.env);
+    const proxied = await startTestServer({ TRUST_PROXY: 'true' }); // its own database: embedded PGlite is single-process
     try {
       const https = await fetch(`${proxied.url}/health/live`, { headers: { 'X-Forwarded-Proto': 'https' } });
       expect(https.headers.get('strict-transport-security')).toMatch(/^max-age=\d{7,}/);
@@ -273,7 +273,7 @@ describe('discovery', () => {
   });
 
   it('ignores X-Forwarded-Host behind TRUST_PROXY too, and uses the tenant subdomain of TENANT_DOMAIN', async () => {
-    const proxied = await startTestServer({ TRUST_PROXY: 'true', TENANT_DOMAIN: 'id.test' }, server.env);
+    const proxied = await startTestServer({ TRUST_PROXY: 'true', TENANT_DOMAIN: 'id.test' }); // its own database, as above
     try {
       const proxiedPort = new URL(proxied.url).port;
       const forwarded = JSON.parse(
