@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { Readable } from 'node:stream';
-import { readFirstLine } from '../../src/cli/prompt.ts';
 import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
 import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authApi, readJson } from '../helpers/http.ts';
+import { runCliInProcess } from '../helpers/cli.ts';
 import { ROOT, type Completed } from '../helpers/processes.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -36,22 +35,8 @@ const binary = (args: string[], input = '') =>
     child.stdin.end(input);
   });
 
-/**
- * The same CLI in this process, as the binary runs it with pipes (no terminal): its own configuration from the
- * server's variables, its own connections, `input` read as stdin. A process start costs seconds per call on a slow
- * machine; the first test and test/cli/cli.test.ts run the binary itself.
- */
-const cli = async (args: string[], input = ''): Promise<Completed> => {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env: { PATH: process.env.PATH, ...server.env.vars },
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    readFirstLine: () => readFirstLine(Readable.from([input])),
-  });
-  return { code, stdout, stderr };
-};
+/** The same CLI in this process (runCliInProcess); the first test runs the binary. */
+const cli = (args: string[], input = '') => runCliInProcess(args, server.env.vars, input);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ok = async (args: string[], input?: string): Promise<any> => {
   const res = await cli(args, input);

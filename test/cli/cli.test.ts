@@ -7,9 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { Readable } from 'node:stream';
-import { readFirstLine } from '../../src/cli/prompt.ts';
-import { runCli } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../helpers/cli.ts';
 import { ROOT, runScript, spawnServer, type Completed } from '../helpers/processes.ts';
 import { createTestEnv, type TestEnv } from '../helpers/test-env.ts';
 
@@ -32,23 +30,8 @@ async function inDb<T>(check: (db: Db) => Promise<T>): Promise<T> {
 
 /** The binary, as a person or a script runs it. */
 const binary = (...args: string[]) => runScript('bin/gatehouse.js', args, env.vars);
-/**
- * The same CLI in this process, as the binary runs it with pipes (no terminal, empty stdin): its own configuration
- * from the variables, its own connections. A process start costs seconds on a slow machine, so only what depends on
- * the process (exit codes, stdout against stderr, stdin, configuration errors, the data directory's lock) and one
- * run of each kind go through the binary.
- */
-const cli = async (...args: string[]): Promise<Completed> => {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    env: { PATH: process.env.PATH, ...env.vars },
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    readFirstLine: () => readFirstLine(Readable.from([''])),
-  });
-  return { code, stdout, stderr };
-};
+/** The same CLI in this process (runCliInProcess): only what depends on the process goes through the binary. */
+const cli = (...args: string[]) => runCliInProcess(args, env.vars);
 /** The CLI with `input` on its stdin, as `printf '%s\\n' "$PASSWORD" | npx gatehouse … --password-stdin` gives it. */
 const cliIn = (input: string, ...args: string[]) =>
   new Promise<Completed>((resolve, reject) => {

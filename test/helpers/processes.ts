@@ -108,7 +108,7 @@ export function runScript(script: string, args: string[], vars: Record<string, s
 }
 
 /** The child sees only what a fresh shell would, plus the test's variables: no leaked DATABASE_URL. */
-function minimalEnv(): Record<string, string> {
+export function minimalEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG'];
   return Object.fromEntries(keep.flatMap((k) => (process.env[k] ? [[k, process.env[k] as string]] : [])));
 }
