@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
 import { BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authApi, readJson } from '../helpers/http.ts';
 import { runCliInProcess } from '../helpers/cli.ts';
@@ -36,7 +35,7 @@ const binary = (args: string[], input = '') =>
   });
 
 /** The same CLI in this process (runCliInProcess); the first test runs the binary. */
-const cli = (args: string[], input = '') => runCliInProcess(args, server.env.vars, input);
+const cli = (args: string[], input = '') => runCliInProcess(args, server.env.vars, { input });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ok = async (args: string[], input?: string): Promise<any> => {
   const res = await cli(args, input);
@@ -377,25 +376,8 @@ describeWithSharedServices('the CLI beside a running server', () => {
   }, 60_000);
 
   it('prints text for a person at a terminal, asks for passwords without echo, and refuses two different answers', async () => {
-    const run = async (argv: string[], answers: string[] = []) => {
-      let stdout = '';
-      let stderr = '';
-      const io: CliIo = {
-        env: server.env.vars,
-        stdout: (t) => (stdout += t),
-        stderr: (t) => (stderr += t),
-        stdoutIsTTY: true,
-        stderrIsTTY: true,
-        stdinIsTTY: true,
-        promptHidden: async (label) => {
-          stderr += label;
-          return answers.shift() as string;
-        },
-        promptYesNo: async () => answers.shift() === 'y',
-      };
-      const code = await runCli(argv, io);
-      return { code, stdout, stderr };
-    };
+    // A person at a terminal: text out, and `answers` typed at its prompts.
+    const run = (argv: string[], answers: string[] = []) => runCliInProcess(argv, server.env.vars, { terminal: { answers } });
     const table = await run(['tenant', 'list']);
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^id +name +status +mfaPolicy +sessionLimit +createdAt$/);

@@ -1,7 +1,7 @@
 // `gatehouse resource …` and `client grant-scopes` against a running server on the same database: what the CLI
 // registers and grants, the token endpoint enforces at once (aud and scope of client_credentials tokens).
 import { decodeJwt } from 'jose';
-import { runCli, type CliIo } from '../../src/cli/run-cli.ts';
+import { runCliInProcess } from '../helpers/cli.ts';
 import { makeClient, makeTenant } from '../helpers/fixtures.ts';
 import { describeWithSharedServices } from '../helpers/services.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -9,22 +9,8 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 let server: TestServer;
 let client: { clientId: string; secret: string };
 
-async function run(argv: string[], tty = false) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env: server.env.vars,
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    stdoutIsTTY: tty,
-    stderrIsTTY: tty,
-    stdinIsTTY: false,
-    promptHidden: async () => '',
-    promptYesNo: async () => false,
-  };
-  const code = await runCli(argv, io);
-  return { code, stdout, stderr };
-}
+/** The CLI in this process; `tty`: stdout is a terminal (text out), stdin is not. */
+const run = (argv: string[], tty = false) => runCliInProcess(argv, server.env.vars, tty ? { terminal: {} } : {});
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function ok(argv: string[]): Promise<any> {
