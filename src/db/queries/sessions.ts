@@ -218,6 +218,8 @@ export async function findLiveSessionsOfUser(db: Knex, tenantId: string, userId:
  * all day keeps its limit's worth of them live).
  */
 export async function findLiveSessionIdsBeyond(db: Knex, tenantId: string, userId: string, keep: number): Promise<string[]> {
+  // Written out, the conditions of `live` included: knex leaves `offset 0` out of the SQL, and a prepared statement's
+  // name must always carry the same text.
   const { rows } = (await db
     .raw(
       `select id from sessions where tenant_id = ? and user_id = ? and ended_at is null and expires_at > ?
